@@ -184,7 +184,8 @@ def statement_from_dict(
     if link_kind is not None and link_kind not in ontology.link_kinds:
         raise InputError(
             *where,
-            f"unknown link_kind {link_kind!r}; expected one of {', '.join(sorted(ontology.link_kinds))}",
+            f"unknown link_kind {link_kind!r}; expected one of "
+            f"{', '.join(sorted(ontology.link_kinds))}",
         )
     for key in ("date", "start", "end"):
         value = _optional_text(data, key, where)
@@ -202,11 +203,7 @@ def statement_from_dict(
         modality=modality,
         confidence=float(confidence),
         link_kind=link_kind,
-        **{
-            key: _optional_text(data, key, where)
-            for key in OPTIONAL
-            if key != "link_kind"
-        },
+        **{key: _optional_text(data, key, where) for key in OPTIONAL if key != "link_kind"},
     )
 
 
@@ -238,9 +235,7 @@ def read_statements(path: str | Path, ontology: Ontology) -> list[Statement]:
         try:
             for line_no, line in enumerate(handle, start=1):  # noqa: B007
                 if len(line) > MAX_LINE_CHARS:
-                    raise InputError(
-                        path, line_no, f"line longer than {MAX_LINE_CHARS} characters"
-                    )
+                    raise InputError(path, line_no, f"line longer than {MAX_LINE_CHARS} characters")
                 if not line.strip():
                     continue
                 try:

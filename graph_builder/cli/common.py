@@ -34,8 +34,9 @@ def get_ontology(path: Path | None = None) -> Ontology:
 @contextmanager
 def open_driver(settings: Neo4jSettings, timeout: float = 5.0) -> Iterator[Driver]:
     """A connected driver, or Neo4jUnavailable within `timeout` seconds (never a hang)."""
-    from neo4j import GraphDatabase
     from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
+
+    from neo4j import GraphDatabase
 
     hint = "start the local server with `milgraph neo4j start` or set NEO4J_URI"
     try:

@@ -1,0 +1,325 @@
+"""`milgraph rebuild`: every stage in order, over a corpus folder, into an output folder.
+
+corpus -> documents -> statements (extracted, cached by content hash; curated files) ->
+schema check -> resolve -> RDF dataset -> SHACL -> outputs -> analytics -> Neo4j.
+Nothing is loaded into Neo4j unless the dataset validated (or was pruned to validity).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
+from graph_builder.errors import InputError, ValidationError
+from graph_builder.model import DocumentInfo, GraphData
+from graph_builder.ontology import Ontology
+from graph_builder.statements import (
+    Statement,
+    read_statements,
+    statement_from_dict,
+    write_statements,
+)
+
+if TYPE_CHECKING:
+    from graph_builder.documents import Document
+    from graph_builder.resolve import Resolution
+    from neo4j import Driver
+
+CURATED_SUFFIX = ".statements.jsonl"
+
+
+@dataclass(frozen=True)
+class RebuildOptions:
+    corpus: Path = SAMPLE_CORPUS
+    out: Path = DEFAULT_OUT
+    base_iri: str = DEFAULT_BASE_IRI
+    prune: bool = False
+    jobs: int = 1
+    batch_size: int = 1000
+    database: str = "neo4j"
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Rejection:
+    statement: Statement
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.statement.to_json(),
+            "statement_id": self.statement.statement_id,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class RebuildResult:
+    documents: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    extracted: int = 0
+    curated: int = 0
+    cached_documents: int = 0
+    statements: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    entities_by_type: Counter[str] = field(default_factory=Counter)
+    relations: int = 0
+    top_central: list[dict[str, Any]] = field(default_factory=list)
+    neo4j_counts: tuple[int, int] | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+class _Stages:
+    """Times each stage and tells the caller which one is running."""
+
+    def __init__(self, result: RebuildResult, on_stage: Callable[[str], None]) -> None:
+        self.result, self.on_stage = result, on_stage
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.on_stage(name)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.result.timings[name] = round(time.perf_counter() - started, 3)
+
+
+def find_curated(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.rglob(f"*{CURATED_SUFFIX}") if p.is_file())
+
+
+def _cache_path(out: Path, doc: Document, version: str) -> Path:
+    return out / "cache" / "extract" / f"{doc.content_hash}-{version}.jsonl"
+
+
+def extract_with_cache(
+    docs: Sequence[Document],
+    ontology: Ontology,
+    out: Path,
+    jobs: int,
+    on_document: Callable[[], None] = lambda: None,
+) -> tuple[list[Statement], int]:
+    """Statements of every document; documents whose text and extractor version are
+    unchanged are read from build/cache, so adding one article costs one article's work.
+
+    Returns the statements and how many documents came from the cache.
+    """
+    from graph_builder.extract import EXTRACTOR_VERSION, Extractor
+
+    statements: list[Statement] = []
+    fresh = []
+    for doc in docs:
+        cached = _cache_path(out, doc, EXTRACTOR_VERSION)
+        if cached.exists():
+            # The cache key is the content, not the name: re-stamp the doc_id.
+            for s in read_statements(cached, ontology):
+                statements.append(_with_doc_id(s, doc.doc_id))
+            on_document()
+        else:
+            fresh.append(doc)
+    if fresh:
+        extractor = Extractor(ontology)
+        for doc, found in extractor.extract_all(fresh, jobs=jobs):
+            cached = _cache_path(out, doc, EXTRACTOR_VERSION)
+            write_statements(found, cached)
+            statements.extend(found)
+            on_document()
+    return statements, len(docs) - len(fresh)
+
+
+def _with_doc_id(statement: Statement, doc_id: str) -> Statement:
+    return statement if statement.doc_id == doc_id else replace(statement, doc_id=doc_id)
+
+
+def schema_check(
+    statements: Sequence[Statement], ontology: Ontology
+) -> tuple[list[Statement], list[Rejection]]:
+    """Split statements into those the ontology accepts and rejections with reasons."""
+    kept, rejected = [], []
+    for statement in statements:
+        try:
+            statement_from_dict(statement.to_json(), ontology, statement.doc_id)
+        except InputError as exc:
+            rejected.append(Rejection(statement, exc.message))
+        else:
+            kept.append(statement)
+    return kept, rejected
+
+
+def write_jsonl(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    """Write JSON lines atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def rebuild(
+    options: RebuildOptions,
+    ontology: Ontology,
+    driver: Driver | None = None,
+    on_stage: Callable[[str], None] = lambda name: None,
+    on_document: Callable[[], None] = lambda: None,
+) -> RebuildResult:
+    """Run every stage; load Neo4j only when a driver is given.
+
+    Raises ValidationError (and writes nothing to Neo4j) when statements or the dataset
+    break the ontology or the shapes, unless `options.prune` drops them with a reason.
+    """
+    from graph_builder.documents import find_articles, read_documents
+
+    result = RebuildResult()
+    stage = _Stages(result, on_stage)
+    if not options.corpus.is_dir():
+        raise InputError(options.corpus, None, "corpus folder not found; expected a directory")
+
+    with stage("read"):
+        docs, skipped = read_documents(find_articles([options.corpus]))
+        result.documents = len(docs)
+        result.skipped = [(s.path, s.reason) for s in skipped]
+        curated = [
+            s for path in find_curated(options.corpus) for s in read_statements(path, ontology)
+        ]
+        result.curated = len(curated)
+
+    with stage("extract"):
+        extracted, result.cached_documents = extract_with_cache(
+            docs, ontology, options.out, options.jobs, on_document
+        )
+        result.extracted = len(extracted)
+
+    return build_graph(
+        [*extracted, *curated],
+        [d.info() for d in docs],
+        options,
+        ontology,
+        driver,
+        result,
+        stage,
+    )
+
+
+def build_graph(
+    statements: Sequence[Statement],
+    documents: Sequence[DocumentInfo],
+    options: RebuildOptions,
+    ontology: Ontology,
+    driver: Driver | None = None,
+    result: RebuildResult | None = None,
+    stage: _Stages | None = None,
+    on_stage: Callable[[str], None] = lambda name: None,
+) -> RebuildResult:
+    """Statements -> resolve -> RDF (validated) -> outputs -> analytics -> Neo4j.
+
+    Documents named by statements but not given (curated statements) get a bare record.
+    """
+    from graph_builder import rdf, resolve, validate
+
+    result = result or RebuildResult()
+    stage = stage or _Stages(result, on_stage)
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    known = {d.id for d in documents}
+    infos = [
+        *documents,
+        *(DocumentInfo(id=i) for i in sorted({s.doc_id for s in statements} - known)),
+    ]
+    with stage("resolve"):
+        statements, rejected = schema_check(statements, ontology)
+        resolution = resolve.resolve(
+            statements, ontology, base_iri=options.base_iri, aliases=resolve.load_alias_table()
+        )
+
+    with stage("rdf"):
+        dataset = rdf.build_dataset(resolution, infos, ontology, base_iri=options.base_iri)
+        violations = validate.validate_dataset(dataset, ontology)
+        by_id = {s.statement_id: s for s in resolution.statements}
+        bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
+        if (violations or rejected) and not options.prune:
+            problems = [f"{r.statement.doc_id}: {r.reason}" for r in rejected] + [
+                f"{v.doc_id or '?'}: {v.message} ({v.focus})" for v in violations
+            ]
+            raise ValidationError(
+                f"{len(problems)} statement(s) break the ontology or shapes; nothing was loaded. "
+                f"Fix them or rerun with --prune. First: " + "; ".join(problems[:5])
+            )
+        if violations:
+            unmapped = [v for v in violations if v.statement_id not in by_id]
+            if unmapped:
+                raise ValidationError(
+                    "the dataset breaks the shapes outside any statement; nothing was loaded: "
+                    + "; ".join(f"{v.focus}: {v.message}" for v in unmapped[:5])
+                )
+            reasons = {v.statement_id: v.message for v in violations}
+            rejected += [Rejection(by_id[i], reasons[i]) for i in sorted(bad_ids)]
+            resolution = _without(resolution, bad_ids)
+            dataset = rdf.build_dataset(resolution, infos, ontology, base_iri=options.base_iri)
+        result.rejected = rejected
+        result.statements = len(resolution.statements)
+        result.outputs["statements"] = out / "statements.jsonl"
+        write_statements(resolution.statements, result.outputs["statements"])
+        result.outputs["rejected"] = out / "rejected.jsonl"
+        write_jsonl([r.to_json() for r in rejected], result.outputs["rejected"])
+        result.outputs["rdf"] = out / "graph.trig"
+        rdf.write_dataset(dataset, result.outputs["rdf"])
+        data = rdf.graph_data(dataset, ontology)
+        result.entities_by_type = Counter(e.type for e in data.entities.values())
+        result.relations = len(data.relations)
+
+    rows = _analyse(data, options, result, stage)
+
+    if driver is not None:
+        from graph_builder import neo4j_load
+
+        with stage("neo4j"):
+            neo4j_load.load_graph(
+                driver,
+                data,
+                ontology,
+                database=options.database,
+                batch_size=options.batch_size,
+                replace=True,
+            )
+            neo4j_load.write_scores(driver, rows, database=options.database)
+            result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)
+    return result
+
+
+def _without(resolution: Resolution, statement_ids: set[str]) -> Resolution:
+    """The resolution less some statements, and less entities no statement uses any more."""
+    kept = tuple(s for s in resolution.statements if s.statement_id not in statement_ids)
+    used = {s.subject_id for s in kept} | {s.object_id for s in kept}
+    entities = {k: v for k, v in resolution.entities.items() if k in used}
+    return replace(resolution, statements=kept, entities=entities)
+
+
+def _analyse(
+    data: GraphData, options: RebuildOptions, result: RebuildResult, stage: _Stages
+) -> list[dict[str, Any]]:
+    from graph_builder import analysis, export, report, views
+
+    out = options.out
+    with stage("analytics"):
+        graph = views.entity_graph(data)
+        rows = analysis.metrics_rows(graph, seed=options.seed)
+        result.outputs["metrics"] = out / "metrics.csv"
+        analysis.write_metrics_csv(rows, result.outputs["metrics"])
+        result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
+    with stage("export"):
+        result.outputs["graphml"] = out / "graph.graphml"
+        export.write_graphml(data, rows, result.outputs["graphml"])
+        result.outputs["gexf"] = out / "graph.gexf"
+        export.write_gexf(data, rows, result.outputs["gexf"])
+        result.outputs["report"] = out / "report.html"
+        report.write_report(data, rows, result.outputs["report"])
+    return rows
