@@ -12,6 +12,7 @@ from graph_builder.cli import (  # noqa: F401  (importing registers the commands
     graph_cmds,
     neo4j_cmds,
     rdf_cmds,
+    synth_cmds,
 )
 from graph_builder.cli.app import app
 from graph_builder.cli.common import fail
