@@ -1,0 +1,136 @@
+"""`milgraph rebuild` end to end on the bundled sample corpus."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graph_builder.config import SAMPLE_CORPUS
+from graph_builder.errors import InputError, ValidationError
+from graph_builder.ontology import load_ontology
+from graph_builder.pipeline import RebuildOptions, rebuild
+
+ONTOLOGY = load_ontology()
+METRICS_HEADER = "id,name,type,degree,betweenness,closeness,eigenvector,pagerank,community"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    out = tmp_path_factory.mktemp("build")
+    return out, rebuild(RebuildOptions(corpus=SAMPLE_CORPUS, out=out), ONTOLOGY)
+
+
+def statements_of(out: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (out / "statements.jsonl").read_text().splitlines()]
+
+
+def test_rebuild_writes_every_output(built: tuple[Path, object]) -> None:
+    out, _ = built
+    for name in (
+        "statements.jsonl",
+        "rejected.jsonl",
+        "graph.trig",
+        "metrics.csv",
+        "graph.graphml",
+        "graph.gexf",
+        "report.html",
+    ):
+        assert (out / name).stat().st_size > 0 or name == "rejected.jsonl", name
+    assert not list(out.glob("*.tmp"))
+    assert (out / "metrics.csv").read_text().splitlines()[0].startswith(METRICS_HEADER)
+
+
+def test_rebuild_finds_the_seed_article_facts_with_evidence(built: tuple[Path, object]) -> None:
+    out, result = built
+    leaders = [
+        s
+        for s in statements_of(out)
+        if s["predicate"] == "leader_of" and s["object"] == "Lashkar-e-Jhangvi"
+    ]
+    assert {"Malik Muhammad Ishaq", "Ghulam Rasool Shah"} <= {s["subject"] for s in leaders}
+    text = (SAMPLE_CORPUS / "ishaq-2015-07-29.txt").read_text()
+    for s in leaders:
+        start, end = s["span"]
+        assert text[start:end] == s["evidence"]
+    assert result.documents == 7  # type: ignore[attr-defined]
+    assert result.extracted > 0  # type: ignore[attr-defined]
+
+
+def test_metrics_rows_cover_every_entity_once(built: tuple[Path, object]) -> None:
+    out, result = built
+    with (out / "metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len({r["id"] for r in rows}) == len(rows) == sum(result.entities_by_type.values())  # type: ignore[attr-defined]
+    for row in rows:
+        assert 0.0 <= float(row["betweenness"]) <= 1.0
+
+
+def test_rebuild_again_is_identical_and_uses_the_cache(
+    built: tuple[Path, object], tmp_path: Path
+) -> None:
+    out, first = built
+    again = tmp_path / "again"
+    shutil.copytree(out / "cache", again / "cache")
+    second = rebuild(RebuildOptions(corpus=SAMPLE_CORPUS, out=again), ONTOLOGY)
+    assert second.cached_documents == second.documents == first.documents  # type: ignore[attr-defined]
+    assert (again / "statements.jsonl").read_text() == (out / "statements.jsonl").read_text()
+    assert (again / "graph.trig").read_text() == (out / "graph.trig").read_text()
+    assert (again / "metrics.csv").read_text() == (out / "metrics.csv").read_text()
+
+
+def test_invalid_curated_file_is_refused_by_file_and_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SAMPLE_CORPUS / "ishaq-2015-07-29.txt", corpus)
+    # A Location cannot lead a group: the curated file is refused by FILE:LINE.
+    good = json.loads((SAMPLE_CORPUS / "curated.statements.jsonl").read_text().splitlines()[0])
+    bad = {**good, "doc_id": "ishaq-2015-07-29", "subject_type": "Location"}
+    (corpus / "hand.statements.jsonl").write_text(json.dumps(bad) + "\n")
+    with pytest.raises(InputError, match=r"hand\.statements\.jsonl:1: leader_of links"):
+        rebuild(RebuildOptions(corpus=corpus, out=tmp_path / "out"), ONTOLOGY)
+
+
+def test_prune_records_rejections_with_reasons(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from graph_builder.pipeline import build_graph
+    from graph_builder.statements import read_statements
+
+    curated = read_statements(SAMPLE_CORPUS / "curated.statements.jsonl", ONTOLOGY)
+    broken = replace(curated[0], subject_type="Location")  # bypasses the reader's checks
+    options = RebuildOptions(out=tmp_path / "strict")
+    with pytest.raises(ValidationError, match="break the ontology"):
+        build_graph([*curated, broken], [], options, ONTOLOGY)
+    assert not (tmp_path / "strict" / "graph.trig").exists()
+
+    pruned = build_graph(
+        [*curated, broken], [], RebuildOptions(out=tmp_path / "pruned", prune=True), ONTOLOGY
+    )
+    assert [r.statement for r in pruned.rejected] == [broken]
+    rejected = [
+        json.loads(line)
+        for line in (tmp_path / "pruned" / "rejected.jsonl").read_text().splitlines()
+    ]
+    assert len(rejected) == 1 and "leader_of" in rejected[0]["reason"]
+    assert pruned.statements == len(curated)
+
+
+@pytest.mark.neo4j
+def test_rebuild_twice_leaves_the_same_neo4j_graph(neo4j_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    options = RebuildOptions(corpus=SAMPLE_CORPUS, out=tmp_path)
+    first = rebuild(options, ONTOLOGY, neo4j_db)
+    second = rebuild(options, ONTOLOGY, neo4j_db)
+    assert first.neo4j_counts == second.neo4j_counts
+    assert first.neo4j_counts is not None and first.neo4j_counts[1] > 0
+    records, _, _ = neo4j_db.execute_query(
+        "MATCH (p:Person)-[r:LEADER_OF]->(g:MilitantGroup {name: $group}) "
+        "RETURN p.name AS leader, r.evidence AS evidence",
+        group="Lashkar-e-Jhangvi",
+    )
+    leaders = {r["leader"]: r["evidence"] for r in records}
+    assert "Malik Muhammad Ishaq" in leaders
+    assert all(leaders.values())
