@@ -1,0 +1,454 @@
+"""Network measures in networkx style: each function takes a graph and returns plain data.
+
+Centralities are computed on the undirected entity graph (:func:`views.entity_graph`) and
+normalised as networkx normalises them. Edge weights count sources and their modality
+(strength, not distance), so the path-based measures (betweenness, closeness) use hops
+while eigenvector centrality, PageRank and Louvain use the weights.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+METRIC_COLUMNS = (
+    "id",
+    "name",
+    "type",
+    "degree",
+    "betweenness",
+    "closeness",
+    "eigenvector",
+    "pagerank",
+    "community",
+)
+EXTRA_COLUMNS = ("brokerage", "articulation_point", "key_player_rank")
+# Above this many nodes betweenness is estimated from sampled sources (Brandes-Pich).
+BETWEENNESS_EXACT_MAX = 2000
+BETWEENNESS_SAMPLES = 500
+
+
+def degree(G: nx.Graph) -> dict[Hashable, float]:
+    """Degree centrality: neighbours / (n - 1).
+
+    Examples
+    --------
+    >>> degree(nx.star_graph(3))
+    {0: 1.0, 1: 0.3333333333333333, 2: 0.3333333333333333, 3: 0.3333333333333333}
+    """
+    if len(G) <= 1:
+        return dict.fromkeys(G, 0.0)
+    return dict(nx.degree_centrality(G))
+
+
+@dataclass(frozen=True)
+class Betweenness:
+    """Betweenness values and how they were obtained.
+
+    ``sources`` is None when exact; otherwise the number of sampled source nodes and
+    ``error_bound`` the Hoeffding bound holding for every node at once with
+    probability ``1 - delta``: ``n / (n - 1) * sqrt(ln(2 n / delta) / (2 k))`` (each sampled
+    source adds a term in [0, n / (n - 1)] to the normalised estimate; union bound over
+    the n nodes).
+    """
+
+    values: dict[Hashable, float]
+    sources: int | None = None
+    error_bound: float = 0.0
+    delta: float = 0.05
+
+    def describe(self) -> str:
+        if self.sources is None:
+            return "betweenness: exact"
+        return (
+            f"betweenness: estimated from {self.sources} sampled sources; every value is "
+            f"within ±{self.error_bound:.3f} of the exact one with probability "
+            f"{1 - self.delta:.0%}"
+        )
+
+
+def betweenness(
+    G: nx.Graph,
+    *,
+    seed: int = 42,
+    exact_max: int = BETWEENNESS_EXACT_MAX,
+    samples: int = BETWEENNESS_SAMPLES,
+    delta: float = 0.05,
+) -> Betweenness:
+    """Normalised betweenness, exact up to `exact_max` nodes, sampled (seeded) above.
+
+    Examples
+    --------
+    >>> betweenness(nx.path_graph(3)).values
+    {0: 0.0, 1: 1.0, 2: 0.0}
+    >>> b = betweenness(nx.path_graph(50), exact_max=10, samples=20)
+    >>> b.sources, round(b.error_bound, 3)
+    (20, 0.445)
+    """
+    n = len(G)
+    if n <= exact_max or samples >= n:
+        return Betweenness(dict(nx.betweenness_centrality(G, normalized=True)))
+    values = nx.betweenness_centrality(G, k=samples, normalized=True, seed=seed)
+    bound = n / (n - 1) * math.sqrt(math.log(2 * n / delta) / (2 * samples))
+    return Betweenness(dict(values), samples, bound, delta)
+
+
+def closeness(G: nx.Graph) -> dict[Hashable, float]:
+    """Closeness centrality (Wasserman-Faust scaling, so isolated parts score low).
+
+    >>> closeness(nx.path_graph(3))
+    {0: 0.6666666666666666, 1: 1.0, 2: 0.6666666666666666}
+    """
+    return dict(nx.closeness_centrality(G))
+
+
+def eigenvector(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float]:
+    """Eigenvector centrality that always returns a value for every node.
+
+    Power iteration first; if it does not converge (it can stall on disconnected or
+    bipartite graphs) the dense eigensolver; a graph without edges gets zeros. As in
+    networkx, components other than the dominant one tend to zero.
+
+    Examples
+    --------
+    >>> {k: round(v, 3) for k, v in eigenvector(nx.path_graph(3)).items()}
+    {0: 0.5, 1: 0.707, 2: 0.5}
+    >>> eigenvector(nx.empty_graph(2))
+    {0: 0.0, 1: 0.0}
+    """
+    if G.number_of_edges() == 0:
+        return dict.fromkeys(G, 0.0)
+    try:
+        return dict(nx.eigenvector_centrality(G, max_iter=1000, tol=1e-08, weight=weight))
+    except nx.PowerIterationFailedConvergence:
+        pass
+    try:
+        return dict(nx.eigenvector_centrality_numpy(G, weight=weight))
+    except (nx.NetworkXException, ArithmeticError, ValueError, TypeError):
+        return dict.fromkeys(G, 0.0)
+
+
+def pagerank(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float]:
+    """PageRank (alpha 0.85); sums to 1.
+
+    >>> pr = pagerank(nx.star_graph(2), weight=None)
+    >>> round(pr[0], 3), round(sum(pr.values()), 6)
+    (0.486, 1.0)
+    """
+    if len(G) == 0:
+        return {}
+    return dict(nx.pagerank(G, weight=weight))
+
+
+def communities(G: nx.Graph, seed: int = 42, weight: str | None = "weight") -> dict[Hashable, int]:
+    """Louvain communities numbered 0.. by decreasing size (ties: smallest member).
+
+    Examples
+    --------
+    >>> G = nx.barbell_graph(4, 0)
+    >>> communities(G)
+    {0: 0, 1: 0, 2: 0, 3: 0, 4: 1, 5: 1, 6: 1, 7: 1}
+    """
+    if len(G) == 0:
+        return {}
+    parts = nx.community.louvain_communities(G, weight=weight, seed=seed)
+    ordered = sorted(parts, key=lambda c: (-len(c), min(str(n) for n in c)))
+    return {node: i for i, part in enumerate(ordered) for node in part}
+
+
+def articulation_points(G: nx.Graph) -> list[Hashable]:
+    """Nodes whose removal disconnects their component, sorted.
+
+    >>> articulation_points(nx.path_graph(4))
+    [1, 2]
+    """
+    return sorted(nx.articulation_points(G), key=str)
+
+
+def bridges(G: nx.Graph) -> list[tuple[Hashable, Hashable]]:
+    """Edges whose removal disconnects their component, each sorted, list sorted.
+
+    >>> bridges(nx.barbell_graph(3, 0))
+    [(2, 3)]
+    """
+    found = (tuple(sorted(e, key=str)) for e in nx.bridges(G))
+    return sorted(found, key=lambda e: (str(e[0]), str(e[1])))  # type: ignore[misc]
+
+
+def brokerage(G: nx.Graph, partition: Mapping[Hashable, Hashable]) -> dict[Hashable, int]:
+    """Open two-paths u - v - w through each v whose ends lie in different groups.
+
+    Counts the pairs of neighbours of v that are not tied to each other and belong to
+    different groups of `partition` (e.g. communities or militant groups): how often v
+    is the only short bridge between two groups. Nodes outside the partition are ignored
+    as ends.
+
+    Examples
+    --------
+    >>> G = nx.Graph([("a", "b"), ("b", "c"), ("b", "d"), ("c", "d")])
+    >>> brokerage(G, {"a": 1, "b": 1, "c": 2, "d": 2})
+    {'a': 0, 'b': 2, 'c': 0, 'd': 0}
+    """
+    result = {}
+    for v in G:
+        nbrs = [u for u in G[v] if u != v and u in partition]
+        count = 0
+        for i, u in enumerate(nbrs):
+            for w in nbrs[i + 1 :]:
+                if partition[u] != partition[w] and not G.has_edge(u, w):
+                    count += 1
+        result[v] = count
+    return result
+
+
+def fragmentation(G: nx.Graph, removed: Iterable[Hashable] = ()) -> float:
+    """Borgatti's fragmentation F = 1 - sum s_k (s_k - 1) / (n (n - 1)) after removal.
+
+    s_k are the component sizes and n the number of nodes left. F is 0 for a connected
+    graph and 1 when no two nodes can reach each other (also when fewer than two remain).
+
+    Examples
+    --------
+    >>> fragmentation(nx.path_graph(3))
+    0.0
+    >>> fragmentation(nx.path_graph(3), removed=[1])
+    1.0
+    >>> round(fragmentation(nx.path_graph(5), removed=[2]), 4)  # 1 - (2 + 2) / 12
+    0.6667
+    """
+    gone = set(removed)
+    H = G.subgraph(n for n in G if n not in gone)
+    n = len(H)
+    if n < 2:
+        return 1.0
+    reachable = sum(len(c) * (len(c) - 1) for c in nx.connected_components(H))
+    return 1.0 - reachable / (n * (n - 1))
+
+
+@dataclass(frozen=True)
+class KeyPlayers:
+    """Result of the greedy key-player search (Borgatti's KPP-Neg)."""
+
+    players: tuple[Hashable, ...]  # in the order they were picked
+    fragmentation: float  # after removing all of them
+    baseline: float  # before removing anyone
+    steps: tuple[float, ...]  # fragmentation after each pick
+
+
+def key_players(G: nx.Graph, k: int = 3) -> KeyPlayers:
+    """Greedily pick the `k` nodes whose removal fragments the graph most.
+
+    Each step removes the node that raises fragmentation most (ties: smallest id). Greedy
+    search is not guaranteed optimal but is what analysts can rerun quickly.
+
+    Examples
+    --------
+    >>> kp = key_players(nx.barbell_graph(3, 1), k=1)
+    >>> kp.players, round(kp.fragmentation, 3)
+    ((3,), 0.6)
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    chosen: list[Hashable] = []
+    steps: list[float] = []
+    candidates = sorted(G, key=str)
+    for _ in range(min(k, len(G))):
+        best, best_f = None, -1.0
+        for node in candidates:
+            if node in chosen:
+                continue
+            f = fragmentation(G, chosen + [node])
+            if f > best_f + 1e-12:
+                best, best_f = node, f
+        if best is None:
+            break
+        chosen.append(best)
+        steps.append(best_f)
+    return KeyPlayers(
+        tuple(chosen), steps[-1] if steps else fragmentation(G), fragmentation(G), tuple(steps)
+    )
+
+
+@dataclass(frozen=True)
+class Decapitation:
+    """What removing a group's leaders does to the network."""
+
+    group: Hashable
+    leaders: tuple[Hashable, ...]
+    fragmentation_before: float
+    fragmentation_after: float
+    component_before: int  # size of the group's component
+    component_after: int
+
+    @property
+    def impact(self) -> float:
+        return self.fragmentation_after - self.fragmentation_before
+
+
+def leaders(G: nx.Graph, group: Hashable) -> list[Hashable]:
+    """Neighbours tied to `group` by a leader_of relation (edge ``predicates``).
+
+    >>> G = nx.Graph()
+    >>> G.add_edge("a", "g", predicates=("leader_of",))
+    >>> G.add_edge("b", "g", predicates=("member_of",))
+    >>> leaders(G, "g")
+    ['a']
+    """
+    return sorted(
+        (n for n in G[group] if "leader_of" in G.edges[group, n].get("predicates", ())), key=str
+    )
+
+
+def decapitation(G: nx.Graph, group: Hashable) -> Decapitation:
+    """Fragmentation and the group's component size before and after removing its leaders.
+
+    Examples
+    --------
+    >>> G = nx.Graph([("m1", "boss"), ("m2", "boss"), ("boss", "g")])
+    >>> G.edges["boss", "g"]["predicates"] = ("leader_of",)
+    >>> d = decapitation(G, "g")
+    >>> d.leaders, d.fragmentation_before, d.fragmentation_after
+    (('boss',), 0.0, 1.0)
+    >>> d.component_before, d.component_after
+    (4, 1)
+    """
+    heads = leaders(G, group)
+    before = len(nx.node_connected_component(G, group))
+    H = G.subgraph(n for n in G if n not in set(heads))
+    after = len(nx.node_connected_component(H, group))
+    return Decapitation(
+        group, tuple(heads), fragmentation(G), fragmentation(G, heads), before, after
+    )
+
+
+def decapitations(G: nx.Graph) -> list[Decapitation]:
+    """:func:`decapitation` for every militant group with a known leader, biggest impact first."""
+    groups = [n for n, t in G.nodes(data="type") if t == "MilitantGroup" and leaders(G, n)]
+    found = [decapitation(G, g) for g in groups]
+    return sorted(found, key=lambda d: (-d.impact, d.component_after - d.component_before))
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """metrics.csv rows plus what a reader must know about how they were computed."""
+
+    rows: list[dict[str, Any]]
+    notes: tuple[str, ...]
+    key_players: KeyPlayers | None
+
+
+def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Metrics:
+    """Every per-node measure of metrics.csv, ranked by PageRank (then id).
+
+    Columns: :data:`METRIC_COLUMNS` then :data:`EXTRA_COLUMNS` (brokerage between
+    communities, articulation point flag, position in the greedy key-player list or 0).
+    """
+    btw = betweenness(G, seed=seed)
+    deg, clo, eig, pr = degree(G), closeness(G), eigenvector(G), pagerank(G)
+    comm = communities(G, seed=seed)
+    brk = brokerage(G, comm)
+    cut = set(articulation_points(G))
+    kp = key_players(G, key_player_k) if key_player_k > 0 else None
+    rank = {node: i + 1 for i, node in enumerate(kp.players)} if kp else {}
+    rows = [
+        {
+            "id": node,
+            "name": attrs.get("name", str(node)),
+            "type": attrs.get("type", ""),
+            "degree": deg[node],
+            "betweenness": btw.values[node],
+            "closeness": clo[node],
+            "eigenvector": eig[node],
+            "pagerank": pr[node],
+            "community": comm[node],
+            "brokerage": brk[node],
+            "articulation_point": node in cut,
+            "key_player_rank": rank.get(node, 0),
+        }
+        for node, attrs in G.nodes(data=True)
+    ]
+    rows.sort(key=lambda r: (-r["pagerank"], str(r["id"])))
+    notes = [btw.describe()]
+    if kp is not None:
+        notes.append(
+            f"key players (greedy, k={key_player_k}): fragmentation "
+            f"{kp.baseline:.3f} -> {kp.fragmentation:.3f}"
+        )
+    return Metrics(rows, tuple(notes), kp)
+
+
+def metrics_rows(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> list[dict[str, Any]]:
+    """Rows for metrics.csv: ``id,name,type,degree,betweenness,closeness,eigenvector,
+    pagerank,community`` then ``brokerage,articulation_point,key_player_rank``.
+
+    Examples
+    --------
+    >>> G = nx.path_graph(["a", "b", "c"])
+    >>> nx.set_node_attributes(G, {"a": "A", "b": "B", "c": "C"}, "name")
+    >>> row = metrics_rows(G)[0]
+    >>> ",".join(list(row)[:9])
+    'id,name,type,degree,betweenness,closeness,eigenvector,pagerank,community'
+    >>> row["id"], row["degree"], row["betweenness"], row["key_player_rank"]
+    ('b', 1.0, 1.0, 1)
+    """
+    return compute_metrics(G, seed, key_player_k=key_player_k).rows
+
+
+def write_metrics_csv(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
+    """Write rows as CSV (metric columns first, then any others), atomically."""
+    columns = list(METRIC_COLUMNS)
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    atomic_write_text(path, _csv_text(rows, columns))
+
+
+def _csv_text(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: row.get(c, "") for c in columns})
+    return buf.getvalue()
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write UTF-8 text via a temporary file in the same folder, then rename over."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write bytes so that readers see the old file or the new one, never a half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def top(rows: Sequence[Mapping[str, Any]], column: str, n: int = 10) -> list[Mapping[str, Any]]:
+    """The `n` rows with the highest `column`, ties by id.
+
+    >>> [r["id"] for r in top([{"id": "a", "x": 1}, {"id": "b", "x": 3}], "x", 1)]
+    ['b']
+    """
+    return sorted(rows, key=lambda r: (-float(r[column]), str(r["id"])))[:n]
+
+
+def node_set(G: nx.Graph, types: Collection[str]) -> list[Hashable]:
+    """Nodes whose ``type`` is one of `types`, sorted."""
+    return sorted((n for n, t in G.nodes(data="type") if t in types), key=str)

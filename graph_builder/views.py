@@ -1,0 +1,414 @@
+"""networkx views of a :class:`~graph_builder.model.GraphData`.
+
+Every view starts from the same filtered relations: supports weaker than ``min_modality``
+are dropped, and with ``as_of`` so are supports dated after that day (statement date,
+else the document's date). A relation left with no support is not an edge. Edge weights
+come from what remains: each supporting document counts once, with the weight of the
+strongest modality it used (asserted 1.0, reported 0.75, claimed 0.5, alleged 0.25), so
+two independent reports outweigh one and "allegedly" weighs less than plain fact.
+
+Views
+-----
+full_graph    MultiDiGraph, one edge per relation with all its properties.
+entity_graph  undirected simple graph over all entities (the graph of metrics.csv).
+person_view   person-person ties: associates, kinship, co-membership, shared events.
+group_view    group-group ties: declared links with their kinds, and shared members.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from graph_builder.errors import MilgraphError
+from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
+
+if TYPE_CHECKING:
+    from graph_builder.ontology import Ontology
+
+# The symmetric predicates of DESIGN.md, used when no ontology is passed in.
+DEFAULT_SYMMETRIC = frozenset({"linked_to", "relative_of", "associate_of"})
+MEMBERSHIP = ("leader_of", "member_of", "founder_of")
+EVENT_ROLES = ("killed_in", "responsible_for")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
+def modality_weight(modality: str) -> float:
+    """Weight of one source by its modality: asserted 1.0 down to alleged 0.25.
+
+    >>> [modality_weight(m) for m in ("asserted", "reported", "claimed", "alleged")]
+    [1.0, 0.75, 0.5, 0.25]
+    """
+    return (len(MODALITY_ORDER) - MODALITY_ORDER.index(modality)) / len(MODALITY_ORDER)
+
+
+def allowed_modalities(min_modality: str) -> tuple[str, ...]:
+    """The modalities at least as strong as `min_modality`, strongest first.
+
+    >>> allowed_modalities("reported")
+    ('asserted', 'reported')
+    """
+    if min_modality not in MODALITY_ORDER:
+        raise MilgraphError(
+            f"unknown modality {min_modality!r}; expected one of {', '.join(MODALITY_ORDER)}"
+        )
+    return MODALITY_ORDER[: MODALITY_ORDER.index(min_modality) + 1]
+
+
+def normalize_date(value: str | None) -> str | None:
+    """An ISO day for a full or partial date ("2015" -> "2015-01-01"); None if not a date.
+
+    >>> normalize_date("2015-07"), normalize_date("2015-07-29T10:00"), normalize_date("July")
+    ('2015-07-01', '2015-07-29', None)
+    """
+    if not value:
+        return None
+    match = _DATE.match(value.strip())
+    if not match:
+        return None
+    year, month, day = match.group(1), match.group(2) or "01", match.group(3) or "01"
+    return f"{year}-{month}-{day}"
+
+
+def check_as_of(as_of: str | None) -> str | None:
+    """Validate an ``--as-of`` day (YYYY-MM-DD)."""
+    if as_of is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of):
+        raise MilgraphError(f"--as-of {as_of!r} is not a date; expected YYYY-MM-DD")
+    return as_of
+
+
+def support_date(support: Support, data: GraphData) -> str | None:
+    """The day a support is dated: its statement date, else its document's date."""
+    own = normalize_date(support.date)
+    if own:
+        return own
+    doc = data.documents.get(support.doc_id)
+    return normalize_date(doc.date) if doc else None
+
+
+@dataclass(frozen=True)
+class EdgeFacts:
+    """Plain facts about a relation after filtering, shared by every view and export."""
+
+    relation: Relation
+    weight: float
+    dates: tuple[str, ...]  # sorted ISO days of the retained supports
+
+    @property
+    def start(self) -> str | None:
+        return self.dates[0] if self.dates else None
+
+    @property
+    def end(self) -> str | None:
+        return self.dates[-1] if self.dates else None
+
+
+def relation_weight(supports: Iterable[Support]) -> float:
+    """Sum over documents of the strongest modality weight each one used.
+
+    >>> s = lambda doc, m: Support("s", doc, "e", m, 0.9)
+    >>> relation_weight([s("a", "alleged"), s("a", "asserted"), s("b", "reported")])
+    1.75
+    """
+    best: dict[str, float] = {}
+    for s in supports:
+        best[s.doc_id] = max(best.get(s.doc_id, 0.0), modality_weight(s.modality))
+    return sum(best.values())
+
+
+def filtered_relations(
+    data: GraphData,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> list[EdgeFacts]:
+    """Relations with only the supports that pass the filters, symmetric ones merged.
+
+    Symmetric predicates get one canonical direction (smaller id first), so an edge read
+    both ways from different sources is one edge with both sources.
+    """
+    allowed = set(allowed_modalities(min_modality))
+    as_of = check_as_of(as_of)
+    symmetric = (
+        frozenset(p.name for p in ontology.predicates.values() if p.symmetric)
+        if ontology is not None
+        else DEFAULT_SYMMETRIC
+    )
+    merged: dict[tuple[str, str, str], list[Support]] = {}
+    for rel in data.relations:
+        s, o = rel.subject_id, rel.object_id
+        if rel.predicate in symmetric and o < s:
+            s, o = o, s
+        kept = merged.setdefault((s, rel.predicate, o), [])
+        for sup in rel.support:
+            if sup.modality not in allowed:
+                continue
+            if as_of is not None:
+                day = support_date(sup, data)
+                if day is None or day > as_of:
+                    continue
+            kept.append(sup)
+    facts = []
+    for (s, p, o), supports in merged.items():
+        if not supports or s not in data.entities or o not in data.entities:
+            continue
+        supports.sort(key=lambda x: (x.doc_id, x.statement_id))
+        rel = Relation(s, p, o, tuple(supports))
+        dates = sorted({d for d in (support_date(x, data) for x in supports) if d})
+        facts.append(EdgeFacts(rel, relation_weight(supports), tuple(dates)))
+    facts.sort(key=lambda f: (f.relation.subject_id, f.relation.predicate, f.relation.object_id))
+    return facts
+
+
+def present_entities(data: GraphData, facts: list[EdgeFacts], as_of: str | None) -> list[str]:
+    """Entity ids in a view: all of them, or with `as_of` those known by that day."""
+    if as_of is None:
+        return sorted(data.entities)
+    known = {f.relation.subject_id for f in facts} | {f.relation.object_id for f in facts}
+    for doc_id, entity_id in data.mentions:
+        doc = data.documents.get(doc_id)
+        day = normalize_date(doc.date) if doc else None
+        if day is not None and day <= as_of:
+            known.add(entity_id)
+    return sorted(known & set(data.entities))
+
+
+def _add_nodes(G: nx.Graph, data: GraphData, ids: Iterable[str], types: set[str] | None) -> None:
+    for entity_id in ids:
+        ent = data.entities[entity_id]
+        if types is None or ent.type in types:
+            G.add_node(entity_id, name=ent.name, label=ent.name, type=ent.type, aliases=ent.aliases)
+
+
+def full_graph(
+    data: GraphData,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> nx.MultiDiGraph:
+    """One directed edge per relation (key = edge id), with its aggregated properties.
+
+    Edge attributes: ``predicate``, ``modality`` (strongest), ``weight``, ``n_sources``,
+    ``confidence``, ``doc_ids``, ``start``/``end`` (first and last dated support),
+    ``role``/``relation``/``link_kind`` qualifiers and ``support`` (the Support records).
+
+    Examples
+    --------
+    >>> from graph_builder.model import Entity, GraphData, Relation, Support
+    >>> ents = {"p": Entity("p", "Ali", "Person"), "g": Entity("g", "LeJ", "MilitantGroup")}
+    >>> sup = Support("s1", "d1", "Ali leads LeJ.", "asserted", 0.9)
+    >>> data = GraphData(ents, (Relation("p", "leader_of", "g", (sup,)),), {})
+    >>> G = full_graph(data)
+    >>> [(u, v, k, d["predicate"], d["weight"]) for u, v, k, d in G.edges(keys=True, data=True)]
+    [('p', 'g', 'e0', 'leader_of', 1.0)]
+    """
+    facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    G = nx.MultiDiGraph(min_modality=min_modality, as_of=as_of or "")
+    _add_nodes(G, data, present_entities(data, facts, as_of), None)
+    for i, fact in enumerate(facts):
+        rel = fact.relation
+        G.add_edge(
+            rel.subject_id,
+            rel.object_id,
+            key=f"e{i}",
+            predicate=rel.predicate,
+            modality=rel.modality,
+            weight=fact.weight,
+            n_sources=rel.n_sources,
+            confidence=rel.confidence,
+            doc_ids=rel.doc_ids,
+            start=fact.start,
+            end=fact.end,
+            role=rel.qualifier("role"),
+            relation=rel.qualifier("relation"),
+            link_kind=rel.qualifier("link_kind"),
+            support=rel.support,
+        )
+    return G
+
+
+def _merge_edge(G: nx.Graph, u: str, v: str, weight: float, **lists: Iterable[Any]) -> None:
+    """Add weight to an undirected edge and union its list-valued attributes."""
+    if G.has_edge(u, v):
+        edge = G.edges[u, v]
+        edge["weight"] += weight
+    else:
+        G.add_edge(u, v, weight=weight)
+        edge = G.edges[u, v]
+    for name, values in lists.items():
+        edge[name] = tuple(sorted(set(edge.get(name, ())) | set(values)))
+
+
+def entity_graph(
+    data: GraphData,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> nx.Graph:
+    """Undirected simple graph over all entities; relations between a pair are merged.
+
+    Edge ``weight`` is the sum of the merged relations' weights; ``predicates``,
+    ``doc_ids`` and ``statement_ids`` list what supports the tie, and ``n_sources``
+    counts the distinct documents.
+
+    Examples
+    --------
+    >>> from graph_builder.model import Entity, GraphData, Relation, Support
+    >>> ents = {i: Entity(i, i.upper(), "Person") for i in "abc"}
+    >>> s1 = Support("s1", "d1", "A and B.", "asserted", 0.9)
+    >>> s2 = Support("s2", "d2", "B and A, allegedly.", "alleged", 0.5)
+    >>> rels = (Relation("a", "associate_of", "b", (s1,)), Relation("b", "relative_of", "a", (s2,)))
+    >>> G = entity_graph(GraphData(ents, rels, {}))
+    >>> sorted(G.nodes), G.edges["a", "b"]["weight"], G.edges["a", "b"]["n_sources"]
+    (['a', 'b', 'c'], 1.25, 2)
+    >>> H = entity_graph(GraphData(ents, rels, {}), min_modality="reported")
+    >>> H.edges["a", "b"]["predicates"]
+    ('associate_of',)
+    """
+    facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    G = nx.Graph(min_modality=min_modality, as_of=as_of or "")
+    _add_nodes(G, data, present_entities(data, facts, as_of), None)
+    for fact in facts:
+        rel = fact.relation
+        if rel.subject_id == rel.object_id:
+            continue  # a self-loop says nothing about structure
+        _merge_edge(
+            G,
+            rel.subject_id,
+            rel.object_id,
+            fact.weight,
+            predicates=[rel.predicate],
+            doc_ids=rel.doc_ids,
+            statement_ids=[s.statement_id for s in rel.support],
+            dates=fact.dates,
+        )
+    for _, _, edge in G.edges(data=True):
+        edge["n_sources"] = len(edge["doc_ids"])
+    return G
+
+
+def _by_predicate(facts: list[EdgeFacts], names: Iterable[str]) -> list[EdgeFacts]:
+    wanted = set(names)
+    return [f for f in facts if f.relation.predicate in wanted]
+
+
+def _shared_context(
+    facts: list[EdgeFacts], predicates: Iterable[str], types: Mapping[str, str], side_type: str
+) -> dict[str, dict[str, float]]:
+    """context id -> {entity of `side_type` -> weight of its tie to the context}."""
+    members: dict[str, dict[str, float]] = defaultdict(dict)
+    for f in _by_predicate(facts, predicates):
+        who, ctx = f.relation.subject_id, f.relation.object_id
+        if types.get(who) != side_type:
+            continue
+        members[ctx][who] = max(members[ctx].get(who, 0.0), f.weight)
+    return members
+
+
+def person_view(
+    data: GraphData,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> nx.Graph:
+    """Person-person ties, each edge with ``kinds`` and the ``via`` groups/events.
+
+    Kinds: ``associate`` (associate_of), ``kinship`` (relative_of), ``co-membership``
+    (both lead, belong to or founded the same group) and ``shared event`` (both killed in
+    or responsible for the same event). A shared context adds the weaker of the two ties.
+
+    Examples
+    --------
+    >>> from graph_builder.model import Entity, GraphData, Relation, Support
+    >>> ents = {"a": Entity("a", "A", "Person"), "b": Entity("b", "B", "Person"),
+    ...         "g": Entity("g", "G", "MilitantGroup")}
+    >>> s = Support("s", "d", "A and B lead G.", "asserted", 0.9)
+    >>> r = Support("r", "d", "B is a member of G, police said.", "reported", 0.9)
+    >>> rels = (Relation("a", "leader_of", "g", (s,)), Relation("b", "member_of", "g", (r,)))
+    >>> G = person_view(GraphData(ents, rels, {}))
+    >>> e = G.edges["a", "b"]
+    >>> sorted(G.nodes), e["kinds"], e["via"], e["weight"]
+    (['a', 'b'], ('co-membership',), ('g',), 0.75)
+    """
+    facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    G = nx.Graph(min_modality=min_modality, as_of=as_of or "")
+    _add_nodes(G, data, present_entities(data, facts, as_of), {"Person"})
+    types = {i: e.type for i, e in data.entities.items()}
+    for kind, predicate in (("associate", "associate_of"), ("kinship", "relative_of")):
+        for f in _by_predicate(facts, [predicate]):
+            u, v = f.relation.subject_id, f.relation.object_id
+            if u != v and u in G and v in G:
+                _merge_edge(G, u, v, f.weight, kinds=[kind], doc_ids=f.relation.doc_ids)
+    for kind, predicates in (("co-membership", MEMBERSHIP), ("shared event", EVENT_ROLES)):
+        for ctx, members in _shared_context(facts, predicates, types, "Person").items():
+            for u, v in combinations(sorted(m for m in members if m in G), 2):
+                w = min(members[u], members[v])
+                _merge_edge(G, u, v, w, kinds=[kind], via=[ctx])
+    for _, _, edge in G.edges(data=True):
+        edge.setdefault("via", ())
+        edge.setdefault("doc_ids", ())
+    return G
+
+
+def group_view(
+    data: GraphData,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> nx.Graph:
+    """Group-group ties: ``linked_to`` with its link kinds, plus shared members.
+
+    Edge ``kinds`` holds the link kinds ("ally", "splinter"... or "ties" when none was
+    given) and "shared member" when a person leads, belongs to or founded both groups
+    (listed in ``via``).
+
+    Examples
+    --------
+    >>> from graph_builder.model import Entity, GraphData, Relation, Support
+    >>> ents = {"g": Entity("g", "G", "MilitantGroup"), "h": Entity("h", "H", "MilitantGroup")}
+    >>> s = Support("s", "d", "G is an ally of H.", "asserted", 0.9, link_kind="ally")
+    >>> G = group_view(GraphData(ents, (Relation("h", "linked_to", "g", (s,)),), {}))
+    >>> list(G.edges(data="kinds"))
+    [('g', 'h', ('ally',))]
+    """
+    facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    G = nx.Graph(min_modality=min_modality, as_of=as_of or "")
+    _add_nodes(G, data, present_entities(data, facts, as_of), {"MilitantGroup"})
+    types = {i: e.type for i, e in data.entities.items()}
+    for f in _by_predicate(facts, ["linked_to"]):
+        u, v = f.relation.subject_id, f.relation.object_id
+        if u != v and u in G and v in G:
+            kinds = (f.relation.qualifier("link_kind") or "ties").split(", ")
+            _merge_edge(G, u, v, f.weight, kinds=kinds, doc_ids=f.relation.doc_ids)
+    by_person: dict[str, dict[str, float]] = defaultdict(dict)
+    for group, members in _shared_context(facts, MEMBERSHIP, types, "Person").items():
+        for person, w in members.items():
+            by_person[person][group] = w
+    for person, groups in sorted(by_person.items()):
+        for u, v in combinations(sorted(g for g in groups if g in G), 2):
+            _merge_edge(G, u, v, min(groups[u], groups[v]), kinds=["shared member"], via=[person])
+    for _, _, edge in G.edges(data=True):
+        edge.setdefault("via", ())
+        edge.setdefault("doc_ids", ())
+    return G
+
+
+def view(name: str, data: GraphData, **options: Any) -> nx.Graph:
+    """A view by name: "entity", "person" or "group"."""
+    builders = {"entity": entity_graph, "person": person_view, "group": group_view}
+    if name not in builders:
+        raise MilgraphError(f"unknown view {name!r}; expected one of {', '.join(builders)}")
+    return builders[name](data, **options)
