@@ -13,11 +13,13 @@ from rich.table import Table
 
 from graph_builder.cli.app import app
 from graph_builder.cli.common import console, get_ontology, open_driver
-from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS, Neo4jSettings
+from graph_builder.config import load_settings
 from graph_builder.pipeline import RebuildOptions, RebuildResult, build_graph, rebuild
 from graph_builder.statements import read_statements
 
-OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Output folder [default: build, or config].")
+]
 NoNeo4j = Annotated[
     bool, typer.Option("--no-neo4j", help="Build RDF, analytics and exports without loading Neo4j.")
 ]
@@ -29,7 +31,9 @@ Prune = Annotated[
         "with the reason) instead of refusing to build.",
     ),
 ]
-BaseIri = Annotated[str, typer.Option("--base-iri", help="Base IRI of entity and document IRIs.")]
+BaseIri = Annotated[
+    str | None, typer.Option("--base-iri", help="Base IRI of entity and document IRIs.")
+]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 
@@ -37,19 +41,24 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but er
 @app.command("rebuild")
 def rebuild_command(
     corpus: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--corpus",
             "-c",
-            help="Folder of articles (.txt .md .html .jsonl) and curated *.statements.jsonl.",
+            help="Folder of articles (.txt .md .html .jsonl) and curated *.statements.jsonl "
+            "[default: the bundled sample corpus, or config].",
         ),
-    ] = SAMPLE_CORPUS,
-    out: OutOption = DEFAULT_OUT,
+    ] = None,
+    out: OutOption = None,
     no_neo4j: NoNeo4j = False,
     prune: Prune = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Extraction processes.")] = 1,
-    batch_size: Annotated[int, typer.Option(min=1, help="Statements per Neo4j batch.")] = 1000,
-    base_iri: BaseIri = DEFAULT_BASE_IRI,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Extraction processes [default: 1].")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Statements per Neo4j batch [default: 1000].")
+    ] = None,
+    base_iri: BaseIri = None,
     as_json: JsonOut = False,
     quiet: Quiet = False,
 ) -> None:
@@ -61,18 +70,18 @@ def rebuild_command(
     gives the same graph.
     """
     ontology = get_ontology()
-    settings = Neo4jSettings.from_env()
+    settings = load_settings()
     options = RebuildOptions(
-        corpus=corpus,
-        out=out,
-        base_iri=base_iri,
+        corpus=corpus or settings.corpus,
+        out=out or settings.out,
+        base_iri=base_iri or settings.base_iri,
         prune=prune,
-        jobs=jobs,
-        batch_size=batch_size,
-        database=settings.database,
+        jobs=jobs or settings.jobs,
+        batch_size=batch_size or settings.batch_size,
+        database=settings.neo4j.database,
     )
     with ExitStack() as stack:
-        driver = None if no_neo4j else stack.enter_context(open_driver(settings))
+        driver = None if no_neo4j else stack.enter_context(open_driver(settings.neo4j))
         progress = stack.enter_context(_progress(quiet or as_json))
         task = progress.add_task("read", total=None)
 
@@ -91,10 +100,10 @@ def import_command(
     files: Annotated[
         list[Path], typer.Argument(help="Statement files in the JSONL interchange format.")
     ],
-    out: OutOption = DEFAULT_OUT,
+    out: OutOption = None,
     no_neo4j: NoNeo4j = False,
     prune: Prune = False,
-    base_iri: BaseIri = DEFAULT_BASE_IRI,
+    base_iri: BaseIri = None,
     as_json: JsonOut = False,
     quiet: Quiet = False,
 ) -> None:
@@ -107,10 +116,16 @@ def import_command(
     """
     ontology = get_ontology()
     statements = [s for path in files for s in read_statements(path, ontology)]
-    settings = Neo4jSettings.from_env()
-    options = RebuildOptions(out=out, base_iri=base_iri, prune=prune, database=settings.database)
+    settings = load_settings()
+    options = RebuildOptions(
+        out=out or settings.out,
+        base_iri=base_iri or settings.base_iri,
+        prune=prune,
+        batch_size=settings.batch_size,
+        database=settings.neo4j.database,
+    )
     with ExitStack() as stack:
-        driver = None if no_neo4j else stack.enter_context(open_driver(settings))
+        driver = None if no_neo4j else stack.enter_context(open_driver(settings.neo4j))
         result = build_graph(statements, [], options, ontology, driver)
         result.curated = len(statements)
     _print_summary(result, quiet, as_json)
@@ -195,4 +210,22 @@ def _print_summary(result: RebuildResult, quiet: bool, as_json: bool) -> None:
         )
     table.add_row("time", ", ".join(f"{k} {v:.2f}s" for k, v in data["seconds"].items()))
     table.add_row("outputs", str(Path(data["outputs"].get("rdf", ".")).parent))
+    console.print(table)
+
+
+@app.command("config")
+def config_command(as_json: JsonOut = False) -> None:
+    """Show the effective configuration (defaults, milgraph.toml or [tool.milgraph] in
+    pyproject.toml, then NEO4J_* and MILGRAPH_* environment variables), secrets masked."""
+    shown = load_settings().masked()
+    if as_json:
+        print(json.dumps(shown, indent=2))
+        return
+    table = Table(show_header=False, title="milgraph configuration", title_justify="left")
+    for key, value in shown.items():
+        if isinstance(value, dict):
+            for sub, sub_value in value.items():
+                table.add_row(f"{key}.{sub}", str(sub_value))
+        else:
+            table.add_row(key, str(value))
     console.print(table)
