@@ -1,0 +1,108 @@
+// Runs Neo4j Community (embedded) with Bolt on 127.0.0.1 for milgraph.
+//
+// Started by graph_builder/neo4j_server.py as a Java 17 single-file program:
+//   java -Xmx512m --add-opens ... -cp 'neo4j/target/lib/*' neo4j/Launcher.java \
+//        --home build/neo4j --port 7687 --pagecache 256m
+// The password comes from the environment variable MILGRAPH_NEO4J_PASSWORD (so it never
+// shows in `ps`), falling back to --password. On start the `neo4j` user's password is set
+// to it (CHANGE NOT REQUIRED), so the Python driver logs in as neo4j/<password>.
+// SIGTERM runs the shutdown hook, which shuts the databases down cleanly.
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.connectors.HttpsConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+
+public class Launcher {
+
+    /** "512m", "1g", "1048576" -> bytes. */
+    static long parseSize(String text) {
+        String s = text.trim().toLowerCase(Locale.ROOT);
+        long factor = 1;
+        char last = s.charAt(s.length() - 1);
+        if (last == 'k' || last == 'm' || last == 'g') {
+            factor = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
+            s = s.substring(0, s.length() - 1);
+        }
+        return Long.parseLong(s) * factor;
+    }
+
+    static void usage(String problem) {
+        System.err.println("error: " + problem);
+        System.err.println(
+                "usage: Launcher.java --home DIR [--port 7687] [--pagecache 256m] [--password PW]");
+        System.exit(2);
+    }
+
+    public static void main(String[] args) throws Exception {
+        String home = null;
+        int port = 7687;
+        String pagecache = "256m";
+        String password = System.getenv("MILGRAPH_NEO4J_PASSWORD");
+        for (int i = 0; i < args.length; i++) {
+            String flag = args[i];
+            if (i + 1 >= args.length) {
+                usage("missing value after " + flag);
+            }
+            String value = args[++i];
+            switch (flag) {
+                case "--home" -> home = value;
+                case "--port" -> port = Integer.parseInt(value);
+                case "--pagecache" -> pagecache = value;
+                case "--password" -> password = password == null ? value : password;
+                default -> usage("unknown option " + flag);
+            }
+        }
+        if (home == null) {
+            usage("--home is required");
+        }
+        if (password == null || password.isEmpty()) {
+            usage("set MILGRAPH_NEO4J_PASSWORD or pass --password");
+        }
+
+        Path homeDir = Path.of(home).toAbsolutePath();
+        // Loopback only: the local server must never be reachable from other machines.
+        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(homeDir)
+                .setConfig(GraphDatabaseSettings.default_listen_address, new SocketAddress("127.0.0.1"))
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(HttpConnector.enabled, false)
+                .setConfig(HttpsConnector.enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                .setConfig(GraphDatabaseSettings.pagecache_memory, parseSize(pagecache))
+                .build();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("milgraph-neo4j: shutting down");
+            dbms.shutdown();
+            System.out.println("milgraph-neo4j: stopped");
+            System.out.flush();
+            stopped.countDown();
+        }, "milgraph-neo4j-shutdown"));
+
+        try {
+            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+            // Touch the default database so the first Bolt query does not wait for it.
+            dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME)
+                    .executeTransactionally("RETURN 1");
+        } catch (RuntimeException e) {
+            // Without this the Neo4j threads keep the JVM alive with a server nobody can use.
+            System.err.println("milgraph-neo4j: start failed: " + e.getMessage());
+            System.exit(1); // runs the shutdown hook
+        }
+        System.out.println("milgraph-neo4j: ready bolt://127.0.0.1:" + port + " home=" + homeDir
+                + " pagecache=" + pagecache + " maxheap="
+                + (Runtime.getRuntime().maxMemory() >> 20) + "m");
+        System.out.flush();
+        stopped.await();
+    }
+}
