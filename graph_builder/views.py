@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from graph_builder.errors import MilgraphError
-from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
+from graph_builder.model import MODALITY_ORDER, Entity, GraphData, Relation, Support
 
 if TYPE_CHECKING:
     from graph_builder.ontology import Ontology
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_SYMMETRIC = frozenset({"linked_to", "relative_of", "associate_of"})
 MEMBERSHIP = ("leader_of", "member_of", "founder_of")
 EVENT_ROLES = ("killed_in", "responsible_for")
+_NO_ENTITY = Entity("", "", "")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
 
 
@@ -133,8 +134,9 @@ def filtered_relations(
 ) -> list[EdgeFacts]:
     """Relations with only the supports that pass the filters, symmetric ones merged.
 
-    Symmetric predicates get one canonical direction (smaller id first), so an edge read
-    both ways from different sources is one edge with both sources.
+    A symmetric predicate between two entities of the same type gets one canonical
+    direction (smaller id first), so a tie read both ways from different sources is one
+    edge with both sources.
     """
     allowed = set(allowed_modalities(min_modality))
     as_of = check_as_of(as_of)
@@ -146,8 +148,9 @@ def filtered_relations(
     merged: dict[tuple[str, str, str], list[Support]] = {}
     for rel in data.relations:
         s, o = rel.subject_id, rel.object_id
-        if rel.predicate in symmetric and o < s:
-            s, o = o, s
+        same_type = data.entities.get(s, _NO_ENTITY).type == data.entities.get(o, _NO_ENTITY).type
+        if rel.predicate in symmetric and same_type and o < s:
+            s, o = o, s  # person linked_to group keeps the ontology's direction
         kept = merged.setdefault((s, rel.predicate, o), [])
         for sup in rel.support:
             if sup.modality not in allowed:
