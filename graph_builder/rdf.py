@@ -1,0 +1,534 @@
+"""The RDF dataset: milgraph's system of record, and the views read back from it.
+
+Layout of the dataset built by :func:`build_dataset` (all IRIs under a configurable base):
+
+- one named graph per document, named by the document IRI ``<base>doc/<doc_id>``, holding
+  the fact triples the document supports (entity ``mg:leaderOf`` entity); denied
+  statements never put a fact there;
+- ``<base>graph/provenance``: the documents (title, date, source, url, content hash) and
+  one ``mg:Assertion`` per statement (``rdf:subject/predicate/object``, modality,
+  evidence, span, confidence, extractor, ``prov:wasDerivedFrom`` the document and the
+  qualifiers), so a triple three articles support has three assertions;
+- ``<base>graph/entities``: entity types, ``skos:prefLabel`` and ``skos:altLabel`` aliases;
+- ``<base>graph/merges``: the resolution decisions (``mg:MergeDecision``).
+
+Readers (:func:`graph_data`, :func:`dataset_statements`, :func:`merge_decisions`) find
+records by their class, not by graph or base, so they read any dataset of this shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.plugins.serializers.trig import TrigSerializer
+from rdflib.term import Node
+
+from graph_builder.config import DEFAULT_BASE_IRI
+from graph_builder.errors import InputError
+from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Support
+from graph_builder.ontology import MG, Ontology, snake_case
+from graph_builder.resolve import MergeDecision, Resolution, entity_iri
+from graph_builder.statements import Statement
+
+FORMATS = {"trig": "trig", "nquads": "nquads", "jsonld": "json-ld", "json-ld": "json-ld"}
+SUFFIX_FORMATS = {
+    ".trig": "trig",
+    ".nq": "nquads",
+    ".nquads": "nquads",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+}
+SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
+# Statement qualifiers stored as plain literals on the assertion.
+_TEXT_FIELDS = {
+    "attributed_to": MG.attributedTo,
+    "role": MG.role,
+    "relation": MG.relation,
+    "extractor": MG.extractor,
+}
+_DATE_FIELDS = {"date": MG.date, "start": MG.start, "end": MG.end}
+
+
+# ---------------------------------------------------------------- IRIs and terms
+
+
+def doc_iri(base_iri: str, doc_id: str) -> URIRef:
+    """IRI of a document, which also names its graph.
+
+    >>> str(doc_iri("https://milgraph.org/id/", "ishaq 2015"))
+    'https://milgraph.org/id/doc/ishaq%202015'
+    """
+    return URIRef(f"{base_iri}doc/{quote(doc_id, safe='-._~')}")
+
+
+def assertion_iri(base_iri: str, statement_id: str) -> URIRef:
+    return URIRef(f"{base_iri}assertion/{statement_id}")
+
+
+def graph_iri(base_iri: str, name: str) -> URIRef:
+    return URIRef(f"{base_iri}graph/{name}")
+
+
+def date_literal(value: str) -> Literal:
+    """An ISO date as xsd:date, xsd:gYearMonth or xsd:gYear by its precision.
+
+    >>> date_literal("2015-07").datatype == XSD.gYearMonth
+    True
+    """
+    datatype = {1: XSD.gYear, 2: XSD.gYearMonth}.get(value.count("-") + 1, XSD.date)
+    return Literal(value, datatype=datatype)
+
+
+def decimal_literal(value: float) -> Literal:
+    """A float as an exact xsd:decimal (its shortest repr), so it reads back unchanged.
+
+    >>> str(decimal_literal(0.1 + 0.2)), str(decimal_literal(1e-05))
+    ('0.30000000000000004', '0.00001')
+    """
+    return Literal(format(Decimal(repr(float(value))), "f"), datatype=XSD.decimal)
+
+
+def modality_iris(ontology: Ontology) -> dict[str, URIRef]:
+    """Modality name -> its individual in the ontology."""
+    return {
+        str(ontology.graph.value(m, RDFS.label)): m
+        for m in ontology.graph.subjects(RDF.type, MG.Modality)
+        if isinstance(m, URIRef)
+    }
+
+
+def fact_modalities(ontology: Ontology) -> frozenset[str]:
+    """Modalities whose statements become fact triples (all but those marked
+    ``mg:supportsFact false``, i.e. denied)."""
+    return frozenset(
+        name
+        for name, iri in modality_iris(ontology).items()
+        if ontology.graph.value(iri, MG.supportsFact) != Literal(False)
+    )
+
+
+def link_kind_iris(ontology: Ontology) -> dict[str, URIRef]:
+    return {
+        str(ontology.graph.value(k, SKOS.prefLabel)): k
+        for k in ontology.graph.subjects(SKOS.inScheme, MG.LinkKind)
+        if isinstance(k, URIRef)
+    }
+
+
+@contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """Ill-typed literals (a 31st of February) are SHACL's to report, not rdflib's to log."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+# ---------------------------------------------------------------- building
+
+
+def build_dataset(
+    resolution: Resolution,
+    documents: Iterable[DocumentInfo],
+    ontology: Ontology,
+    base_iri: str = DEFAULT_BASE_IRI,
+) -> Dataset:
+    """The RDF dataset of resolved statements, their documents, entities and merges.
+
+    Parameters
+    ----------
+    resolution : Resolution
+        From :func:`graph_builder.resolve.resolve`.
+    documents : iterable of DocumentInfo
+        Metadata of the source documents; a document a statement cites but that is not
+        listed here still gets a (bare) document record.
+    ontology : Ontology
+        Predicate, modality and link-kind IRIs.
+    base_iri : str
+        Base of document, assertion and graph IRIs.
+
+    Returns
+    -------
+    rdflib.Dataset
+        Built in sorted order, so the same input serialises to the same TriG.
+    """
+    ds = Dataset()
+    for prefix, ns in (
+        ("mg", MG),
+        ("prov", PROV),
+        ("skos", SKOS),
+        ("dcterms", DCTERMS),
+        ("xsd", XSD),
+        ("rdfs", RDFS),
+        ("doc", f"{base_iri}doc/"),
+        ("assertion", f"{base_iri}assertion/"),
+        ("merge", f"{base_iri}merge/"),
+    ):
+        ds.bind(prefix, ns, replace=True)
+    for type_name in ontology.types:
+        type_slug = snake_case(type_name).replace("_", "-")
+        ds.bind(type_slug.replace("-", ""), f"{base_iri}{type_slug}/", replace=True)
+    modalities = modality_iris(ontology)
+    facts = fact_modalities(ontology)
+    link_kinds = link_kind_iris(ontology)
+    statements = sorted(resolution.statements, key=lambda s: (s.doc_id, s.statement_id))
+
+    entities = dict(resolution.entities)
+    for s in statements:  # statements that bypassed resolve still name their entities
+        for name, type_name, given in (
+            (s.subject, s.subject_type, s.subject_id),
+            (s.object, s.object_type, s.object_id),
+        ):
+            iri = given or entity_iri(base_iri, type_name, name)
+            entities.setdefault(iri, Entity(iri, name, type_name))
+
+    graph = ds.graph(graph_iri(base_iri, "entities"))
+    for iri, entity in sorted(entities.items()):
+        node = URIRef(iri)
+        graph.add((node, RDF.type, ontology.types[entity.type]))
+        graph.add((node, RDFS.label, Literal(entity.name)))
+        graph.add((node, SKOS.prefLabel, Literal(entity.name)))
+        for alias in entity.aliases:
+            graph.add((node, SKOS.altLabel, Literal(alias)))
+
+    prov = ds.graph(graph_iri(base_iri, "provenance"))
+    infos = {d.id: d for d in documents}
+    for doc_id in sorted(set(infos) | {s.doc_id for s in statements}):
+        _add_document(prov, doc_iri(base_iri, doc_id), infos.get(doc_id, DocumentInfo(doc_id)))
+
+    with _quiet_rdflib():
+        for s in statements:
+            subject = URIRef(s.subject_id or entity_iri(base_iri, s.subject_type, s.subject))
+            obj = URIRef(s.object_id or entity_iri(base_iri, s.object_type, s.object))
+            predicate = ontology.predicate(s.predicate)
+            if s.modality in facts:
+                fact = (subject, predicate.iri, obj)
+                if predicate.symmetric and not (
+                    s.subject_type in predicate.domain and s.object_type in predicate.range
+                ):  # store symmetric facts the way round that fits domain and range
+                    fact = (obj, predicate.iri, subject)
+                ds.graph(doc_iri(base_iri, s.doc_id)).add(fact)
+            _add_assertion(prov, base_iri, s, subject, predicate.iri, obj, modalities, link_kinds)
+
+    merges = ds.graph(graph_iri(base_iri, "merges"))
+    for decision in sorted(set(resolution.merges), key=_merge_key):
+        _add_merge(merges, base_iri, decision)
+    return ds
+
+
+def _add_document(graph: Graph, node: URIRef, info: DocumentInfo) -> None:
+    graph.add((node, RDF.type, MG.Document))
+    graph.add((node, MG.docId, Literal(info.id)))
+    if info.title:
+        graph.add((node, DCTERMS.title, Literal(info.title)))
+    if info.date:
+        graph.add((node, DCTERMS.date, date_literal(info.date)))
+    if info.source:
+        graph.add((node, DCTERMS.source, Literal(info.source)))
+    if info.url:
+        graph.add((node, MG.url, Literal(info.url, datatype=XSD.anyURI)))
+    if info.content_hash:
+        graph.add((node, MG.contentHash, Literal(info.content_hash)))
+
+
+def _add_assertion(
+    graph: Graph,
+    base_iri: str,
+    s: Statement,
+    subject: URIRef,
+    predicate: URIRef,
+    obj: URIRef,
+    modalities: dict[str, URIRef],
+    link_kinds: dict[str, URIRef],
+) -> None:
+    node = assertion_iri(base_iri, s.statement_id)
+    graph.add((node, RDF.type, MG.Assertion))
+    graph.add((node, MG.statementId, Literal(s.statement_id)))
+    graph.add((node, RDF.subject, subject))
+    graph.add((node, RDF.predicate, predicate))
+    graph.add((node, RDF.object, obj))
+    graph.add((node, MG.subjectName, Literal(s.subject)))
+    graph.add((node, MG.objectName, Literal(s.object)))
+    graph.add((node, PROV.wasDerivedFrom, doc_iri(base_iri, s.doc_id)))
+    graph.add((node, MG.evidence, Literal(s.evidence)))
+    # an unknown modality or link kind stays visible (as a literal) for SHACL to report
+    graph.add((node, MG.modality, modalities.get(s.modality, Literal(s.modality))))
+    graph.add((node, MG.confidence, decimal_literal(s.confidence)))
+    if s.span is not None:
+        graph.add((node, MG.spanStart, Literal(s.span[0])))
+        graph.add((node, MG.spanEnd, Literal(s.span[1])))
+    if s.link_kind:
+        graph.add((node, MG.linkKind, link_kinds.get(s.link_kind, Literal(s.link_kind))))
+    for name, prop in _TEXT_FIELDS.items():
+        value = getattr(s, name)
+        if value:
+            graph.add((node, prop, Literal(value)))
+    for name, prop in _DATE_FIELDS.items():
+        value = getattr(s, name)
+        if value:
+            graph.add((node, prop, date_literal(value)))
+
+
+def _merge_key(d: MergeDecision) -> tuple[str, ...]:
+    return (d.entity_id, d.rule, d.merged, d.reason, str(d.applied))
+
+
+def _add_merge(graph: Graph, base_iri: str, d: MergeDecision) -> None:
+    digest = hashlib.sha256("\x1f".join(_merge_key(d)).encode("utf-8")).hexdigest()[:16]
+    node = URIRef(f"{base_iri}merge/{digest}")
+    graph.add((node, RDF.type, MG.MergeDecision))
+    graph.add((node, MG.entity, URIRef(d.entity_id)))
+    graph.add((node, MG.entityType, Literal(d.entity_type)))
+    graph.add((node, MG.canonicalName, Literal(d.canonical)))
+    graph.add((node, MG.mergedName, Literal(d.merged)))
+    graph.add((node, MG.rule, Literal(d.rule)))
+    graph.add((node, MG.reason, Literal(d.reason)))
+    graph.add((node, MG.applied, Literal(d.applied)))
+
+
+# ---------------------------------------------------------------- files
+
+
+def rdf_format(name: str) -> str:
+    """rdflib format name for a user-facing one (trig, nquads, jsonld)."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise InputError(
+            None, None, f"unknown RDF format {name!r}; expected trig, nquads or jsonld"
+        ) from None
+
+
+def _sorted_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted_json(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):  # no @list in our data, so order carries no meaning
+        items = [_sorted_json(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def serialize_dataset(ds: Dataset, format: str = "trig") -> bytes:
+    """The dataset as bytes, in a stable order: the same dataset gives the same bytes.
+
+    rdflib orders named graphs, quads and JSON-LD nodes by hash, which changes from one
+    process to the next; graphs are sorted by name, N-Quads lines and JSON-LD lists sorted.
+    """
+    fmt = rdf_format(format)
+    if fmt == "trig":
+        serializer = TrigSerializer(ds)
+        serializer.contexts.sort(key=lambda g: str(g.identifier))
+        out = io.BytesIO()
+        serializer.serialize(out, encoding="utf-8")
+        return out.getvalue()
+    data = ds.serialize(format=fmt, encoding="utf-8")
+    if fmt == "nquads":
+        return "".join(sorted(set(data.decode("utf-8").splitlines(keepends=True)))).encode("utf-8")
+    doc = _sorted_json(json.loads(data.decode("utf-8")))
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_dataset(ds: Dataset, path: str | Path, format: str = "trig") -> None:
+    """Write the dataset atomically (temporary file, then rename) as TriG, N-Quads or JSON-LD."""
+    fmt = rdf_format(format)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(serialize_dataset(ds, fmt))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
+    """Read a dataset written by :func:`write_dataset` (format from the suffix by default)."""
+    path = Path(path)
+    fmt = rdf_format(format) if format else SUFFIX_FORMATS.get(path.suffix.lower(), "trig")
+    if not path.is_file():
+        raise InputError(path, None, "RDF dataset not found; build it with `milgraph rebuild`")
+    ds = Dataset()
+    try:
+        with _quiet_rdflib():
+            ds.parse(path, format=fmt)
+    except Exception as exc:  # rdflib has many parser exception types
+        raise InputError(path, None, f"not valid {fmt}: {exc}") from None
+    return ds
+
+
+# ---------------------------------------------------------------- reading back
+
+
+def union_graph(ds: Dataset) -> Graph:
+    """All triples of all graphs in one graph (records are found by class, not graph)."""
+    out = Graph()
+    for prefix, ns in ds.namespaces():
+        out.bind(prefix, ns, replace=True)
+    for s, p, o, _ in ds.quads((None, None, None, None)):
+        out.add((s, p, o))
+    return out
+
+
+def _str(graph: Graph, node: Node, prop: URIRef) -> str | None:
+    value = graph.value(node, prop)
+    return str(value) if value is not None else None
+
+
+def _entity_type(graph: Graph, node: Node, by_class: dict[Node, str]) -> str:
+    for cls in graph.objects(node, RDF.type):
+        if cls in by_class:
+            return by_class[cls]
+    raise InputError(None, None, f"entity {node} has no entity class of the ontology")
+
+
+def _statements(graph: Graph, ontology: Ontology) -> list[Statement]:
+    by_class: dict[Node, str] = {iri: name for name, iri in ontology.types.items()}
+    by_predicate = {p.iri: name for name, p in ontology.predicates.items()}
+    by_modality = {iri: name for name, iri in modality_iris(ontology).items()}
+    by_link = {iri: name for name, iri in link_kind_iris(ontology).items()}
+    out = []
+    for node in graph.subjects(RDF.type, MG.Assertion):
+        subject, obj = graph.value(node, RDF.subject), graph.value(node, RDF.object)
+        predicate = graph.value(node, RDF.predicate)
+        doc = graph.value(node, PROV.wasDerivedFrom)
+        if subject is None or obj is None or predicate not in by_predicate or doc is None:
+            raise InputError(
+                None, None, f"assertion {node} lacks subject, predicate, object or document"
+            )
+        start, end = graph.value(node, MG.spanStart), graph.value(node, MG.spanEnd)
+        modality = graph.value(node, MG.modality)
+        link = graph.value(node, MG.linkKind)
+        out.append(
+            Statement(
+                doc_id=_str(graph, doc, MG.docId) or str(doc).rsplit("/", 1)[-1],
+                subject=_str(graph, node, MG.subjectName)
+                or _str(graph, subject, SKOS.prefLabel)
+                or "",
+                subject_type=_entity_type(graph, subject, by_class),
+                predicate=by_predicate[predicate],  # type: ignore[index]
+                object=_str(graph, node, MG.objectName) or _str(graph, obj, SKOS.prefLabel) or "",
+                object_type=_entity_type(graph, obj, by_class),
+                evidence=_str(graph, node, MG.evidence) or "",
+                span=(int(start), int(end)) if start is not None and end is not None else None,  # type: ignore[call-overload]
+                modality=by_modality.get(modality, str(modality)),  # type: ignore[call-overload]
+                confidence=float(str(graph.value(node, MG.confidence))),
+                link_kind=by_link.get(link, str(link)) if link is not None else None,  # type: ignore[call-overload]
+                subject_id=str(subject),
+                object_id=str(obj),
+                **{
+                    name: _str(graph, node, prop)
+                    for name, prop in {**_TEXT_FIELDS, **_DATE_FIELDS}.items()
+                },
+            )
+        )
+    return sorted(out, key=lambda s: (s.doc_id, s.span or (-1, -1), s.statement_id))
+
+
+def dataset_statements(ds: Dataset, ontology: Ontology) -> list[Statement]:
+    """The statements recorded in the dataset (one per assertion), as resolved.
+
+    Sorted by document, span and statement id.
+    """
+    return _statements(union_graph(ds), ontology)
+
+
+def merge_decisions(ds: Dataset) -> list[MergeDecision]:
+    """The resolution decisions stored in the dataset, sorted by entity and rule."""
+    graph = union_graph(ds)
+    out = []
+    for node in graph.subjects(RDF.type, MG.MergeDecision):
+        out.append(
+            MergeDecision(
+                entity_id=str(graph.value(node, MG.entity)),
+                entity_type=_str(graph, node, MG.entityType) or "",
+                canonical=_str(graph, node, MG.canonicalName) or "",
+                merged=_str(graph, node, MG.mergedName) or "",
+                rule=_str(graph, node, MG.rule) or "",
+                reason=_str(graph, node, MG.reason) or "",
+                applied=graph.value(node, MG.applied) != Literal(False),
+            )
+        )
+    return sorted(out, key=_merge_key)
+
+
+def graph_data(ds: Dataset, ontology: Ontology) -> GraphData:
+    """Entities, relations, documents and mentions: what Neo4j and networkx consume.
+
+    A relation aggregates every assertion of its (subject, predicate, object) as one
+    :class:`Support`; denied assertions support nothing. Symmetric predicates are
+    direction-free: A-B and B-A are one relation, stored with the smaller id first.
+    """
+    graph = union_graph(ds)
+    entities: dict[str, Entity] = {}
+    for type_name, cls in ontology.types.items():
+        for node in graph.subjects(RDF.type, cls):
+            name = _str(graph, node, SKOS.prefLabel) or _str(graph, node, RDFS.label) or str(node)
+            aliases = tuple(sorted(str(a) for a in graph.objects(node, SKOS.altLabel)))
+            entities[str(node)] = Entity(str(node), name, type_name, aliases)
+    documents = {}
+    for node in graph.subjects(RDF.type, MG.Document):
+        doc_id = _str(graph, node, MG.docId) or str(node).rsplit("/", 1)[-1]
+        documents[doc_id] = DocumentInfo(
+            id=doc_id,
+            title=_str(graph, node, DCTERMS.title),
+            date=_str(graph, node, DCTERMS.date),
+            source=_str(graph, node, DCTERMS.source),
+            url=_str(graph, node, MG.url),
+            content_hash=_str(graph, node, MG.contentHash),
+        )
+    facts = fact_modalities(ontology)
+    supports: dict[tuple[str, str, str], list[Support]] = defaultdict(list)
+    mentions = set()
+    for s in _statements(graph, ontology):
+        assert s.subject_id is not None and s.object_id is not None
+        mentions.add((s.doc_id, s.subject_id))
+        mentions.add((s.doc_id, s.object_id))
+        if s.modality not in facts:
+            continue
+        subject_id, object_id = s.subject_id, s.object_id
+        if ontology.predicate(s.predicate).symmetric and object_id < subject_id:
+            subject_id, object_id = object_id, subject_id
+        supports[(subject_id, s.predicate, object_id)].append(
+            Support(
+                statement_id=s.statement_id,
+                doc_id=s.doc_id,
+                evidence=s.evidence,
+                modality=s.modality,
+                confidence=s.confidence,
+                span=s.span,
+                attributed_to=s.attributed_to,
+                date=s.date,
+                role=s.role,
+                relation=s.relation,
+                link_kind=s.link_kind,
+                extractor=s.extractor,
+            )
+        )
+    relations = tuple(
+        Relation(
+            key[0], key[1], key[2], tuple(sorted(found, key=lambda x: (x.doc_id, x.statement_id)))
+        )
+        for key, found in sorted(supports.items())
+    )
+    return GraphData(
+        entities=dict(sorted(entities.items())),
+        relations=relations,
+        documents=dict(sorted(documents.items())),
+        mentions=frozenset(mentions),
+    )

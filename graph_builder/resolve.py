@@ -1,0 +1,804 @@
+"""Entity resolution across documents: one entity per real-world thing, every merge recorded.
+
+Statements arrive with names already resolved inside their document ("Malik Muhammad
+Ishaq", not "he"). Across documents the same group is written many ways: "Lashkar-e-Jhangvi"
+and "Lashkar-i-Jhangvi", "al-Qaeda" and "al-Qaida", "IS" and "Daesh". :func:`resolve` merges
+such names into one entity, in this order, each step recorded as a :class:`MergeDecision`:
+
+1. the analyst's alias table (``ontology/aliases.csv``): forced merges and forbidden ones;
+2. the extractor's gazetteer (``graph_builder/data/``), when present;
+3. normalised names (unidecode, case, hyphens, "-e-"/"-i-" connectors, "al-" prefix);
+4. transliterations (same consonant skeleton and a rapidfuzz ratio >= 80) and near-identical
+   spellings (ratio >= 94, same initials);
+5. acronyms (LeJ, TTP) when exactly one group's initials fit;
+6. a person named by a surname only ("Ishaq") when exactly one full name in the corpus fits.
+
+Different types never merge (a type is part of the IRI). People are scoped by document
+first: two people with the same name in different documents are merged unless their
+affiliations conflict (both belong to groups, none shared and none linked), and then they
+are kept apart with a recorded reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from rapidfuzz import fuzz
+from unidecode import unidecode
+
+from graph_builder.config import DEFAULT_BASE_IRI, PROJECT_ROOT
+from graph_builder.errors import InputError
+from graph_builder.model import Entity
+from graph_builder.ontology import Ontology, snake_case
+from graph_builder.statements import Statement
+
+DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
+GAZETTEER_DIR = Path(__file__).resolve().parent / "data"
+ALIAS_COLUMNS = ("type", "canonical", "alias", "action")
+ALIAS_ACTIONS = ("merge", "forbid")
+
+# Particles that transliterations write as "-e-", "-i-", "-ul-", "al-" or leave out.
+_CONNECTORS = frozenset({"e", "i", "ul", "ur", "ud", "al", "el", "the"})
+_VOWELS = frozenset("aeiouwy")  # w/y: "Dawlat"/"Daulat", "Tayyiba"/"Taiba"
+TRANSLITERATION_MIN_RATIO = 80.0
+FUZZY_MIN_RATIO = 94.0
+FUZZY_MIN_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class MergeDecision:
+    """One resolution decision: `merged` joined (or, if not `applied`, was kept apart from)
+    the entity `entity_id` named `canonical`, by `rule`, for `reason`."""
+
+    entity_id: str
+    entity_type: str
+    canonical: str
+    merged: str
+    rule: str
+    reason: str
+    applied: bool = True
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Resolved statements, the entities they name, and every decision taken."""
+
+    statements: tuple[Statement, ...]  # subject/object canonical, subject_id/object_id IRIs
+    entities: dict[str, Entity]  # by IRI
+    merges: tuple[MergeDecision, ...]
+
+
+@dataclass(frozen=True)
+class AliasRule:
+    """One row of the alias table."""
+
+    type: str
+    canonical: str
+    alias: str
+    action: str  # merge | forbid
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class AliasTable:
+    """The analyst's alias table: names to merge into a canonical one, pairs never to merge."""
+
+    rules: tuple[AliasRule, ...] = ()
+
+    def merges(self) -> list[AliasRule]:
+        return [r for r in self.rules if r.action == "merge"]
+
+    def forbids(self) -> list[AliasRule]:
+        return [r for r in self.rules if r.action == "forbid"]
+
+
+# ---------------------------------------------------------------- names
+
+
+def slug(text: str) -> str:
+    """URL-safe slug: transliterated to ASCII, lowercase, words joined by hyphens.
+
+    >>> slug("Lashkar-e-Jhangvi (LeJ)")
+    'lashkar-e-jhangvi-lej'
+    >>> slug("Ḥaqqānī network")
+    'haqqani-network'
+    """
+    text = unidecode(text).lower().replace("'", "")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def entity_iri(base_iri: str, type_name: str, name: str) -> str:
+    """Stable IRI of an entity: base + type slug + "/" + slug of the canonical name.
+
+    >>> entity_iri("https://milgraph.org/id/", "MilitantGroup", "al-Qaeda")
+    'https://milgraph.org/id/militant-group/al-qaeda'
+    >>> entity_iri("https://example.org/kg/", "Person", "Malik Muhammad Ishaq")
+    'https://example.org/kg/person/malik-muhammad-ishaq'
+    """
+    name_slug = slug(name) or "x-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+    type_slug = snake_case(type_name).replace("_", "-")
+    return f"{base_iri}{type_slug}/{name_slug}"
+
+
+def split_alias_notation(name: str) -> tuple[str, tuple[str, ...]]:
+    """Split "X @ Y" (X alias Y) and "X (Y)" into the name and its aliases.
+
+    >>> split_alias_notation("Abdul Wali @ Omar Khalid Khorasani")
+    ('Abdul Wali', ('Omar Khalid Khorasani',))
+    >>> split_alias_notation("Lashkar-e-Jhangvi (LeJ)")
+    ('Lashkar-e-Jhangvi', ('LeJ',))
+    >>> split_alias_notation("al-Qaeda")
+    ('al-Qaeda', ())
+    """
+    parts = [p.strip() for p in name.split("@")]
+    parts = [p for p in parts if p]
+    if not parts:
+        return name.strip(), ()
+    head, aliases = parts[0], list(parts[1:])
+    match = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", head)
+    if match:
+        head = match.group(1).strip()
+        aliases.insert(0, match.group(2).strip())
+    return head, tuple(dict.fromkeys(a for a in aliases if a != head))
+
+
+def _tokens(name: str) -> list[str]:
+    text = unidecode(name).lower().replace("'", "").replace("\u2019", "")
+    return [t for t in re.split(r"[^a-z0-9]+", text) if t]
+
+
+def name_key(name: str) -> str:
+    """Normalised name: ASCII, lowercase, no punctuation, connectors and "the" dropped,
+    a trailing "group" dropped.
+
+    >>> name_key("Lashkar-i-Jhangvi") == name_key("Lashkar e Jhangvi")
+    True
+    >>> name_key("Al Qaeda") == name_key("al-Qaeda")
+    True
+    >>> name_key("the Islamic State group")
+    'islamic state'
+    """
+    tokens = [t for t in _tokens(name) if t not in _CONNECTORS]
+    if len(tokens) > 1 and tokens[-1] == "group":
+        tokens = tokens[:-1]
+    return " ".join(tokens)
+
+
+def compact_key(name: str) -> str:
+    """All tokens run together, connectors kept: "Wali-ur-Rehman" == "Waliur Rehman".
+
+    >>> compact_key("Wali-ur-Rehman") == compact_key("Waliur Rehman")
+    True
+    """
+    return "".join(_tokens(name))
+
+
+def skeleton(name: str) -> str:
+    """Consonant skeleton of the normalised name, for transliteration variants.
+
+    >>> skeleton("al-Qaida") == skeleton("al-Qaeda")
+    True
+    >>> skeleton("Tehreek-e-Taliban Pakistan") == skeleton("Tehrik-i-Taliban Pakistan")
+    True
+    >>> skeleton("Lashkar-e-Taiba") == skeleton("Lashkar-e-Jhangvi")
+    False
+    """
+    out = []
+    for token in name_key(name).split():
+        kept = token[0] + "".join(c for c in token[1:] if c not in _VOWELS)
+        out.append(re.sub(r"(.)\1+", r"\1", kept))
+    return " ".join(out)
+
+
+def is_acronym(name: str) -> bool:
+    """A short single word with at least two capitals: LeJ, TTP, IS, JuD.
+
+    >>> [is_acronym(n) for n in ("LeJ", "TTP", "Ishaq", "ISIS-K")]
+    [True, True, False, False]
+    """
+    return bool(re.fullmatch(r"[A-Za-z]{2,6}", name)) and sum(c.isupper() for c in name) >= 2
+
+
+def initials(name: str) -> set[str]:
+    """Initials a name may be abbreviated to, with and without connectors.
+
+    >>> sorted(initials("Lashkar-e-Jhangvi"))
+    ['lej', 'lj']
+    >>> sorted(initials("Tehrik-i-Taliban Pakistan"))
+    ['titp', 'ttp']
+    """
+    tokens = _tokens(name)
+    if len(tokens) < 2:
+        return set()
+    full = "".join(t[0] for t in tokens)
+    short = "".join(t[0] for t in tokens if t not in _CONNECTORS)
+    return {x for x in (full, short) if len(x) >= 2}
+
+
+# ---------------------------------------------------------------- alias table
+
+
+def load_alias_table(
+    path: str | Path | None = None, ontology: Ontology | None = None
+) -> AliasTable:
+    """Read the analyst's alias table (CSV: type,canonical,alias,action).
+
+    `action` is ``merge`` (the alias names the canonical entity) or ``forbid`` (never put
+    the two names in one entity). A missing default table is an empty table; a bad row
+    raises :class:`InputError` naming FILE:LINE and the expected values.
+    """
+    explicit = path is not None
+    path = Path(path) if path is not None else DEFAULT_ALIASES
+    if not path.exists():
+        if explicit:
+            raise InputError(path, None, "alias table not found")
+        return AliasTable()
+    valid_types = sorted(ontology.types) if ontology is not None else None
+    rules: list[AliasRule] = []
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            lines = [(n, line) for n, line in enumerate(handle, start=1)]
+    except UnicodeDecodeError:
+        raise InputError(path, None, "alias table is not UTF-8 text") from None
+    rows = [
+        (n, row)
+        for (n, _), row in zip(lines, csv.reader(line for _, line in lines), strict=True)
+        if row and not row[0].lstrip().startswith("#")
+    ]
+    if not rows or [c.strip() for c in rows[0][1]] != list(ALIAS_COLUMNS):
+        got = ",".join(rows[0][1]) if rows else "nothing"
+        raise InputError(
+            path, rows[0][0] if rows else 1, f"header must be {','.join(ALIAS_COLUMNS)}, got {got}"
+        )
+    for line, row in rows[1:]:
+        if len(row) != len(ALIAS_COLUMNS):
+            raise InputError(
+                path, line, f"expected 4 columns {','.join(ALIAS_COLUMNS)}, got {len(row)}"
+            )
+        type_name, canonical, alias, action = (c.strip() for c in row)
+        if valid_types is not None and type_name not in valid_types:
+            raise InputError(
+                path, line, f"unknown type {type_name!r}; expected one of {', '.join(valid_types)}"
+            )
+        if not type_name:
+            raise InputError(path, line, "empty type")
+        if action not in ALIAS_ACTIONS:
+            raise InputError(
+                path, line, f"unknown action {action!r}; expected one of {', '.join(ALIAS_ACTIONS)}"
+            )
+        if not canonical or not alias:
+            raise InputError(path, line, "canonical and alias must both be non-empty")
+        if name_key(canonical) == name_key(alias) and action == "forbid":
+            raise InputError(path, line, f"cannot forbid {alias!r}: it normalises to {canonical!r}")
+        rules.append(AliasRule(type_name, canonical, alias, action, str(path), line))
+    merged = {
+        (r.type, name_key(r.canonical), name_key(r.alias)) for r in rules if r.action == "merge"
+    }
+    for r in rules:
+        if r.action == "forbid":
+            pair = {
+                (r.type, name_key(r.canonical), name_key(r.alias)),
+                (r.type, name_key(r.alias), name_key(r.canonical)),
+            }
+            if pair & merged:
+                raise InputError(
+                    path, r.line, f"{r.alias!r} and {r.canonical!r} are both merged and forbidden"
+                )
+    return AliasTable(tuple(rules))
+
+
+def load_gazetteer(directory: Path = GAZETTEER_DIR) -> dict[str, dict[str, list[str]]]:
+    """Aliases from the extractor's gazetteer, if one is installed: type -> canonical -> aliases.
+
+    Reads ``gazetteer.json`` (``{type: {canonical: [aliases]}}`` or a list of
+    ``{"type", "name", "aliases"}`` objects) or ``gazetteer.csv`` (type,canonical,alias).
+    Anything else, or no file, gives an empty gazetteer: it is a hint, never required.
+    """
+    out: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    json_path, csv_path = directory / "gazetteer.json", directory / "gazetteer.csv"
+    try:
+        if json_path.exists():
+            data = json.loads(json_path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                for type_name, names in data.items():
+                    if isinstance(names, dict):
+                        for canonical, aliases in names.items():
+                            if isinstance(aliases, list):
+                                out[type_name][canonical] = [str(a) for a in aliases]
+            elif isinstance(data, list):
+                for item in data:
+                    if isinstance(item, dict) and {"type", "name"} <= set(item):
+                        aliases = item.get("aliases") or []
+                        out[str(item["type"])][str(item["name"])] = [str(a) for a in aliases]
+        elif csv_path.exists():
+            with csv_path.open(encoding="utf-8", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    if row.get("type") and row.get("canonical") and row.get("alias"):
+                        out[row["type"]].setdefault(row["canonical"], []).append(row["alias"])
+    except (OSError, ValueError):
+        return {}
+    return dict(out)
+
+
+# ---------------------------------------------------------------- resolution
+
+
+@dataclass
+class _Node:
+    """Mentions sharing one written name (people: within one document)."""
+
+    type: str
+    name: str
+    scope: str | None  # doc_id for people, None otherwise
+    names: set[str] = field(default_factory=set)
+    count: int = 0
+    docs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Pending:
+    a: int
+    b: int
+    rule: str
+    reason: str
+    applied: bool
+    name: str | None = None  # the alias, for alias-notation decisions
+
+
+class _Resolver:
+    """Union-find over name nodes with forbid and affiliation checks."""
+
+    def __init__(self, nodes: list[_Node], forbidden: list[tuple[str, str, str]]) -> None:
+        self.nodes = nodes
+        self.parent = list(range(len(nodes)))
+        self.members: dict[int, set[int]] = {i: {i} for i in range(len(nodes))}
+        self.forbidden = forbidden  # (type, key a, key b)
+        self.decisions: list[_Pending] = []
+        self.affiliation: dict[int, set[int]] = defaultdict(set)  # person node -> group nodes
+        self.linked: set[tuple[int, int]] = set()  # group root pairs
+        self.forced_names: dict[int, str] = {}
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def keys(self, root: int) -> set[str]:
+        return {name_key(n) for m in self.members[root] for n in self.nodes[m].names}
+
+    def _forbidden(self, ra: int, rb: int) -> str | None:
+        type_name = self.nodes[ra].type
+        ka, kb = self.keys(ra), self.keys(rb)
+        for t, x, y in self.forbidden:
+            if t == type_name and ((x in ka and y in kb) or (y in ka and x in kb)):
+                return f"the alias table forbids merging {x!r} and {y!r}"
+        return None
+
+    def groups_of(self, root: int) -> set[int]:
+        return {self.find(g) for m in self.members[root] for g in self.affiliation.get(m, ())}
+
+    def conflict(self, ra: int, rb: int) -> str | None:
+        """Why two people must stay apart: affiliations that share and link nothing."""
+        if self.nodes[ra].type != "Person":
+            return None
+        ga, gb = self.groups_of(ra), self.groups_of(rb)
+        if not ga or not gb or ga & gb:
+            return None
+        if any((x, y) in self.linked or (y, x) in self.linked for x in ga for y in gb):
+            return None
+        names_a = sorted(self.nodes[g].name for g in ga)
+        names_b = sorted(self.nodes[g].name for g in gb)
+        return f"affiliations conflict: {', '.join(names_a)} vs {', '.join(names_b)}"
+
+    def union(
+        self,
+        a: int,
+        b: int,
+        rule: str,
+        reason: str,
+        *,
+        force: bool = False,
+        record_refusal: bool = True,
+    ) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        why_not = self._forbidden(ra, rb) or (None if force else self.conflict(ra, rb))
+        if why_not:
+            if record_refusal:
+                self.decisions.append(
+                    _Pending(
+                        a, b, "forbidden" if "forbids" in why_not else "homonym", why_not, False
+                    )
+                )
+            return False
+        keep, gone = sorted((ra, rb))
+        self.parent[gone] = keep
+        self.members[keep] |= self.members.pop(gone)
+        if gone in self.forced_names:
+            self.forced_names.setdefault(keep, self.forced_names.pop(gone))
+        self.decisions.append(_Pending(a, b, rule, reason, True))
+        return True
+
+    def roots(self, type_name: str | None = None) -> list[int]:
+        return sorted(
+            r for r in self.members if type_name is None or self.nodes[r].type == type_name
+        )
+
+
+def _canonical(resolver: _Resolver, root: int) -> str:
+    if root in resolver.forced_names:
+        return resolver.forced_names[root]
+    nodes = [resolver.nodes[m] for m in resolver.members[root]]
+    counts: Counter[str] = Counter()
+    for node in nodes:
+        counts[node.name] += node.count
+
+    def score(name: str) -> tuple[bool, bool, int, int]:
+        return (not is_acronym(name), len(name.split()) > 1, counts[name], len(name))
+
+    best = max(score(n) for n in counts)
+    return min(n for n in counts if score(n) == best)
+
+
+def resolve(
+    statements: Iterable[Statement],
+    ontology: Ontology,
+    *,
+    base_iri: str = DEFAULT_BASE_IRI,
+    aliases: AliasTable | None = None,
+    gazetteer: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+) -> Resolution:
+    """Resolve names across documents into entities with stable IRIs.
+
+    Parameters
+    ----------
+    statements : iterable of Statement
+        Statements from all documents (names resolved within each document).
+    ontology : Ontology
+        Gives the entity types and which predicates tie a person to a group.
+    base_iri : str
+        Entity IRIs are ``base_iri + type-slug + "/" + slug(canonical name)``.
+    aliases : AliasTable, optional
+        Forced and forbidden merges; default: none (pass ``load_alias_table()``).
+    gazetteer : mapping, optional
+        type -> canonical -> aliases, e.g. from :func:`load_gazetteer`.
+
+    Returns
+    -------
+    Resolution
+        Statements with canonical names and subject_id/object_id set (exact duplicates,
+        same statement id, kept once: the most confident), entities by IRI, decisions.
+
+    Examples
+    --------
+    >>> from graph_builder.ontology import load_ontology
+    >>> onto = load_ontology()
+    >>> def st(doc, s, o):
+    ...     return Statement(doc, s, "MilitantGroup", "linked_to", o, "MilitantGroup",
+    ...                      "evidence", None, "asserted", 0.9)
+    >>> res = resolve([st("a", "Lashkar-e-Jhangvi", "al-Qaeda"),
+    ...                st("b", "Lashkar-i-Jhangvi", "al-Qaida")], onto)
+    >>> sorted(e.name for e in res.entities.values())
+    ['Lashkar-e-Jhangvi', 'al-Qaeda']
+    """
+    statements = list(statements)
+    aliases = aliases or AliasTable()
+    person_types = {"Person"}
+    nodes: list[_Node] = []
+    index: dict[tuple[str, str, str | None], int] = {}
+    notation: list[tuple[int, str, str]] = []
+
+    def node_for(type_name: str, raw: str, doc_id: str) -> int:
+        name, extra = split_alias_notation(raw)
+        if type_name not in person_types and name.lower().startswith("the ") and len(name) > 4:
+            name = name[4:]
+        scope = doc_id if type_name in person_types else None
+        key = (type_name, name, scope)
+        if key not in index:
+            index[key] = len(nodes)
+            nodes.append(_Node(type_name, name, scope, {name}))
+        i = index[key]
+        node = nodes[i]
+        node.count += 1
+        node.docs.add(doc_id)
+        for alias in extra:
+            if alias not in node.names:
+                node.names.add(alias)
+                notation.append((i, alias, raw))
+        return i
+
+    ends: list[tuple[int, int]] = []
+    for s in statements:
+        ends.append(
+            (
+                node_for(s.subject_type, s.subject, s.doc_id),
+                node_for(s.object_type, s.object, s.doc_id),
+            )
+        )
+
+    forbidden = [(r.type, name_key(r.canonical), name_key(r.alias)) for r in aliases.forbids()]
+    res = _Resolver(nodes, forbidden)
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for i, node in enumerate(nodes):
+        by_type[node.type].append(i)
+    for i, alias, raw in notation:
+        res.decisions.append(
+            _Pending(
+                i, i, "alias-notation", f"written as {raw!r}: {alias!r} is an alias", True, alias
+            )
+        )
+
+    def nodes_with_key(type_name: str, key: str) -> list[int]:
+        return [
+            i for i in by_type.get(type_name, ()) if key in {name_key(n) for n in nodes[i].names}
+        ]
+
+    # 1-2. alias table (forced) and gazetteer
+    for rule in aliases.merges():
+        hits = nodes_with_key(rule.type, name_key(rule.canonical)) + nodes_with_key(
+            rule.type, name_key(rule.alias)
+        )
+        for i in hits:
+            root = res.find(i)
+            res.forced_names.setdefault(root, rule.canonical)
+        for i in hits[1:]:
+            res.union(
+                hits[0],
+                i,
+                "alias-table",
+                f"{rule.path}:{rule.line} merges {rule.alias!r} into {rule.canonical!r}",
+                force=True,
+            )
+    for type_name, entries in sorted((gazetteer or {}).items()):
+        for canonical, names in sorted(entries.items()):
+            hits = [i for n in [canonical, *names] for i in nodes_with_key(type_name, name_key(n))]
+            for i in hits[1:]:
+                res.union(
+                    hits[0],
+                    i,
+                    "gazetteer",
+                    f"the extractor gazetteer lists {nodes[i].name!r} as {canonical!r}",
+                )
+
+    # people are resolved after groups so that their affiliations are known
+    type_order = sorted(by_type, key=lambda t: (t in person_types, t))
+    affiliation_predicates = {
+        p.name
+        for p in ontology.predicates.values()
+        if "Person" in p.domain and p.range == frozenset({"MilitantGroup"}) and not p.symmetric
+    }
+    for type_name in type_order:
+        if type_name in person_types:
+            for s, (a, b) in zip(statements, ends, strict=True):
+                if (
+                    s.predicate in affiliation_predicates
+                    and s.subject_type == "Person"
+                    and s.object_type == "MilitantGroup"
+                ):
+                    res.affiliation[a].add(b)
+                if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
+                    res.linked.add((res.find(a), res.find(b)))
+        _merge_by_keys(res, by_type[type_name])
+        if type_name not in person_types:
+            _merge_acronyms(res, by_type[type_name])
+        else:
+            _merge_surnames(res, by_type[type_name])
+
+    return _finish(res, statements, ends, base_iri)
+
+
+def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
+    """Normalised names, compact names, transliterations and near-identical spellings."""
+    nodes = res.nodes
+    rules: list[tuple[str, str, Callable[[str], str]]] = [
+        ("same-name", "the same name", str),
+        (
+            "normalised",
+            "the same name once case, hyphens, connectors and 'al-' are normalised",
+            name_key,
+        ),
+        ("normalised", "the same letters once spaces and hyphens are removed", compact_key),
+    ]
+    for rule, reason, key_fn in rules:
+        buckets: dict[str, list[int]] = defaultdict(list)
+        for i in members:
+            for name in sorted(nodes[i].names) if rule != "same-name" else [nodes[i].name]:
+                key = key_fn(name)
+                if key and not is_acronym(name):
+                    buckets[key].append(i)
+        for key, group in sorted(buckets.items()):
+            _merge_to_fixpoint(res, sorted(set(group)), rule, f"{reason} ({key!r})")
+    # transliterations: same skeleton, similar spelling
+    buckets = defaultdict(list)
+    for i in members:
+        if not is_acronym(nodes[i].name) and len(nodes[i].name.split()) > 0:
+            buckets[skeleton(nodes[i].name)].append(i)
+    for key, group in sorted(buckets.items()):
+        if len(group) < 2 or len(key) < 4:
+            continue
+        for x in group:
+            for y in group:
+                if x < y:
+                    ratio = fuzz.ratio(name_key(nodes[x].name), name_key(nodes[y].name))
+                    if ratio >= TRANSLITERATION_MIN_RATIO:
+                        res.union(
+                            x,
+                            y,
+                            "transliteration",
+                            f"{nodes[x].name!r} and {nodes[y].name!r} share the consonants {key!r} "
+                            f"(similarity {ratio:.0f})",
+                        )
+    # near-identical spellings: same token count and initials, very high similarity
+    blocks: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i in members:
+        key = name_key(nodes[i].name)
+        if len(key) >= FUZZY_MIN_LENGTH:
+            blocks[("".join(t[0] for t in key.split()), len(key.split()))].append(i)
+    for _block, group in sorted(blocks.items()):
+        for x in group:
+            for y in group:
+                if x < y and res.find(x) != res.find(y):
+                    ratio = fuzz.ratio(name_key(nodes[x].name), name_key(nodes[y].name))
+                    if ratio >= FUZZY_MIN_RATIO:
+                        res.union(
+                            x,
+                            y,
+                            "fuzzy",
+                            f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
+                            f"(similarity {ratio:.0f})",
+                        )
+
+
+def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str) -> None:
+    """Merge a group pairwise until nothing changes; refusals are recorded once at the end."""
+    changed = True
+    while changed:
+        changed = False
+        roots = sorted({res.find(i) for i in group})
+        for x in roots:
+            for y in roots:
+                if (
+                    x < y
+                    and res.find(x) != res.find(y)
+                    and res.union(x, y, rule, reason, record_refusal=False)
+                ):
+                    changed = True
+    roots = sorted({res.find(i) for i in group})
+    for x in roots:
+        for y in roots:
+            if x < y and res.find(x) != res.find(y):
+                res.union(x, y, rule, reason)  # records why they stay apart
+
+
+def _merge_acronyms(res: _Resolver, members: list[int]) -> None:
+    nodes = res.nodes
+    by_initials: dict[str, set[int]] = defaultdict(set)
+    for i in members:
+        for name in nodes[i].names:
+            if not is_acronym(name):
+                for x in initials(name):
+                    by_initials[x].add(i)
+    for i in members:
+        acronyms = sorted(n for n in nodes[i].names if is_acronym(n))
+        for acro in acronyms:
+            roots = {res.find(j) for j in by_initials.get(acro.lower(), ())} - {res.find(i)}
+            candidates = sorted(roots)
+            if len(candidates) == 1:
+                res.union(
+                    candidates[0],
+                    i,
+                    "acronym",
+                    f"{acro!r} abbreviates {nodes[candidates[0]].name!r}, "
+                    "the only name with those initials",
+                )
+            elif len(candidates) > 1:
+                names = ", ".join(sorted(repr(nodes[c].name) for c in candidates))
+                res.decisions.append(
+                    _Pending(i, i, "ambiguous-acronym", f"{acro!r} fits {names}; not merged", False)
+                )
+
+
+def _merge_surnames(res: _Resolver, members: list[int]) -> None:
+    nodes = res.nodes
+    full = [i for i in members if len(name_key(nodes[i].name).split()) > 1]
+    for i in members:
+        key = name_key(nodes[i].name)
+        if len(key.split()) != 1 or is_acronym(nodes[i].name):
+            continue
+        roots = sorted(
+            {res.find(j) for j in full if name_key(nodes[j].name).split()[-1] == key}
+            - {res.find(i)}
+        )
+        fits = [r for r in roots if res.conflict(res.find(i), r) is None]
+        if len(fits) == 1:
+            res.union(
+                fits[0],
+                i,
+                "surname",
+                f"{nodes[i].name!r} is the surname of exactly one person in the corpus, "
+                f"{nodes[fits[0]].name!r}",
+            )
+        elif len(fits) > 1:
+            names = ", ".join(sorted({repr(nodes[r].name) for r in fits}))
+            res.decisions.append(
+                _Pending(
+                    i, i, "ambiguous-surname", f"{nodes[i].name!r} fits {names}; not merged", False
+                )
+            )
+
+
+def _finish(
+    res: _Resolver, statements: list[Statement], ends: list[tuple[int, int]], base_iri: str
+) -> Resolution:
+    nodes = res.nodes
+    canonical = {root: _canonical(res, root) for root in res.roots()}
+    # IRIs; homonyms kept apart get -2, -3... (the most mentioned keeps the plain IRI)
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for root in res.roots():
+        wanted[entity_iri(base_iri, nodes[root].type, canonical[root])].append(root)
+    iri: dict[int, str] = {}
+    for base, roots in wanted.items():
+        ranked = sorted(
+            roots,
+            key=lambda r: (
+                -sum(nodes[m].count for m in res.members[r]),
+                min(d for m in res.members[r] for d in nodes[m].docs),
+                r,
+            ),
+        )
+        for n, root in enumerate(ranked):
+            iri[root] = base if n == 0 else f"{base}-{n + 1}"
+    entities: dict[str, Entity] = {}
+    for root in res.roots():
+        names = {n for m in res.members[root] for n in nodes[m].names}
+        aliases = tuple(sorted(names - {canonical[root]}))
+        entities[iri[root]] = Entity(iri[root], canonical[root], nodes[root].type, aliases)
+
+    def name_of(i: int) -> tuple[str, str]:
+        root = res.find(i)
+        return canonical[root], iri[root]
+
+    decisions = []
+    seen = set()
+    for d in res.decisions:
+        ra, rb = res.find(d.a), res.find(d.b)
+        merged = nodes[d.b].name if nodes[d.b].name != canonical[ra] else nodes[d.a].name
+        if d.name is not None:
+            merged = d.name
+        reason = d.reason
+        scopes = sorted({s for s in (nodes[d.a].scope, nodes[d.b].scope) if s})
+        if d.a != d.b and scopes:
+            reason += f" in {' and '.join(scopes)}"
+        decision = MergeDecision(
+            iri[ra], nodes[ra].type, canonical[ra], merged, d.rule, reason, d.applied
+        )
+        if not d.applied and ra != rb:
+            decision = replace(
+                decision, reason=f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
+            )
+        if decision not in seen:
+            seen.add(decision)
+            decisions.append(decision)
+
+    resolved: dict[str, Statement] = {}
+    for s, (a, b) in zip(statements, ends, strict=True):
+        (sname, sid), (oname, oid) = name_of(a), name_of(b)
+        out = replace(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
+        previous = resolved.get(out.statement_id)
+        if previous is None or out.confidence > previous.confidence:
+            resolved[out.statement_id] = out
+    return Resolution(
+        statements=tuple(resolved.values()),
+        entities=dict(sorted(entities.items())),
+        merges=tuple(decisions),
+    )
