@@ -1,0 +1,467 @@
+"""The analyst's report: one self-contained HTML file plus PNG plots beside it.
+
+The HTML needs no network: styles, script and data are inline, and the plots are
+embedded as data URIs as well as written next to it. Node positions are a seeded
+networkx spring layout computed here, so the page only draws. Every text from the
+corpus is escaped: server-side with :func:`html.escape`, inside the page's JSON by
+escaping ``<``, ``>`` and ``&``, and the script only ever sets ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from graph_builder import analysis, linkpred, views
+from graph_builder.analysis import atomic_write_bytes, atomic_write_text
+from graph_builder.export import TYPE_COLOURS
+from graph_builder.model import GraphData
+
+if TYPE_CHECKING:
+    from graph_builder.ontology import Ontology
+
+TABLE_COLUMNS = ("degree", "betweenness", "closeness", "eigenvector", "pagerank")
+
+
+def event_timeline(
+    data: GraphData, *, min_modality: str = "alleged", as_of: str | None = None
+) -> list[dict[str, Any]]:
+    """Events by date with who or what they involve.
+
+    Each row: ``date`` (earliest dated support of a relation touching the event, "" if
+    none), ``id``, ``name`` and ``involved`` ("name (predicate)" strings), sorted by date.
+
+    Examples
+    --------
+    >>> from graph_builder.model import Entity, Relation, Support
+    >>> ents = {"p": Entity("p", "Ali", "Person"), "v": Entity("v", "Raid", "Event")}
+    >>> s = Support("s", "d", "Ali died in the raid.", "asserted", 0.9, date="2015-07-29")
+    >>> event_timeline(GraphData(ents, (Relation("p", "killed_in", "v", (s,)),), {}))
+    [{'date': '2015-07-29', 'id': 'v', 'name': 'Raid', 'involved': ['Ali (killed_in)']}]
+    """
+    events: dict[str, dict[str, Any]] = {}
+    for fact in views.filtered_relations(data, min_modality=min_modality, as_of=as_of):
+        rel = fact.relation
+        for end, other in ((rel.object_id, rel.subject_id), (rel.subject_id, rel.object_id)):
+            if data.entities[end].type != "Event":
+                continue
+            entry = events.setdefault(end, {"dates": set(), "involved": set()})
+            entry["dates"].update(fact.dates)
+            entry["involved"].add(f"{data.entities[other].name} ({rel.predicate})")
+    rows = []
+    for event_id, entry in events.items():
+        dates = sorted(entry["dates"])
+        rows.append(
+            {
+                "date": dates[0] if dates else "",
+                "id": event_id,
+                "name": data.entities[event_id].name,
+                "involved": sorted(entry["involved"]),
+            }
+        )
+    return sorted(rows, key=lambda e: (e["date"] or "9999", e["name"]))
+
+
+def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
+    """Seeded spring layout scaled to [0, 1000] x [0, 700] (the SVG viewBox)."""
+    if len(G) == 0:
+        return {}
+    pos = nx.spring_layout(G, seed=seed, k=1.5 / max(len(G), 1) ** 0.5, iterations=100)
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
+
+    def scale(v: float, lo: float, hi: float, size: float) -> float:
+        return round(40 + (size - 80) * ((v - lo) / (hi - lo) if hi > lo else 0.5), 2)
+
+    return {
+        n: (scale(float(p[0]), x0, x1, 1000), scale(float(p[1]), y0, y1, 700))
+        for n, p in pos.items()
+    }
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def network_payload(
+    data: GraphData,
+    G: nx.Graph,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+    seed: int = 42,
+) -> dict[str, Any]:
+    """Nodes (position, colour, radius) and edges (with evidence) for the page's script."""
+    by_id = {str(r["id"]): r for r in rows}
+    pos = layout(G, seed)
+    top_pr = max((float(r.get("pagerank", 0.0)) for r in rows), default=0.0) or 1.0
+    index = {n: i for i, n in enumerate(G)}
+    nodes = []
+    for n, attrs in G.nodes(data=True):
+        pr = float(by_id.get(n, {}).get("pagerank", 0.0))
+        nodes.append(
+            {
+                "id": n,
+                "name": attrs.get("name", str(n)),
+                "type": attrs.get("type", ""),
+                "x": pos[n][0],
+                "y": pos[n][1],
+                "r": round(4 + 14 * pr / top_pr, 2),
+                "color": _hex(TYPE_COLOURS.get(attrs.get("type", ""), (128, 128, 128))),
+                "community": by_id.get(n, {}).get("community", ""),
+            }
+        )
+    evidence: dict[frozenset[str], list[dict[str, Any]]] = {}
+    facts = views.filtered_relations(
+        data, min_modality=min_modality, as_of=as_of, ontology=ontology
+    )
+    for fact in facts:
+        rel = fact.relation
+        for s in rel.support:
+            doc = data.documents.get(s.doc_id)
+            evidence.setdefault(frozenset((rel.subject_id, rel.object_id)), []).append(
+                {
+                    "statement": f"{data.entities[rel.subject_id].name} {rel.predicate} "
+                    f"{data.entities[rel.object_id].name}",
+                    "text": s.evidence,
+                    "modality": s.modality,
+                    "attributed_to": s.attributed_to or "",
+                    "doc": s.doc_id,
+                    "title": (doc.title if doc else None) or "",
+                    "date": views.support_date(s, data) or "",
+                    "url": (doc.url if doc else None) or "",
+                }
+            )
+    edges = [
+        {
+            "s": index[u],
+            "t": index[v],
+            "w": round(float(attrs.get("weight", 1.0)), 3),
+            "predicates": list(attrs.get("predicates", ())),
+            "evidence": evidence.get(frozenset((u, v)), []),
+        }
+        for u, v, attrs in G.edges(data=True)
+    ]
+    return {"nodes": nodes, "edges": edges, "types": {t: _hex(c) for t, c in TYPE_COLOURS.items()}}
+
+
+def _json_for_script(payload: Any) -> str:
+    """JSON safe inside <script>: no '<', '>' or '&' can end the element."""
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def plot_network(
+    G: nx.Graph, pos: Mapping[Any, tuple[float, float]], rows: Sequence[Mapping[str, Any]]
+) -> bytes:
+    """PNG of the network: colours by type, sizes by PageRank."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pr = {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
+    top_pr = max(pr.values(), default=0.0) or 1.0
+    fig, ax = plt.subplots(figsize=(10, 7), dpi=100)
+    try:
+        flipped = {n: (x, -y) for n, (x, y) in pos.items()}  # SVG y grows downwards
+        nx.draw_networkx_edges(G, flipped, ax=ax, alpha=0.3, width=0.8)
+        colours = [_hex(TYPE_COLOURS.get(t, (128, 128, 128))) for _, t in G.nodes(data="type")]
+        sizes = [20 + 400 * pr.get(n, 0.0) / top_pr for n in G]
+        nx.draw_networkx_nodes(G, flipped, ax=ax, node_color=colours, node_size=sizes)
+        best = sorted(G, key=lambda n: -pr.get(n, 0.0))[:12]
+        nx.draw_networkx_labels(
+            G, flipped, labels={n: G.nodes[n].get("name", n) for n in best}, ax=ax, font_size=8
+        )
+        for t, c in TYPE_COLOURS.items():
+            ax.scatter([], [], color=_hex(c), label=t)
+        ax.legend(loc="lower left", fontsize=8, frameon=False)
+        ax.set_axis_off()
+        ax.set_title("Entity network (size: PageRank)")
+        return _png(fig)
+    finally:
+        plt.close(fig)
+
+
+def plot_centralities(rows: Sequence[Mapping[str, Any]], n: int = 10) -> bytes:
+    """PNG bar charts of the top `n` entities by PageRank and by betweenness."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100)
+    try:
+        for ax, column in zip(axes, ("pagerank", "betweenness"), strict=True):
+            best = analysis.top(rows, column, n) if rows else []
+            names = [str(r["name"])[:30] for r in best][::-1]
+            ax.barh(names, [float(r[column]) for r in best][::-1], color="#0072b2")
+            ax.set_title(f"Top {n} by {column}")
+            ax.tick_params(axis="y", labelsize=8)
+        fig.tight_layout()
+        return _png(fig)
+    finally:
+        plt.close(fig)
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else _e(value)
+
+
+def _table(headers: Sequence[str], body: Sequence[Sequence[Any]], cls: str = "") -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    rows = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in body)
+    return f'<table class="{_e(cls)}"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def render_html(
+    data: GraphData,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    G: nx.Graph,
+    payload: Mapping[str, Any],
+    key: analysis.KeyPlayers,
+    pngs: Mapping[str, bytes],
+    notes: Sequence[str] = (),
+    top: int = 10,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+) -> str:
+    """The page as a string (pure: everything it shows is passed in)."""
+    names = {n: G.nodes[n].get("name", str(n)) for n in G}
+    ranked = []
+    for column in TABLE_COLUMNS:
+        best = analysis.top(rows, column, top)
+        body = [(i + 1, r["name"], r["type"], float(r[column])) for i, r in enumerate(best)]
+        ranked.append(
+            f"<h3>Top {top} by {_e(column)}</h3>" + _table(["#", "name", "type", column], body)
+        )
+    kp_rows = [
+        (i + 1, names.get(p, p), f"{f:.3f}")
+        for i, (p, f) in enumerate(zip(key.players, key.steps, strict=True))
+    ]
+    decap = [
+        (
+            names.get(d.group, d.group),
+            ", ".join(names.get(x, x) for x in d.leaders),
+            f"{d.fragmentation_before:.3f} → {d.fragmentation_after:.3f}",
+            f"{d.component_before} → {d.component_after}",
+        )
+        for d in analysis.decapitations(G)[:top]
+    ]
+    persons = views.person_view(data, min_modality=min_modality, as_of=as_of)
+    predicted = [
+        (
+            names.get(p.u, p.u),
+            names.get(p.v, p.v),
+            f"{p.adamic_adar:.3f}",
+            f"{p.jaccard:.3f}",
+            ", ".join(names.get(s, s) for s in p.shared),
+        )
+        for p in linkpred.predict_links(persons, top)
+    ]
+    timeline = [
+        (e["date"] or "undated", e["name"], "; ".join(e["involved"]))
+        for e in event_timeline(data, min_modality=min_modality, as_of=as_of)
+    ]
+    cut = analysis.articulation_points(G)
+    legend = "".join(
+        f'<span class="chip" style="background:{_e(c)}"></span>{_e(t)} '
+        for t, c in payload["types"].items()
+    )
+    images = "".join(
+        f'<figure><img alt="{_e(name)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode("ascii")}"><figcaption>{_e(name)}</figcaption></figure>'
+        for name, png in pngs.items()
+    )
+    filters = f"modalities: {min_modality} and stronger" + (f"; as of {as_of}" if as_of else "")
+    summary = (
+        f"{G.number_of_nodes()} entities, {G.number_of_edges()} ties, "
+        f"{len(data.documents)} documents, {nx.number_connected_components(G) if len(G) else 0} "
+        f"connected components ({filters})."
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>milgraph report</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>milgraph network report</h1>
+<p class="summary">{_e(summary)}</p>
+<section><h2>Network</h2>
+<p>{legend}<br>Node size: PageRank. Click an edge to read the sentences that support it;
+click a node to see its name.</p>
+<div class="netwrap">
+<svg id="network" viewBox="0 0 1000 700" role="img" aria-label="entity network"></svg>
+<aside id="evidence"><h3>Evidence</h3><p class="hint">Click an edge.</p></aside></div>
+</section>
+<section><h2>Key players</h2>
+<p>Greedy search for the entities whose removal fragments the network most
+(Borgatti's F, baseline {key.baseline:.3f}).</p>
+{_table(["order", "entity", "fragmentation after removal"], kp_rows, "keyplayers")}
+<h3>Removing a group's leaders</h3>
+{_table(["group", "leaders removed", "fragmentation", "size of the group's component"], decap)}
+<p>Articulation points (removing one disconnects part of the network):
+{_e(", ".join(names.get(n, n) for n in cut)) or "none"}.</p>
+</section>
+<section><h2>Ranked entities</h2><div class="tables">{"".join(ranked)}</div></section>
+<section><h2>Likely missing ties between people</h2>
+{_table(["person", "person", "Adamic-Adar", "Jaccard", "shared neighbours"], predicted)}</section>
+<section><h2>Timeline of events</h2>
+{_table(["date", "event", "involved"], timeline, "timeline")}</section>
+<section><h2>Plots</h2>{images}</section>
+<section class="notes"><h2>Method notes</h2>
+<ul>{"".join(f"<li>{_e(n)}</li>" for n in notes)}</ul></section>
+<script type="application/json" id="graph-data">{_json_for_script(payload)}</script>
+<script>{_JS}</script>
+</body></html>
+"""
+
+
+def write_report(
+    data: GraphData,
+    rows: Sequence[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+    seed: int = 42,
+    top: int = 10,
+    key_player_k: int = 3,
+    notes: Sequence[str] = (),
+) -> list[Path]:
+    """Write the HTML report and its PNG plots (``<stem>-network.png``,
+    ``<stem>-centrality.png``) beside it; returns the paths written."""
+    path = Path(path)
+    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    payload = network_payload(
+        data, G, rows, min_modality=min_modality, as_of=as_of, ontology=ontology, seed=seed
+    )
+    pos = {n["id"]: (n["x"], n["y"]) for n in payload["nodes"]}
+    pngs = {
+        "network": plot_network(G, pos, rows),
+        "centrality": plot_centralities(rows, top),
+    }
+    key = analysis.key_players(G, key_player_k)
+    page = render_html(
+        data,
+        rows,
+        G=G,
+        payload=payload,
+        key=key,
+        pngs=pngs,
+        notes=notes,
+        top=top,
+        min_modality=min_modality,
+        as_of=as_of,
+    )
+    written = []
+    for name, png in pngs.items():
+        png_path = path.with_name(f"{path.stem}-{name}.png")
+        atomic_write_bytes(png_path, png)
+        written.append(png_path)
+    atomic_write_text(path, page)
+    return [path, *written]
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0}
+td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}.tables{display:flex;flex-wrap:wrap;gap:1.5em}
+.netwrap{display:flex;gap:1em;align-items:flex-start}
+#network{width:72%;border:1px solid #ccc;background:#fcfcfc}
+#evidence{width:28%;max-height:700px;overflow:auto;font-size:13px}
+#evidence blockquote{margin:.3em 0 .8em;padding-left:.6em;border-left:3px solid #0072b2}
+.edge{stroke:#999;stroke-opacity:.6;cursor:pointer}.edge:hover,.edge.sel{stroke:#d55e00;stroke-opacity:1}
+.node{stroke:#fff;stroke-width:1;cursor:pointer}.label{font-size:10px;pointer-events:none;fill:#333}
+.chip{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin:0 .3em 0 .8em}
+figure{display:inline-block;margin:0 1em 1em 0}img{max-width:100%;border:1px solid #eee}
+.hint{color:#777}
+"""
+
+# Builds the SVG from the JSON payload; text goes in with textContent only.
+_JS = """
+(function(){
+  var data = JSON.parse(document.getElementById('graph-data').textContent);
+  var NS = 'http://www.w3.org/2000/svg';
+  var svg = document.getElementById('network');
+  var panel = document.getElementById('evidence');
+  function el(tag, attrs, parent){
+    var e = document.createElementNS(NS, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    parent.appendChild(e); return e;
+  }
+  function add(parent, tag, text){
+    var e = document.createElement(tag); e.textContent = text; parent.appendChild(e); return e;
+  }
+  var edges = el('g', {'class': 'edges'}, svg), nodes = el('g', {'class': 'nodes'}, svg);
+  var maxw = Math.max.apply(null, data.edges.map(function(e){return e.w;}).concat([1]));
+  data.edges.forEach(function(e, i){
+    var a = data.nodes[e.s], b = data.nodes[e.t];
+    var line = el('line', {'class': 'edge', 'x1': a.x, 'y1': a.y, 'x2': b.x, 'y2': b.y,
+      'stroke-width': 1.5 + 4 * e.w / maxw, 'data-index': i}, edges);
+    add(line, 'title', a.name + ' — ' + b.name + ' (' + e.predicates.join(', ') + ')');
+    line.addEventListener('click', function(){ showEdge(i, line); });
+  });
+  data.nodes.forEach(function(n, i){
+    var c = el('circle', {'class': 'node', 'cx': n.x, 'cy': n.y, 'r': n.r, 'fill': n.color,
+      'data-index': i}, nodes);
+    add(c, 'title', n.name + ' (' + n.type + ')');
+    c.addEventListener('click', function(){ showNode(n); });
+    if (n.r > 9) {
+      var t = el('text', {'class': 'label', 'x': n.x + n.r + 2, 'y': n.y + 3}, nodes);
+      t.textContent = n.name;
+    }
+  });
+  function clear(title){
+    while (panel.firstChild) panel.removeChild(panel.firstChild);
+    add(panel, 'h3', title);
+  }
+  function showEdge(i, line){
+    var e = data.edges[i], a = data.nodes[e.s], b = data.nodes[e.t];
+    var old = svg.querySelectorAll('.edge.sel');
+    for (var j = 0; j < old.length; j++) old[j].classList.remove('sel');
+    line.classList.add('sel');
+    clear(a.name + ' — ' + b.name);
+    add(panel, 'p', e.predicates.join(', ') + ' · weight ' + e.w);
+    e.evidence.forEach(function(ev){
+      var said = ev.modality + (ev.attributed_to ? ', ' + ev.attributed_to : '');
+      add(panel, 'strong', ev.statement + ' [' + said + ']');
+      add(panel, 'blockquote', ev.text);
+      add(panel, 'p', 'Source: ' + (ev.title || ev.doc) + (ev.date ? ' (' + ev.date + ')' : '')
+        + (ev.url ? ' ' + ev.url : '') + ' [' + ev.doc + ']');
+    });
+    if (!e.evidence.length) add(panel, 'p', 'No evidence recorded.');
+  }
+  function showNode(n){
+    clear(n.name);
+    add(panel, 'p', n.type + ' · community ' + n.community);
+    add(panel, 'p', n.id);
+  }
+  svg.setAttribute('data-rendered', String(data.nodes.length));
+})();
+"""
