@@ -40,7 +40,7 @@ from graph_builder.ontology import Ontology, snake_case
 from graph_builder.statements import Statement
 
 DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
-GAZETTEER_DIR = Path(__file__).resolve().parent / "data"
+GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
 ALIAS_COLUMNS = ("type", "canonical", "alias", "action")
 ALIAS_ACTIONS = ("merge", "forbid")
 
@@ -242,6 +242,7 @@ def load_alias_table(
             raise InputError(path, None, "alias table not found")
         return AliasTable()
     valid_types = sorted(ontology.types) if ontology is not None else None
+    shown = str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
     rules: list[AliasRule] = []
     try:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -278,7 +279,7 @@ def load_alias_table(
             raise InputError(path, line, "canonical and alias must both be non-empty")
         if name_key(canonical) == name_key(alias) and action == "forbid":
             raise InputError(path, line, f"cannot forbid {alias!r}: it normalises to {canonical!r}")
-        rules.append(AliasRule(type_name, canonical, alias, action, str(path), line))
+        rules.append(AliasRule(type_name, canonical, alias, action, shown, line))
     merged = {
         (r.type, name_key(r.canonical), name_key(r.alias)) for r in rules if r.action == "merge"
     }
@@ -295,37 +296,29 @@ def load_alias_table(
     return AliasTable(tuple(rules))
 
 
-def load_gazetteer(directory: Path = GAZETTEER_DIR) -> dict[str, dict[str, list[str]]]:
-    """Aliases from the extractor's gazetteer, if one is installed: type -> canonical -> aliases.
+def load_gazetteer(path: Path = GAZETTEER) -> dict[str, dict[str, list[str]]]:
+    """Aliases from the extractor's gazetteer, if installed: type -> canonical -> aliases.
 
-    Reads ``gazetteer.json`` (``{type: {canonical: [aliases]}}`` or a list of
-    ``{"type", "name", "aliases"}`` objects) or ``gazetteer.csv`` (type,canonical,alias).
-    Anything else, or no file, gives an empty gazetteer: it is a hint, never required.
+    Reads the ``groups`` (MilitantGroup) and ``organizations`` (Organization) lists of
+    ``graph_builder/data/gazetteer.json`` (``{"name": ..., "aliases": [...]}`` items). A
+    missing or unreadable file gives an empty gazetteer: it is a hint, never required.
+
+    >>> "LeJ" in load_gazetteer().get("MilitantGroup", {}).get("Lashkar-e-Jhangvi", [])
+    True
     """
-    out: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    json_path, csv_path = directory / "gazetteer.json", directory / "gazetteer.csv"
     try:
-        if json_path.exists():
-            data = json.loads(json_path.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                for type_name, names in data.items():
-                    if isinstance(names, dict):
-                        for canonical, aliases in names.items():
-                            if isinstance(aliases, list):
-                                out[type_name][canonical] = [str(a) for a in aliases]
-            elif isinstance(data, list):
-                for item in data:
-                    if isinstance(item, dict) and {"type", "name"} <= set(item):
-                        aliases = item.get("aliases") or []
-                        out[str(item["type"])][str(item["name"])] = [str(a) for a in aliases]
-        elif csv_path.exists():
-            with csv_path.open(encoding="utf-8", newline="") as handle:
-                for row in csv.DictReader(handle):
-                    if row.get("type") and row.get("canonical") and row.get("alias"):
-                        out[row["type"]].setdefault(row["canonical"], []).append(row["alias"])
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return dict(out)
+    out: dict[str, dict[str, list[str]]] = {}
+    if not isinstance(data, dict):
+        return out
+    for key, type_name in (("groups", "MilitantGroup"), ("organizations", "Organization")):
+        for item in data.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                aliases = [str(a) for a in item.get("aliases") or [] if isinstance(a, str)]
+                out.setdefault(type_name, {})[item["name"]] = aliases
+    return out
 
 
 # ---------------------------------------------------------------- resolution
