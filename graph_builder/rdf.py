@@ -23,9 +23,10 @@ import io
 import json
 import logging
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -531,4 +532,76 @@ def graph_data(ds: Dataset, ontology: Ontology) -> GraphData:
         relations=relations,
         documents=dict(sorted(documents.items())),
         mentions=frozenset(mentions),
+    )
+
+
+# ---------------------------------------------------------------- queries and summaries
+
+SPARQL_PREFIXES = {
+    "mg": MG,
+    "prov": PROV,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
+}
+
+
+def run_sparql(ds: Dataset, query: str) -> tuple[list[str], list[list[Node | None]]]:
+    """Run a read-only SPARQL query over all graphs of the dataset; columns and rows.
+
+    The default graph is the union of the named graphs, and the prefixes mg, prov, skos,
+    dcterms, rdf, rdfs and xsd are predeclared. SELECT gives its variables, ASK one
+    ``ask`` column, CONSTRUCT/DESCRIBE the triples as subject, predicate, object.
+    Raises InputError on a syntax error or an update.
+    """
+    union = Dataset(store=ds.store, default_union=True)
+    try:
+        result = union.query(query, initNs=SPARQL_PREFIXES)
+    except Exception as exc:  # pyparsing and rdflib raise several exception types
+        raise InputError("<query>", None, f"SPARQL query failed: {exc}") from None
+    if result.type == "ASK":
+        return ["ask"], [[Literal(bool(result.askAnswer))]]
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        assert result.graph is not None
+        triples = sorted(result.graph, key=lambda t: tuple(str(x) for x in t))
+        return ["subject", "predicate", "object"], [list(t) for t in triples]
+    columns = [str(v) for v in result.vars or []]
+    return columns, [[row[c] for c in columns] for row in result]  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """Counts for `milgraph stats`."""
+
+    documents: int
+    assertions: int
+    assertions_by_modality: dict[str, int]
+    entities_by_type: dict[str, int]
+    relations_by_predicate: dict[str, int]
+    entities_with_aliases: tuple[Entity, ...]
+    merges: tuple[MergeDecision, ...]
+
+
+def dataset_stats(ds: Dataset, ontology: Ontology) -> DatasetStats:
+    """Documents, statements, entities by type, relations by predicate, aliases, merges."""
+    data = graph_data(ds, ontology)
+    statements = dataset_statements(ds, ontology)
+    by_modality = Counter(s.modality for s in statements)
+    return DatasetStats(
+        documents=len(data.documents),
+        assertions=len(statements),
+        assertions_by_modality={
+            m: by_modality[m] for m in ontology.modalities_by_strength() if by_modality[m]
+        },
+        entities_by_type=dict(sorted(Counter(e.type for e in data.entities.values()).items())),
+        relations_by_predicate=dict(sorted(Counter(r.predicate for r in data.relations).items())),
+        entities_with_aliases=tuple(
+            sorted(
+                (e for e in data.entities.values() if e.aliases),
+                key=lambda e: (e.type, e.name.casefold()),
+            )
+        ),
+        merges=tuple(merge_decisions(ds)),
     )
