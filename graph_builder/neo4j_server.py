@@ -46,6 +46,7 @@ JVM_FLAGS = (
     "-XX:+DisableExplicitGC",
 )
 LOG_TAIL_LINES = 25
+READY_MARKER = b"milgraph-neo4j: ready"
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,15 @@ def _java() -> str:
     return found
 
 
+def _launcher_ready(log_path: Path, offset: int) -> bool:
+    try:
+        with open(log_path, "rb") as log:
+            log.seek(offset)
+            return READY_MARKER in log.read()
+    except OSError:
+        return False
+
+
 def _bolt_answers(uri: str, password: str) -> bool:
     from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
@@ -189,10 +199,10 @@ def _bolt_answers(uri: str, password: str) -> bool:
         ) as driver:
             driver.verify_connectivity()
         return True
-    except AuthError:
-        # The server answers but the password is not set yet (or differs): keep waiting
-        # only until the launcher reports ready; the caller's timeout bounds this.
-        return False
+    except AuthError as exc:
+        raise Neo4jUnavailable(
+            f"the local Neo4j at {uri} refused the password it was started with: {exc}"
+        ) from None
     except (ServiceUnavailable, Neo4jError, OSError):
         return False
 
@@ -268,6 +278,7 @@ def start(
         log_path = _log_file(build_dir)
         command = [
             _java(),
+            f"-Xms{heap}",
             f"-Xmx{heap}",
             *JVM_FLAGS,
             "-cp",
@@ -281,6 +292,7 @@ def start(
             pagecache,
         ]
         env = {**os.environ, "MILGRAPH_NEO4J_PASSWORD": password}
+        log_offset = log_path.stat().st_size if log_path.exists() else 0
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
                 command,
@@ -301,8 +313,14 @@ def start(
                     f"the local Neo4j exited with code {process.returncode} before Bolt "
                     f"answered on {uri}; last lines of {log_path}:\n{_log_tail(build_dir)}"
                 )
-            if _port_open(port) and _bolt_answers(uri, password):
-                return ServerStatus(True, process.pid, uri, home, log_path, started=True)
+            # Bolt listens before the launcher has set the password: wait for its "ready"
+            # line, or early logins fail and trip Neo4j's failed-login lockout.
+            try:
+                if _launcher_ready(log_path, log_offset) and _bolt_answers(uri, password):
+                    return ServerStatus(True, process.pid, uri, home, log_path, started=True)
+            except Neo4jUnavailable:
+                stop(build_dir)
+                raise
             time.sleep(1.0)
         stop(build_dir)
         raise Neo4jUnavailable(

@@ -89,8 +89,16 @@ public class Launcher {
         }, "milgraph-neo4j-shutdown"));
 
         try {
-            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
-                    "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+            try {
+                dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                        "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED",
+                        Map.of("pw", password));
+            } catch (RuntimeException e) {
+                // A restart on existing data: the password is already the one asked for.
+                if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                    throw e;
+                }
+            }
             // Touch the default database so the first Bolt query does not wait for it.
             dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME)
                     .executeTransactionally("RETURN 1");
