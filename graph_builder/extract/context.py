@@ -1,0 +1,312 @@
+"""Reading a document sentence by sentence: resolve anaphors, track events, template.
+
+Each sentence becomes a :class:`SentenceView`: its mentions resolved to canonical names
+("he" -> the last person named, "the group" -> the group the article is about, "the LeJ
+chief" -> the person named as its chief) and a template string in which every mention is
+a placeholder like ``⟨P0⟩`` so that relation patterns read as plain regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from graph_builder.extract.events import (
+    BACK_REFERENCES,
+    EVENT_HEADS,
+    YEAR,
+    Event,
+    event_phrase,
+    is_event_head,
+    locative_places,
+)
+from graph_builder.extract.gazetteer import Gazetteer
+from graph_builder.extract.mentions import Mention, salient_group
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+LETTER = {
+    "Person": "P",
+    "MilitantGroup": "G",
+    "Organization": "O",
+    "Location": "L",
+    "Event": "E",
+}
+PLACEHOLDER = re.compile(r"⟨([PGOLE])(\d+)⟩")
+BRANCH_OF = re.compile(
+    r"(?:(?:⟨L\d+⟩|\w+)(?:'s) )?(?:branch|affiliate|wing|franchise|province|arm) of "
+    r"(?:the )?⟨G(\d+)⟩"
+)
+BRANCH_POSS = re.compile(r"⟨G(\d+)⟩'s (?:[\w-]+ )?(?:affiliate|branch|franchise|wing)\b")
+ROLE_ANAPHOR = re.compile(r"\b[Tt]he ⟨G(\d+)⟩ (?:chief|leader|head|emir)\b(?!,? ⟨P)")
+OFFICIAL_BEFORE = re.compile(
+    r"(?:Minister|President|Secretary|General|Gen\.|Dr\.?|Superintendent|DPO|SP|spokesman|"
+    r"spokeswoman|spokesperson|analyst|official|officer|Commissioner|Inspector|Governor|"
+    r"Ambassador|Senator|correspondent|reporter|doctor|constable|judge|prosecutor|police\w*|"
+    r"Police|diplomat|envoy|mayor|Chief)\s*,?\s*$"
+)
+PLACE_PARENT = re.compile(
+    r"^(?:,? an? (?:\w+ )?(?:village|town|city|district|province|region|suburb|area|"
+    r"neighbourhood|neighborhood) (?:in|of) (?:the )?|,? |'s |’s | district of | province of )$"
+)
+
+
+@dataclass
+class Slot:
+    """A mention inside one sentence after resolution."""
+
+    start: int
+    end: int
+    type: str
+    names: tuple[str, ...]
+    kind: str = "name"
+    event: Event | None = None
+    official: bool = False
+    victims: tuple[str, ...] = ()
+
+
+@dataclass
+class SentenceView:
+    sent: Span
+    slots: list[Slot]
+    template: str
+    doc_year: str | None
+
+    def slot(self, key: str) -> Slot:
+        match = PLACEHOLDER.fullmatch(key)
+        assert match is not None
+        return self.slots[int(match.group(2))]
+
+    def slots_in(self, text: str, types: str = "PGOLE") -> list[Slot]:
+        """Slots whose placeholders occur in a piece of the template, in order."""
+        return [
+            self.slots[int(m.group(2))]
+            for m in PLACEHOLDER.finditer(text)
+            if m.group(1) in types
+        ]
+
+    def nearest_before(self, pos: int, types: str, skip_possessive: bool = True) -> Slot | None:
+        """The closest slot of a type before template position `pos`."""
+        best = None
+        for m in PLACEHOLDER.finditer(self.template, 0, pos):
+            if m.group(1) not in types:
+                continue
+            if skip_possessive and self.template.startswith("'s", m.end()):
+                continue
+            best = self.slots[int(m.group(2))]
+        return best
+
+    def slot_at_token(self, token_i: int) -> Slot | None:
+        token = self.sent.doc[token_i]
+        for slot in self.slots:
+            if slot.start <= token.idx < slot.end:
+                return slot
+        return None
+
+
+@dataclass
+class DocumentState:
+    """What earlier sentences established: who "he" is, the current event, leaders."""
+
+    salient: str | None
+    last_person: str | None = None
+    previous_first_group: str | None = None
+    last_org: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    current_event: Event | None = None
+    leaders: dict[str, str] = field(default_factory=dict)
+    relatives: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    branches: list[tuple[str, str]] = field(default_factory=list)  # (branch, parent)
+
+
+def _event_for(state: DocumentState, head: str, name: str, year: str | None) -> Event:
+    proper = any(w[:1].isupper() or w[:1].isdigit() for w in name.split())
+    for event in state.events:
+        if event.head != head:
+            continue
+        if year and event.year and year != event.year:
+            continue
+        if proper and event.has_proper and not _share_word(name, event.name):
+            continue
+        if not event.has_proper and proper:
+            event.name, event.has_proper = name, True
+        event.year = event.year or year
+        return event
+    event = Event(head=head, name=name, year=year, has_proper=proper)
+    state.events.append(event)
+    return event
+
+
+def _share_word(a: str, b: str) -> bool:
+    words = {w.lower() for w in re.findall(r"[A-Z0-9][\w-]*", a)}
+    return bool(words & {w.lower() for w in re.findall(r"[A-Z0-9][\w-]*", b)})
+
+
+def read_sentence(
+    sent: Span,
+    mentions: list[Mention],
+    state: DocumentState,
+    gazetteer: Gazetteer,
+    doc_year: str | None,
+) -> SentenceView:
+    """Resolve the mentions of one sentence and build its template."""
+    doc: Doc = sent.doc
+    text = doc.text
+    location_at: dict[int, str] = {}
+    for m in mentions:
+        if m.type == "Location":
+            for tok in doc.char_span(m.start, m.end, alignment_mode="expand") or []:
+                location_at[tok.i] = m.name
+
+    # Events first: their phrases may contain other mentions ("attacks on Mumbai").
+    event_slots: list[Slot] = []
+    for token in sent:
+        if not is_event_head(token):
+            continue
+        phrase = event_phrase(token)
+        if phrase is None:
+            continue
+        start, end, name = phrase
+        low = name.lower()
+        definite = token.i > 0 and any(
+            c.lower_ in ("the", "this", "that") for c in token.lefts
+        )
+        back = definite and low in BACK_REFERENCES and state.current_event is not None
+        if low.startswith(("second ", "another ")):
+            continue
+        inner_people = [m for m in mentions if m.type == "Person" and start <= m.start < end]
+        if back:
+            assert state.current_event is not None
+            event = state.current_event
+        else:
+            if inner_people and EVENT_HEADS[token.lower_] == "assassination":
+                name = f"assassination of {inner_people[0].name}"
+            years = YEAR.findall(text[start:end])
+            event = _event_for(state, EVENT_HEADS[token.lower_], name, years[0] if years else None)
+        for place in locative_places(token, location_at):
+            if place not in event.places:
+                event.places.append(place)
+        victims = (
+            tuple(p.name for p in inner_people)
+            if not back
+            and EVENT_HEADS[token.lower_] == "assassination"
+            else ()
+        )
+        event_slots.append(Slot(start, end, "Event", (), "name", event, victims=victims))
+        state.current_event = event
+    # "the operation", "the incident": the event being reported on
+    for m in re.finditer(r"\b[Tt]he (operation|incident|killings)\b", sent.text):
+        if state.current_event is not None:
+            s = sent.start_char + m.start()
+            event_slots.append(Slot(s, s + len(m.group(0)), "Event", (), "name", state.current_event))
+
+    slots: list[Slot] = []
+    taken = [(s.start, s.end) for s in event_slots]
+    first_group: str | None = None
+    for m in mentions:
+        if not (sent.start_char <= m.start < sent.end_char):
+            continue
+        if any(m.start < e and s < m.end for s, e in taken):
+            continue
+        names: tuple[str, ...] = (m.name,)
+        if m.kind == "he":
+            if state.last_person is None:
+                continue
+            names = (state.last_person,)
+        elif m.kind == "the-group":
+            low = m.name.lower()
+            if low.endswith(("affiliate", "branch")) and state.branches:
+                names = (state.branches[-1][0],)
+            elif state.salient is None:
+                continue
+            else:
+                names = (state.salient,)
+        elif m.kind == "it":
+            group = first_group or state.previous_first_group
+            if group is None:
+                continue
+            names = (group,)
+        elif m.kind == "the-org":
+            org = next((o for o in reversed(state.last_org) if m.name.lower() in o.lower()), None)
+            if org is None:
+                continue
+            names = (org,)
+        if m.type == "Person":
+            state.last_person = names[0]
+        if m.type == "MilitantGroup" and first_group is None:
+            first_group = names[0]
+        if m.type == "Organization" and m.kind == "name":
+            state.last_org.append(m.name)
+        before = text[max(0, m.start - 45) : m.start]
+        official = (
+            m.type == "Person"
+            and m.kind == "name"
+            and OFFICIAL_BEFORE.search(before) is not None
+            and not re.search(r"(?:Taliban|Qaeda|⟨G)\S*\s+\w+\s*$", before)
+            and not any(
+                g.type == "MilitantGroup" and 0 <= m.start - g.end <= 25
+                for g in mentions
+            )
+        )
+        slots.append(Slot(m.start, m.end, m.type, names, m.kind, official=official))
+    slots.extend(event_slots)
+    slots.sort(key=lambda s: s.start)
+    if first_group is not None:
+        state.previous_first_group = first_group
+
+    template = _template(text, sent, slots)
+    # "Afghanistan's branch of the Islamic State group" -> the branch the article names.
+    for regex in (BRANCH_OF, BRANCH_POSS):
+        for m in list(regex.finditer(template)):
+            parent = slots[int(m.group(1))].names[0]
+            branch = _find_branch(parent, mentions, gazetteer)
+            if branch is None:
+                continue
+            state.branches.append((branch, parent))
+            # The branch phrase becomes one group placeholder.
+            idx = len(slots)
+            slots.append(Slot(-1, -1, "MilitantGroup", (branch,), "branch"))
+            template = template.replace(m.group(0), f"⟨G{idx}⟩", 1)
+    for m in list(ROLE_ANAPHOR.finditer(template)):
+        leader = state.leaders.get(slots[int(m.group(1))].names[0])
+        if leader is None:
+            continue
+        idx = len(slots)
+        slots.append(Slot(-1, -1, "Person", (leader,), "role"))
+        template = template.replace(m.group(0), f"⟨P{idx}⟩", 1)
+    return SentenceView(sent, slots, template, doc_year)
+
+
+def _find_branch(parent: str, mentions: list[Mention], gazetteer: Gazetteer) -> str | None:
+    named = {m.name for m in mentions if m.type == "MilitantGroup"}
+    for entry in gazetteer.entries:
+        if entry.parent == parent and entry.name in named:
+            return entry.name
+    return None
+
+
+def _template(text: str, sent: Span, slots: list[Slot]) -> str:
+    parts = []
+    pos = sent.start_char
+    for i, slot in enumerate(slots):
+        if slot.start < pos:
+            continue
+        parts.append(text[pos : slot.start])
+        parts.append(f"⟨{LETTER[slot.type]}{i}⟩")
+        pos = slot.end
+    parts.append(text[pos : sent.end_char])
+    template = "".join(parts).replace("’", "'").replace("“", '"').replace("”", '"')
+    # "Lashkar-e-Jhangvi (LeJ)" is one mention.
+    template = re.sub(r"(⟨([A-Z])(\d+)⟩) \(⟨[A-Z](\d+)⟩\)", lambda m: same_fix(m, slots), template)
+    return re.sub(r"\s+", " ", template)
+
+
+def same_fix(m: re.Match[str], slots: list[Slot]) -> str:
+    a, b = slots[int(m.group(3))], slots[int(m.group(4))]
+    return m.group(1) if a.names == b.names else m.group(0)
+
+
+def new_state(mentions: list[Mention]) -> DocumentState:
+    return DocumentState(salient=salient_group(mentions))

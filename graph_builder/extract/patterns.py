@@ -1,0 +1,573 @@
+"""Relation patterns over a sentence template and its dependency parse.
+
+Surface patterns read the template (mentions replaced by ``⟨P0⟩``-style placeholders),
+so "⟨G0⟩ chief ⟨P1⟩" is the apposition "LeJ chief Malik Muhammad Ishaq". Verb patterns
+read the dependency parse (subject and object of "founded", "designated", "killed"...).
+Each pattern yields :class:`Candidate` records; the extractor checks them against the
+ontology, negation and modality before they become statements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from graph_builder.extract.context import PLACEHOLDER, DocumentState, SentenceView, Slot
+
+P, G, O, L, E = (rf"⟨{c}\d+⟩" for c in "PGOLE")
+PG = r"⟨[PG]\d+⟩"
+SEP = r"(?:,? and |, |,? or )(?:the )?"
+
+
+def LIST(x: str) -> str:  # noqa: N802 - reads like the grammar it builds
+    return rf"{x}(?:{SEP}{x})*"
+
+
+LEADER = r"(?:chief|leader|head|emir|amir|supremo|chieftain|commander-in-chief)"
+FOUNDER = r"(?:founder|co-founder)"
+MEMBER = (
+    r"(?:spokesman|spokesperson|spokeswoman|commander|militant|fighter|member|operative|"
+    r"ideologue|official|cadre|figure|financier|recruiter|lieutenant|strategist|trainer|"
+    r"propagandist|minister|deputy|bomber|gunman|activist)"
+)
+ROLE = rf"(?:{FOUNDER}|{LEADER}|{MEMBER})"
+ROLES = rf"{ROLE}(?: and {ROLE})?"
+LEADER_MODS = frozenset(
+    "deputy acting former top supreme overall new late slain current interim founding "
+    "then self-styled hardline senior".split()
+)
+FORMER = frozenset("former late slain ex then previous first".split())
+KIN = (
+    r"(?:sons?|brothers?|fathers?|father-in-law|brother-in-law|son-in-law|sons-in-law|"
+    r"nephews?|cousins?|uncles?|daughters?|wife|wives|husband|grandsons?|half-brother|"
+    r"mother|sister|brothers-in-law)"
+)
+KIN_MODS = r"(?:(?:two|three|four|five|eldest|youngest|younger|elder|older|adult|second|late|own|only) )*"
+APPOS_PREFIX = r"(?:(?!⟨P)[^,.;])*? and "  # "the Taliban's interior minister and ..."
+GROUP_WORDS = (
+    r"(?:(?:the )?(?:(?:militant|extremist|terrorist|jihadist|banned|outlawed|Islamist|"
+    r"hardline|splinter|sectarian|anti-Shia|Sunni|Shia|armed) )*(?:group|organisation|"
+    r"organization|network|movement|faction|outfit) )?"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A relation a pattern found, before ontology, negation and modality checks."""
+
+    subject: Slot
+    predicate: str
+    object: Slot
+    family: str
+    cue: str  # the template text the pattern matched (checked for negation)
+    role: str | None = None
+    relation: str | None = None
+    link_kind: str | None = None
+    claimed: bool = False
+    alleged: bool = False
+
+
+def _role_predicate(role: str, mods: str) -> list[tuple[str, str | None]]:
+    """Predicates (and role qualifiers) a role noun phrase gives: "founder and leader"."""
+    words = mods.lower().split()
+    qualifier = next((w for w in words if w in ("deputy", "acting")), None)
+    if qualifier is None and any(w in FORMER for w in words):
+        qualifier = "former"
+    out: list[tuple[str, str | None]] = []
+    for part in re.split(r" and ", role.lower()):
+        if re.fullmatch(FOUNDER, part):
+            out.append(("founder_of", None))
+        elif re.fullmatch(LEADER, part):
+            specific = [w for w in words if w not in LEADER_MODS]
+            if specific:  # "communications chief", "military chief": a member with a job
+                out.append(("member_of", None))
+            else:
+                out.append(("leader_of", qualifier))
+        elif part == "deputy":
+            out.append(("leader_of", "deputy"))
+        else:
+            out.append(("member_of", qualifier if qualifier == "former" else None))
+    return out
+
+
+def _pairs(view: SentenceView, subjects: str, objects: str, s_types: str, o_types: str):
+    for s in view.slots_in(subjects, s_types):
+        for o in view.slots_in(objects, o_types):
+            if s.names != o.names:
+                yield s, o
+
+
+def _event_slot(view: SentenceView, state: DocumentState, pos: int | None = None) -> Slot | None:
+    """The event a sentence talks about: its own event mention, else the current event."""
+    events = [s for s in view.slots if s.type == "Event" and s.event is not None]
+    if events:
+        return events[0]
+    if state.current_event is None:
+        return None
+    years = set(re.findall(r"\b(?:19|20)\d\d\b", view.sent.text))
+    event_year = state.current_event.year or view.doc_year
+    if years and event_year not in years:
+        return None  # "killed bin Laden in 2011": another event than the one reported
+    return Slot(-1, -1, "Event", (), "current", state.current_event)
+
+
+# --- surface patterns ---------------------------------------------------------------
+
+ROLE_APPOS = re.compile(
+    rf"(?P<mods0>(?:(?:former|deputy|acting|slain|late|top|senior|then) )*)(?P<o>{G})(?:'s)? "
+    rf"(?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES})(?: at the time| then)?,? (?P<s>{P})"
+)
+APPOS_ROLE_G = re.compile(
+    rf"(?P<s>{P}),(?: \d+,)? (?:who (?:is|was) )?(?:(?:a|an|the) )?(?P<mods>(?:[\w-]+ ){{0,6}}?)"
+    rf"(?:{APPOS_PREFIX})?(?:(?:a|an|the) )?(?P<mods2>(?:[\w-]+ ){{0,2}}?)(?P<o>{G})(?:'s)? "
+    rf"(?P<mods3>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES})\b"
+)
+APPOS_ROLE_OF_G = re.compile(
+    rf"(?P<s>{P}),(?: \d+,)? (?:who (?:is|was) )?(?:{APPOS_PREFIX})?(?:(?:a|an|the) )?"
+    rf"(?P<mods>(?:[\w-]+ ){{0,3}}?)(?P<role>{ROLES}) (?:of|for|in) {GROUP_WORDS}(?P<o>{G})"
+)
+COPULA_ROLE = re.compile(
+    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:is|was|has been|had been|became|remains) (?:also )?"
+    rf"(?:(?:a|an|the) )?(?P<mods>(?:[\w-]+ ){{0,3}}?)(?:(?P<o>{G})(?:'s)? (?P<role>{ROLES})"
+    rf"|(?P<role2>{ROLES}) (?:of|for|in) {GROUP_WORDS}(?P<o2>{G}))"
+)
+DESCRIBED_AS = re.compile(
+    rf"(?P<s>{P}),? (?:[\w ]*? )?(?:described|describe|describes|identified|named) as "
+    rf"(?:(?:the|a|an) )?(?P<o>{G})(?:'s)? (?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES})"
+    rf"(?P<of> of \w+)?"
+)
+WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
+LED_BY = re.compile(
+    rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
+    rf"(?: (?:since|from|in|until) [\w ]+?)? by (?:(?:his|her|its) (?P<kin>{KIN}),? )?(?P<s>{P})"
+)
+SUBJ_VERB_GROUP = re.compile(
+    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
+    rf"(?P<verb>led|leads|heads|headed|commanded|commands|founded|co-founded|formed|"
+    rf"established|created|set up|joined|rejoined) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
+)
+WHO_VERB_GROUP = re.compile(
+    rf"(?P<s>{P}), (?:(?!⟨P)[^;.])*?\bwho (?:had |has )?(?:\w+ly )?"
+    rf"(?P<verb>founded|co-founded|formed|set up|established|created|led|leads|heads|headed) "
+    rf"(?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
+)
+WHICH_HE_LED = re.compile(
+    rf"(?P<o>{G})(?:[^.;⟨]*?)?,? which (?P<s>{P}) (?:\w+ )?(?P<verb>led|founded|headed|formed)"
+)
+LINK_CUES = (
+    (r"in league with|colluding with|working with", "ties"),
+    (r"(?:seen as |considered )?close to|close ties (?:to|with)|ties (?:to|with)|"
+     r"links? (?:to|with)|connections? (?:to|with)|linked (?:to|with)", "ties"),
+    (r"allied (?:with|to)|(?:an? )?(?:close )?all(?:y|ies) of|alliance with", "ally"),
+    (r"affiliated? (?:with|to|of)|(?:a |an )?(?:faction|branch|wing|offshoot|front|arm) "
+     r"(?:within|of|for)|an? alias (?:of|for)|(?:a |an )?proxy (?:of|for)", "affiliate"),
+    (r"merged (?:with|into)|rejoined|re-joined|joined forces with", "merger"),
+    (r"(?:a |the )?splinter (?:group |faction )?(?:of|from)|broke away from|split from", "splinter"),
+)
+LINK = re.compile(
+    "|".join(rf"(?P<k{i}>\b(?:{cue})\b)" for i, (cue, _) in enumerate(LINK_CUES))
+)
+CLAUSE_END = re.compile(r"\b(?:although|but|while|whereas|though)\b|;|, (?:which|who|whose) ")
+FORMED_FROM = re.compile(
+    rf"\b(?:formed|founded|created|set up)\b[^.;]*? by (?:[\w-]+ ){{0,3}}(?:fighters|members|"
+    rf"militants|commanders|defectors) (?:from|of) (?:the )?(?P<o>{G})"
+)
+CLAIM = re.compile(
+    rf"(?P<s>{PG})(?:, [^;⟨]*?,)? (?:has |had |have )?(?:\w+ly )?claimed "
+    rf"(?:responsibility for |credit for )?(?:the |a |an )?(?P<o>{LIST(E)})"
+)
+CARRIED_OUT = re.compile(
+    rf"(?P<s>{PG})(?:, [^;⟨]*?,)? (?:\w+ly )?(?:carried out|conducted|staged|perpetrated|"
+    rf"masterminded|was behind|were behind|is behind|are behind|orchestrated)\b(?P<tail>[^;]*)"
+)
+ACCUSED = re.compile(
+    rf"\b(?:accused|accuse|accuses|accusing|blamed|blame|blames|suspect|suspected) "
+    rf"(?P<s>{PG}) (?:of|for) (?:(?:[\w-]+ ){{0,3}}?)(?:the )?(?P<o>{E})"
+)
+BLAMES_FOR = re.compile(
+    rf"(?P<s>{PG}) (?:\w+ ){{0,2}}(?:blames?|blamed|accuses?|accused) (?:\w+ )?for (?P<o>{E})"
+)
+INVOLVED = re.compile(
+    rf"\b(?:involvement|involved|role|hand|complicity|part) in (?:the |an? )?(?P<o>{E})"
+)
+ATTACKER_APPOS = re.compile(
+    rf"\b(?:attacker|bomber|gunman|assailant|hijacker)s?(?: [\w ]+?)?, (?P<s>{P})"
+)
+BOMBER_AS = re.compile(
+    rf"\bidentified the (?:suicide )?(?:bomber|attacker|gunman|assailant) as (?P<s>{P})"
+)
+DESIGNATED_BY = re.compile(
+    rf"\b(?:designated|listed|banned|proscribed|blacklisted|sanctioned)\b[^.;⟨]*? by "
+    rf"(?:the )?(?P<o>{O})"
+)
+ADDED_TO_LIST = re.compile(
+    rf"\badded (?P<s>{LIST(PG)}) to (?:its|their|the) (?:[\w-]+ )?(?:sanctions|terror(?:ism|ist)?)"
+    rf"(?: \w+)? list"
+)
+SANCTIONS_ON = re.compile(rf"\bimposed sanctions on (?P<s>{LIST(PG)})")
+ON_LIST = re.compile(
+    rf"\bon (?:the )?(?P<o>{O})(?:'s)? (?:[\w-]+ )?(?:sanctions|terror(?:ism|ist)?|blacklist)"
+    rf"(?: \w+)? list"
+)
+KIN_OF_OWNER = re.compile(
+    rf"(?P<owner>{P}'s|\b[Hh]is|\b[Hh]er)(?: (?:\w+ ){{0,2}}?)? {KIN_MODS}(?P<kin>{KIN}),? "
+    rf"(?:(?:identified|named|known)(?: [\w ]+?)? as )?(?P<list>{LIST(P)})"
+)
+KIN_APPOS = re.compile(
+    rf"(?P<s>{P}),(?: \d+,)? (?:{APPOS_PREFIX})?(?:the |a )?{KIN_MODS}(?P<kin>{KIN}) of (?P<o>{P})"
+)
+DEAD_AMONG = re.compile(
+    rf"\b(?:[Aa]mong the dead (?:was|were) |[Tt]he dead (?:\w+ )?included |"
+    rf"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
+)
+DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
+KILLING = re.compile(rf"\bkilling (?P<list>(?:{P}|his \w+ \w+|his \w+|\w+ others?|{SEP})+)")
+
+
+def _find_his_relatives(text: str, owner: str | None, state: DocumentState) -> list[str]:
+    """'his two sons' -> the sons of `owner` named earlier in the article."""
+    if owner is None:
+        return []
+    m = re.search(rf"\bhis (?:\w+ )?({KIN})\b", text)
+    if not m:
+        return []
+    kin = m.group(1).rstrip("s")
+    return state.relatives.get((owner, kin), [])
+
+
+def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
+    """Every surface pattern over the sentence template."""
+    t = view.template
+
+    def slot(key: str) -> Slot:
+        return view.slot(key)
+
+    for regex in (ROLE_APPOS, APPOS_ROLE_G, APPOS_ROLE_OF_G, DESCRIBED_AS, COPULA_ROLE):
+        for m in regex.finditer(t):
+            gd = m.groupdict()
+            role = gd.get("role") or gd.get("role2")
+            obj = gd.get("o") or gd.get("o2")
+            if not role or not obj:
+                continue
+            mods = " ".join(x for x in (gd.get("mods0"), gd.get("mods"), gd.get("mods2"), gd.get("mods3")) if x)
+            if gd.get("of"):
+                mods += " " + gd["of"]
+            for predicate, qualifier in _role_predicate(role, mods):
+                yield Candidate(
+                    slot(m.group("s")), predicate, slot(obj), "role", m.group(0), role=qualifier
+                )
+    for m in WHOSE_ROLE.finditer(t):
+        for predicate, qualifier in _role_predicate(m.group("role"), ""):
+            yield Candidate(slot(m.group("s")), predicate, slot(m.group("o")), "role", m.group(0), role=qualifier)
+
+    for m in LED_BY.finditer(t):
+        group = _group_before(view, m.start())
+        if group is None:
+            continue
+        predicate = "leader_of" if m.group("verb") in ("led", "headed") else "founder_of"
+        yield Candidate(slot(m.group("s")), predicate, group, "verb", t[m.start() : m.end()])
+        if m.group("kin"):
+            owner = view.nearest_before(m.start("kin"), "P")
+            if owner is not None:
+                yield _kin(slot(m.group("s")), owner, m.group("kin"), m.group(0), state)
+    for regex in (SUBJ_VERB_GROUP, WHO_VERB_GROUP, WHICH_HE_LED):
+        for m in regex.finditer(t):
+            verb = m.group("verb")
+            if verb in ("joined",):
+                predicate, role = "member_of", None
+            elif verb == "rejoined":
+                continue
+            elif verb in ("led", "leads", "heads", "headed", "commanded", "commands"):
+                predicate = "leader_of"
+                role = "former" if re.search(r"\b(?:previously|formerly|once)\b", m.group(0)) else None
+            else:
+                predicate, role = "founder_of", None
+            yield Candidate(slot(m.group("s")), predicate, slot(m.group("o")), "verb", m.group(0), role=role)
+
+    # linked_to
+    for m in LINK.finditer(t):
+        kind = next(LINK_CUES[int(k[1:])][1] for k, v in m.groupdict().items() if v)
+        subject = _group_before(view, m.start(), types="PG")
+        if subject is None:
+            continue
+        tail = t[m.end() :]
+        stop = CLAUSE_END.search(tail)
+        tail = tail[: stop.start()] if stop else tail
+        objects = view.slots_in(tail, "G")
+        for obj in objects:
+            if obj.names != subject.names:
+                yield Candidate(subject, "linked_to", obj, "link", t[max(0, m.start() - 40) : m.end()], link_kind=kind)
+    for m in FORMED_FROM.finditer(t):
+        subject = _group_before(view, m.start(), types="G")
+        if subject is not None:
+            yield Candidate(subject, "linked_to", slot(m.group("o")), "link", m.group(0), link_kind="splinter")
+    for branch, parent in state.branches:
+        if any(s.kind == "branch" and s.names == (branch,) for s in view.slots):
+            b = Slot(-1, -1, "MilitantGroup", (branch,))
+            p = Slot(-1, -1, "MilitantGroup", (parent,))
+            yield Candidate(b, "linked_to", p, "link", "", link_kind="affiliate")
+
+    # responsible_for
+    for m in CLAIM.finditer(t):
+        for obj in view.slots_in(m.group("o"), "E"):
+            yield Candidate(slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True)
+    for m in CARRIED_OUT.finditer(t):
+        for obj in view.slots_in(m.group("tail"), "E"):
+            yield Candidate(slot(m.group("s")), "responsible_for", obj, "carried", m.group(0))
+    for regex in (ACCUSED, BLAMES_FOR):
+        for m in regex.finditer(t):
+            yield Candidate(slot(m.group("s")), "responsible_for", slot(m.group("o")), "accused", m.group(0), alleged=True)
+    for m in INVOLVED.finditer(t):
+        subject = view.nearest_before(m.start(), "PG")
+        if subject is not None:
+            yield Candidate(subject, "responsible_for", slot(m.group("o")), "involved", t[max(0, m.start() - 30) : m.end()], alleged=True)
+    for regex in (ATTACKER_APPOS, BOMBER_AS):
+        for m in regex.finditer(t):
+            event = _event_slot(view, state)
+            if event is not None:
+                claimed = regex is BOMBER_AS
+                yield Candidate(slot(m.group("s")), "responsible_for", event, "attacker", m.group(0), claimed=claimed)
+            if regex is BOMBER_AS:
+                group = view.nearest_before(m.start(), "G")
+                if group is not None:
+                    yield Candidate(slot(m.group("s")), "member_of", group, "attacker", m.group(0), claimed=True)
+
+    # designated_by
+    for m in DESIGNATED_BY.finditer(t):
+        subject = view.nearest_before(m.start(), "PG")
+        if subject is not None:
+            yield Candidate(subject, "designated_by", slot(m.group("o")), "designated", t[max(0, m.start() - 30) : m.end()])
+    for regex in (ADDED_TO_LIST, SANCTIONS_ON):
+        for m in regex.finditer(t):
+            org = view.nearest_before(m.start(), "O") or _org_pronoun(view, m.start(), state)
+            if org is None:
+                continue
+            for s in view.slots_in(m.group("s"), "PG"):
+                yield Candidate(s, "designated_by", org, "designated", m.group(0))
+    for m in ON_LIST.finditer(t):
+        subject = view.nearest_before(m.start(), "PG")
+        if subject is not None:
+            yield Candidate(subject, "designated_by", slot(m.group("o")), "designated", t[max(0, m.start() - 20) : m.end()])
+
+    # relative_of
+    for m in KIN_OF_OWNER.finditer(t):
+        owner_text = m.group("owner")
+        if owner_text.lower() in ("his", "her"):
+            owner = view.nearest_before(m.start(), "P", skip_possessive=False)
+            if owner is None and state.last_person is not None and m.start() < 3:
+                owner = Slot(-1, -1, "Person", (state.last_person,))
+        else:
+            owner = slot(owner_text[:-2])
+        if owner is None:
+            continue
+        for rel in view.slots_in(m.group("list"), "P"):
+            if rel.names != owner.names:
+                yield _kin(rel, owner, m.group("kin"), m.group(0), state)
+    for m in KIN_APPOS.finditer(t):
+        yield _kin(slot(m.group("s")), slot(m.group("o")), m.group("kin"), m.group(0), state)
+
+    # killed_in (surface forms; verbs are read from the parse)
+    event = None
+    for regex in (DEAD_AMONG, DEAD_AMONG_AFTER, KILLING):
+        for m in regex.finditer(t):
+            event = event or _event_slot(view, state)
+            if event is None:
+                break
+            victims = [
+                s for s in view.slots_in(m.group("list"), "P")
+                if not t.startswith("'s", t.find(_key(view, s)) + len(_key(view, s)))
+            ]
+            owner = view.nearest_before(m.start("list"), "P", skip_possessive=False)
+            extra = _find_his_relatives(m.group("list"), owner.names[0] if owner else None, state)
+            victims += [Slot(-1, -1, "Person", (n,)) for n in extra]
+            for victim in victims:
+                yield Candidate(victim, "killed_in", event, "killed", m.group(0))
+
+
+def _key(view: SentenceView, slot: Slot) -> str:
+    idx = view.slots.index(slot)
+    return f"⟨P{idx}⟩"
+
+
+def _kin(rel: Slot, owner: Slot, kin: str, cue: str, state: DocumentState) -> Candidate:
+    word = kin.lower()
+    word = re.sub(r"s$", "", word) if not word.endswith("-law") else word.replace("sons-", "son-").replace("brothers-", "brother-")
+    if word in ("wive",):
+        word = "wife"
+    state.relatives.setdefault((owner.names[0], word), [])
+    if rel.names[0] not in state.relatives[(owner.names[0], word)]:
+        state.relatives[(owner.names[0], word)].append(rel.names[0])
+    return Candidate(rel, "relative_of", owner, "kin", cue, relation=word)
+
+
+FACTION_OF = re.compile(
+    r"(?:faction|branch|wing|part|unit|offshoot|splinter group) (?:within|of|from) (?:the )?$"
+)
+
+
+def _group_before(view: SentenceView, pos: int, types: str = "G") -> Slot | None:
+    """The group a verb or cue at `pos` is about: the nearest one to its left, skipping
+    the second group of "X, a faction within Y" (the apposition describes X)."""
+    t = view.template
+    found = [m for m in PLACEHOLDER.finditer(t, 0, pos) if m.group(1) in types]
+    found = [m for m in found if not t.startswith("'s", m.end())]
+    while found:
+        m = found[-1]
+        if FACTION_OF.search(t[: m.start()]) and len(found) > 1:
+            found.pop()
+            continue
+        return view.slots[int(m.group(2))]
+    return None
+
+
+def _org_pronoun(view: SentenceView, pos: int, state: DocumentState) -> Slot | None:
+    """"It also imposed sanctions": the organisation the previous sentences spoke of."""
+    if re.search(r"\b(?:It|it)\b", view.template[:pos]) and state.last_org:
+        return Slot(-1, -1, "Organization", (state.last_org[-1],))
+    return None
+
+
+# --- dependency patterns -------------------------------------------------------------
+
+KILL_VERBS = frozenset({"kill", "die", "assassinate", "succumb", "behead", "execute"})
+DESIGNATE_VERBS = frozenset({"designate", "ban", "list", "proscribe", "blacklist", "sanction"})
+CLAIM_VERBS = frozenset({"claim"})
+TRAIN_VERBS = frozenset({"train", "recruit", "arm", "fund", "finance", "send", "dispatch"})
+
+
+def _mentions_of(view: SentenceView, token, types: str) -> list[Slot]:  # type: ignore[no-untyped-def]
+    """Mentions at a token and its conjuncts and appositions (a coordinated list)."""
+    out: list[Slot] = []
+    seen = set()
+    stack = [token]
+    while stack:
+        tok = stack.pop()
+        if tok.i in seen:
+            continue
+        seen.add(tok.i)
+        slot = view.slot_at_token(tok.i)
+        if slot is not None and _letter(slot) in types:
+            if slot not in out:
+                out.append(slot)
+        for child in tok.children:
+            if child.dep_ in ("conj", "appos", "compound") or (
+                child.dep_ == "prep" and child.lower_ == "including"
+            ):
+                stack.append(child)
+            if child.dep_ == "pobj" and tok.lower_ == "including":
+                stack.append(child)
+    return out
+
+
+def _letter(slot: Slot) -> str:
+    return {"Person": "P", "MilitantGroup": "G", "Organization": "O", "Location": "L", "Event": "E"}[slot.type]
+
+
+def _relative_head(token):  # type: ignore[no-untyped-def]
+    """"who"/"which" -> the noun the relative clause describes."""
+    if token.lower_ in ("who", "which", "that", "whom") and token.head.dep_ == "relcl":
+        return token.head.head
+    return token
+
+
+def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
+    """Verb patterns: victims of kill/die, designations, trained-by membership."""
+    for token in view.sent:
+        lemma = token.lemma_.lower()
+        if token.pos_ not in ("VERB", "AUX"):
+            continue
+        deps = {c.dep_: c for c in token.children}
+        passive = "auxpass" in deps or "nsubjpass" in deps
+        cue = " ".join(t.text for t in view.sent.doc[max(view.sent.start, token.i - 4) : token.i + 1])
+        if lemma in KILL_VERBS or (lemma == "shoot" and any(c.lower_ == "dead" for c in token.children)):
+            if passive or lemma in ("die", "succumb"):
+                subj = deps.get("nsubjpass") or deps.get("nsubj")
+            else:
+                subj = deps.get("dobj")
+            if subj is None:
+                continue
+            victims = _mentions_of(view, subj, "P")
+            for child in token.children:  # "along with Mufti Hassan and Hafiz Dawlat"
+                if child.dep_ == "prep" and child.lower_ == "along":
+                    for c2 in child.children:
+                        for c3 in c2.children:
+                            if c3.dep_ == "pobj":
+                                victims += _mentions_of(view, c3, "P")
+            if not victims:
+                continue
+            event = None
+            for tok in token.subtree:
+                if tok.i in [v for v in subj.subtree]:
+                    continue
+                slot = view.slot_at_token(tok.i)
+                if slot is not None and slot.type == "Event" and slot.event is not None:
+                    event = slot
+                    break
+            event = event or _event_slot(view, state)
+            if event is None:
+                continue
+            for place in _verb_places(view, token):
+                if place not in event.event.places:  # type: ignore[union-attr]
+                    event.event.places.append(place)  # type: ignore[union-attr]
+            for victim in victims:
+                yield Candidate(victim, "killed_in", event, "killed", cue)
+        elif lemma in DESIGNATE_VERBS:
+            if passive:
+                targets = _mentions_of(view, deps["nsubjpass"], "PG") if "nsubjpass" in deps else []
+                agent = deps.get("agent")
+                orgs = [
+                    s
+                    for c in (agent.children if agent is not None else [])
+                    for s in _mentions_of(view, c, "O")
+                ]
+            else:
+                subj = deps.get("nsubj")
+                obj = deps.get("dobj")
+                if subj is None or obj is None:
+                    continue
+                orgs = _mentions_of(view, _relative_head(subj), "O")
+                targets = _mentions_of(view, _relative_head(obj), "PG")
+            for target in targets:
+                for org in orgs:
+                    yield Candidate(target, "designated_by", org, "designated", cue)
+        elif lemma in ("train",) and passive:
+            subj = deps.get("nsubjpass")
+            agent = deps.get("agent")
+            if subj is None or agent is None:
+                continue
+            groups = [s for c in agent.children for s in _mentions_of(view, c, "G")]
+            for person in _mentions_of(view, subj, "P"):
+                for group in groups:
+                    yield Candidate(person, "member_of", group, "trained", cue)
+        elif lemma in ("attack", "strike", "hit", "explode", "detonate", "tear", "ambush", "storm"):
+            event = _event_slot(view, state)
+            if event is None or event.event is None:
+                continue
+            places = _verb_places(view, token)
+            obj = deps.get("dobj")
+            if obj is not None and lemma in ("attack", "strike", "storm"):
+                places += [s.names[0] for s in _mentions_of(view, obj, "L")]
+            for place in places:
+                if place not in event.event.places:
+                    event.event.places.append(place)
+
+
+def _verb_places(view: SentenceView, verb) -> list[str]:  # type: ignore[no-untyped-def]
+    places = []
+    for child in verb.children:
+        if child.dep_ == "prep" and child.lower_ in ("in", "at", "near", "outside", "inside"):
+            for obj in child.children:
+                if obj.dep_ != "pobj":
+                    continue
+                for tok in [obj, *obj.conjuncts, *[c for c in obj.children if c.dep_ in ("poss", "compound")]]:
+                    slot = view.slot_at_token(tok.i)
+                    if slot is not None and slot.type == "Location" and slot.names[0] not in places:
+                        places.append(slot.names[0])
+                for sub in obj.children:
+                    if sub.dep_ == "prep" and sub.lower_ in ("of", "in"):
+                        for o2 in sub.children:
+                            slot = view.slot_at_token(o2.i)
+                            if slot is not None and slot.type == "Location":
+                                places.append(slot.names[0])
+    return places
