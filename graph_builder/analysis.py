@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ EXTRA_COLUMNS = ("brokerage", "articulation_point", "key_player_rank")
 # Above this many nodes betweenness is estimated from sampled sources (Brandes-Pich).
 BETWEENNESS_EXACT_MAX = 2000
 BETWEENNESS_SAMPLES = 500
+# Above this many nodes the key-player search only considers this many highest-degree nodes.
+KEY_PLAYER_CANDIDATES = 300
 
 
 def degree(G: nx.Graph) -> dict[Hashable, float]:
@@ -243,11 +246,22 @@ class KeyPlayers:
     steps: tuple[float, ...]  # fragmentation after each pick
 
 
-def key_players(G: nx.Graph, k: int = 3) -> KeyPlayers:
-    """Greedily pick the `k` nodes whose removal fragments the graph most.
+def key_players(
+    G: nx.Graph,
+    k: int = 3,
+    *,
+    swaps: bool = True,
+    max_candidates: int | None = None,
+    exact_max: int = 5000,
+) -> KeyPlayers:
+    """The `k` nodes whose removal fragments the graph most (Borgatti's KPP-Neg).
 
-    Each step removes the node that raises fragmentation most (ties: smallest id). Greedy
-    search is not guaranteed optimal but is what analysts can rerun quickly.
+    When there are at most `exact_max` sets of k candidates, all are tried (exact).
+    Otherwise greedy picks (each step removes the node that raises fragmentation most;
+    ties go to the smallest id), then, as in Borgatti's algorithm, swaps of one chosen
+    node for an unchosen one while that raises fragmentation: a local optimum, not
+    guaranteed the best set. `max_candidates` limits large graphs to the nodes of
+    highest degree. ``steps`` give the fragmentation as the players are removed in order.
 
     Examples
     --------
@@ -257,10 +271,24 @@ def key_players(G: nx.Graph, k: int = 3) -> KeyPlayers:
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
+    candidates = sorted(G, key=str)
+    if max_candidates is not None and len(candidates) > max_candidates:
+        by_degree = sorted(candidates, key=lambda n: -G.degree(n))[:max_candidates]
+        candidates = sorted(by_degree, key=str)
+    k = min(k, len(candidates))
+    if 0 < k and math.comb(len(candidates), k) <= exact_max:
+        best_set: tuple[Hashable, ...] = ()
+        best_f = -1.0
+        for combo in combinations(candidates, k):  # ties: the first in sorted order
+            f = fragmentation(G, combo)
+            if f > best_f + 1e-12:
+                best_set, best_f = combo, f
+        ordered = _removal_order(G, list(best_set))
+        exact_steps = tuple(fragmentation(G, ordered[: i + 1]) for i in range(k))
+        return KeyPlayers(tuple(ordered), best_f, fragmentation(G), exact_steps)
     chosen: list[Hashable] = []
     steps: list[float] = []
-    candidates = sorted(G, key=str)
-    for _ in range(min(k, len(G))):
+    for _ in range(min(k, len(candidates))):
         best, best_f = None, -1.0
         for node in candidates:
             if node in chosen:
@@ -272,9 +300,32 @@ def key_players(G: nx.Graph, k: int = 3) -> KeyPlayers:
             break
         chosen.append(best)
         steps.append(best_f)
-    return KeyPlayers(
-        tuple(chosen), steps[-1] if steps else fragmentation(G), fragmentation(G), tuple(steps)
-    )
+    current = steps[-1] if steps else fragmentation(G)
+    improved = swaps and bool(chosen)
+    while improved:
+        improved = False
+        for i in range(len(chosen)):
+            for node in candidates:
+                if node in chosen:
+                    continue
+                trial = chosen[:i] + [node] + chosen[i + 1 :]
+                f = fragmentation(G, trial)
+                if f > current + 1e-12:
+                    chosen, current, improved = trial, f, True
+        if improved:  # steps describe the final set, removed in order
+            steps = [fragmentation(G, chosen[: i + 1]) for i in range(len(chosen))]
+    return KeyPlayers(tuple(chosen), current, fragmentation(G), tuple(steps))
+
+
+def _removal_order(G: nx.Graph, players: list[Hashable]) -> list[Hashable]:
+    """Order a set so each removal raises fragmentation most (for the ``steps`` column)."""
+    order: list[Hashable] = []
+    rest = list(players)
+    while rest:
+        nxt = max(rest, key=lambda n: (fragmentation(G, order + [n]), -rest.index(n)))
+        order.append(nxt)
+        rest.remove(nxt)
+    return order
 
 
 @dataclass(frozen=True)
@@ -356,7 +407,8 @@ def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Me
     comm = communities(G, seed=seed)
     brk = brokerage(G, comm)
     cut = set(articulation_points(G))
-    kp = key_players(G, key_player_k) if key_player_k > 0 else None
+    limit = KEY_PLAYER_CANDIDATES if len(G) > KEY_PLAYER_CANDIDATES else None
+    kp = key_players(G, key_player_k, max_candidates=limit) if key_player_k > 0 else None
     rank = {node: i + 1 for i, node in enumerate(kp.players)} if kp else {}
     rows = [
         {
@@ -378,8 +430,9 @@ def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Me
     rows.sort(key=lambda r: (-r["pagerank"], str(r["id"])))
     notes = [btw.describe()]
     if kp is not None:
+        among = f" among the {limit} highest-degree nodes" if limit else ""
         notes.append(
-            f"key players (greedy, k={key_player_k}): fragmentation "
+            f"key players (greedy + swaps, k={key_player_k}{among}): fragmentation "
             f"{kp.baseline:.3f} -> {kp.fragmentation:.3f}"
         )
     return Metrics(rows, tuple(notes), kp)

@@ -404,7 +404,7 @@ figure{display:inline-block;margin:0 1em 1em 0}img{max-width:100%;border:1px sol
 """
 
 # Builds the SVG from the JSON payload; text goes in with textContent only.
-_JS = """
+_JS = r"""
 (function(){
   var data = JSON.parse(document.getElementById('graph-data').textContent);
   var NS = 'http://www.w3.org/2000/svg';
@@ -419,6 +419,7 @@ _JS = """
     var e = document.createElement(tag); e.textContent = text; parent.appendChild(e); return e;
   }
   var edges = el('g', {'class': 'edges'}, svg), nodes = el('g', {'class': 'nodes'}, svg);
+  var lines = [];
   var maxw = Math.max.apply(null, data.edges.map(function(e){return e.w;}).concat([1]));
   data.edges.forEach(function(e, i){
     var a = data.nodes[e.s], b = data.nodes[e.t];
@@ -426,6 +427,7 @@ _JS = """
       'stroke-width': 1.5 + 4 * e.w / maxw, 'data-index': i}, edges);
     add(line, 'title', a.name + ' — ' + b.name + ' (' + e.predicates.join(', ') + ')');
     line.addEventListener('click', function(){ showEdge(i, line); });
+    lines.push(line);
   });
   data.nodes.forEach(function(n, i){
     var c = el('circle', {'class': 'node', 'cx': n.x, 'cy': n.y, 'r': n.r, 'fill': n.color,
@@ -462,6 +464,9 @@ _JS = """
     add(panel, 'p', n.type + ' · community ' + n.community);
     add(panel, 'p', n.id);
   }
+  // #edge=N opens an edge's evidence directly (links to a tie; used by the tests).
+  var wanted = /edge=(\d+)/.exec(location.hash);
+  if (wanted && lines[+wanted[1]]) showEdge(+wanted[1], lines[+wanted[1]]);
   svg.setAttribute('data-rendered', String(data.nodes.length));
 })();
 """

@@ -1,0 +1,139 @@
+"""Measures on graphs small enough to compute by hand, and on Krackhardt's kite."""
+
+from __future__ import annotations
+
+import csv
+from itertools import combinations
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from graph_builder import analysis
+
+
+def path4() -> nx.Graph:
+    G = nx.path_graph(["a", "b", "c", "d"])
+    for n in G:
+        G.nodes[n].update(name=n.upper(), type="Person")
+    return G
+
+
+def test_path_graph_centralities_by_hand() -> None:
+    G = path4()
+    # degree: neighbours / 3
+    assert analysis.degree(G) == pytest.approx({"a": 1 / 3, "b": 2 / 3, "c": 2 / 3, "d": 1 / 3})
+    # b lies on a-c and a-d: 2 of the 3 pairs not involving it
+    assert analysis.betweenness(G).values == pytest.approx({"a": 0, "b": 2 / 3, "c": 2 / 3, "d": 0})
+    # closeness: 3 / sum of distances; a: 1+2+3, b: 1+1+2
+    assert analysis.closeness(G) == pytest.approx({"a": 0.5, "b": 0.75, "c": 0.75, "d": 0.5})
+    # eigenvector of P4: (1, phi, phi, 1) normalised, phi = golden ratio
+    phi = (1 + 5**0.5) / 2
+    norm = (2 + 2 * phi**2) ** 0.5
+    eig = analysis.eigenvector(G, weight=None)
+    assert eig == pytest.approx({"a": 1 / norm, "b": phi / norm, "c": phi / norm, "d": 1 / norm})
+    pr = analysis.pagerank(G, weight=None)
+    assert sum(pr.values()) == pytest.approx(1.0)
+    assert pr["b"] > pr["a"] and pr["b"] == pytest.approx(pr["c"])
+
+
+def test_eigenvector_survives_disconnected_and_edgeless_graphs() -> None:
+    G = nx.disjoint_union(nx.complete_graph(4), nx.path_graph(2))
+    G.add_node(99)
+    eig = analysis.eigenvector(G)
+    assert set(eig) == set(G)
+    assert eig[99] == pytest.approx(0.0, abs=1e-6)
+    assert eig[0] > eig[4]  # the denser component dominates
+    assert analysis.eigenvector(nx.empty_graph(3)) == {0: 0.0, 1: 0.0, 2: 0.0}
+
+
+def test_kite_articulation_points_bridges_and_fragmentation() -> None:
+    kite = nx.krackhardt_kite_graph()  # 0-6 the kite, 7 Heather, 8 Ike, 9 Jane on the tail
+    assert analysis.articulation_points(kite) == [7, 8]
+    assert analysis.bridges(kite) == [(7, 8), (8, 9)]
+    assert analysis.fragmentation(kite) == 0.0
+    # without Heather: sizes 7 and 2 among n = 9 -> 1 - (42 + 2) / 72
+    assert analysis.fragmentation(kite, [7]) == pytest.approx(1 - 44 / 72)
+    # without Ike: sizes 8 and 1 -> 1 - 56 / 72
+    assert analysis.fragmentation(kite, [8]) == pytest.approx(1 - 56 / 72)
+    kp = analysis.key_players(kite, 1)
+    assert kp.players == (7,) and kp.fragmentation == pytest.approx(1 - 44 / 72)
+
+
+def test_key_players_match_exhaustive_search_on_the_kite() -> None:
+    kite = nx.krackhardt_kite_graph()
+    best = max(analysis.fragmentation(kite, pair) for pair in combinations(kite, 2))
+    # removing Fernando (5) and Garth (6) cuts the kite from its tail:
+    # {0,1,2,3,4} and {7,8,9} -> 1 - (20 + 6) / (8 * 7)
+    assert best == pytest.approx(1 - 26 / 56)
+    kp = analysis.key_players(kite, 2)  # 45 pairs: searched exhaustively
+    assert sorted(kp.players) == [5, 6] and kp.fragmentation == pytest.approx(best)
+    assert kp.steps[-1] == pytest.approx(best)
+    # the heuristic used on large graphs: greedy takes Heather first, and no single swap
+    # improves on {Heather, x}: a local optimum below the best
+    heuristic = analysis.key_players(kite, 2, exact_max=0)
+    assert heuristic.players[0] == 7
+    assert heuristic.fragmentation == pytest.approx(analysis.fragmentation(kite, heuristic.players))
+    assert heuristic.fragmentation == pytest.approx(1 - 32 / 56)  # {0..6 minus one} and {8,9}
+    assert heuristic.fragmentation < best
+
+
+def test_communities_are_seeded_and_split_a_barbell() -> None:
+    G = nx.barbell_graph(5, 1)
+    first = analysis.communities(G, seed=7)
+    assert first == analysis.communities(G, seed=7)
+    assert len({first[n] for n in range(5)}) == 1
+    assert first[0] != first[10]
+
+
+def test_brokerage_counts_open_two_paths_across_groups() -> None:
+    # b joins group 1 (a) to group 2 (c, d); c and d are tied so c-b-d is closed
+    G = nx.Graph([("a", "b"), ("b", "c"), ("b", "d"), ("c", "d"), ("d", "e")])
+    part = {"a": 1, "b": 1, "c": 2, "d": 2, "e": 3}
+    assert analysis.brokerage(G, part) == {"a": 0, "b": 2, "c": 0, "d": 2, "e": 0}
+
+
+def test_decapitation_removes_leaders_by_leader_of_edges() -> None:
+    G = nx.Graph()
+    G.add_node("g", type="MilitantGroup", name="G")
+    for boss in ("b1", "b2"):
+        G.add_edge(boss, "g", predicates=("leader_of",))
+    G.add_edge("m", "g", predicates=("member_of",))
+    G.add_edge("m2", "b1", predicates=("associate_of",))
+    result = analysis.decapitation(G, "g")
+    assert result.leaders == ("b1", "b2")
+    assert result.component_before == 5 and result.component_after == 2  # g and m remain
+    # left: {g, m} and {m2}: n = 3, 1 - 2 / 6
+    assert result.fragmentation_after == pytest.approx(1 - 2 / 6)
+    assert [d.group for d in analysis.decapitations(G)] == ["g"]
+
+
+def test_sampled_betweenness_stays_within_its_stated_bound() -> None:
+    G = nx.connected_watts_strogatz_graph(120, 4, 0.2, seed=1)
+    exact = nx.betweenness_centrality(G)
+    est = analysis.betweenness(G, exact_max=50, samples=40, seed=3)
+    assert est.sources == 40
+    assert est.error_bound == pytest.approx(
+        120 / 119 * ((__import__("math").log(4800)) / 80) ** 0.5
+    )
+    assert max(abs(est.values[n] - exact[n]) for n in G) <= est.error_bound
+    assert "40 sampled sources" in est.describe()
+    assert analysis.betweenness(G).sources is None
+
+
+def test_metrics_rows_and_csv(tmp_path: Path) -> None:
+    G = path4()
+    rows = analysis.metrics_rows(G, seed=1)
+    assert list(rows[0])[:9] == list(analysis.METRIC_COLUMNS)
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["b"]["degree"] == pytest.approx(2 / 3)
+    assert by_id["b"]["articulation_point"] and not by_id["a"]["articulation_point"]
+    assert sorted(r["key_player_rank"] for r in rows) == [0, 1, 2, 3]
+    assert [r["id"] for r in rows][:2] in (["b", "c"], ["c", "b"])  # ranked by PageRank
+    path = tmp_path / "out" / "metrics.csv"
+    analysis.write_metrics_csv(rows, path)
+    with path.open() as fh:
+        read = list(csv.DictReader(fh))
+    assert list(read[0])[:9] == list(analysis.METRIC_COLUMNS)
+    assert len(read) == 4 and float(read[0]["pagerank"]) == pytest.approx(rows[0]["pagerank"])
+    assert [p.name for p in path.parent.iterdir()] == ["metrics.csv"]  # no temp file left
