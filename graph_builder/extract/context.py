@@ -112,6 +112,7 @@ class DocumentState:
 
     salient: str | None
     last_person: str | None = None
+    last_subject: str | None = None
     previous_first_group: str | None = None
     last_org: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
@@ -121,17 +122,17 @@ class DocumentState:
     branches: list[tuple[str, str]] = field(default_factory=list)  # (branch, parent)
 
 
-def _event_for(state: DocumentState, head: str, name: str, year: str | None) -> Event:
+def _event_for(
+    state: DocumentState, head: str, name: str, year: str | None, doc_year: str | None
+) -> Event:
     proper = any(w[:1].isupper() or w[:1].isdigit() for w in name.split())
     for event in state.events:
         if event.head != head:
             continue
-        if year and event.year and year != event.year:
+        if (year or doc_year) != (event.year or doc_year):
             continue
-        if proper and event.has_proper and not _share_word(name, event.name):
+        if proper and not (event.has_proper and _share_word(name, event.name)):
             continue
-        if not event.has_proper and proper:
-            event.name, event.has_proper = name, True
         event.year = event.year or year
         return event
     event = Event(head=head, name=name, year=year, has_proper=proper)
@@ -184,7 +185,15 @@ def read_sentence(
             if inner_people and EVENT_HEADS[token.lower_] == "assassination":
                 name = f"assassination of {inner_people[0].name}"
             years = YEAR.findall(text[start:end])
-            event = _event_for(state, EVENT_HEADS[token.lower_], name, years[0] if years else None)
+            head_class = EVENT_HEADS[token.lower_]
+            if (
+                head_class == "shootout"
+                and state.current_event is not None
+                and state.current_event.head != "shootout"
+            ):
+                event = state.current_event  # a gunfight during the attack reported on
+            else:
+                event = _event_for(state, head_class, name, years[0] if years else None, doc_year)
         for place in locative_places(token, location_at):
             if place not in event.places:
                 event.places.append(place)
@@ -212,10 +221,19 @@ def read_sentence(
             continue
         names: tuple[str, ...] = (m.name,)
         if m.kind == "he":
-            if state.last_person is None:
+            surface = text[m.start : m.end].lower()
+            in_sentence = [x for x in slots if x.type == "Person"]
+            if surface == "his" and in_sentence:
+                names = in_sentence[-1].names
+            elif state.last_subject is not None:
+                names = (state.last_subject,)
+            elif state.last_person is not None:
+                names = (state.last_person,)
+            else:
                 continue
-            names = (state.last_person,)
         elif m.kind == "the-group":
+            if any(g.type == "MilitantGroup" and 0 <= g.start - m.end <= 2 for g in mentions):
+                continue  # "the militant group Lashkar-e-Taiba": the name follows
             low = m.name.lower()
             if low.endswith(("affiliate", "branch")) and state.branches:
                 names = (state.branches[-1][0],)
@@ -235,6 +253,8 @@ def read_sentence(
             names = (org,)
         if m.type == "Person":
             state.last_person = names[0]
+            if _is_subject(doc, m.start, m.end):
+                state.last_subject = names[0]
         if m.type == "MilitantGroup" and first_group is None:
             first_group = names[0]
         if m.type == "Organization" and m.kind == "name":
@@ -279,6 +299,16 @@ def read_sentence(
     return SentenceView(sent, slots, template, doc_year)
 
 
+def _is_subject(doc: Doc, start: int, end: int) -> bool:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return False
+    head = span.root
+    while head.dep_ in ("appos", "conj", "compound") and head.head is not head:
+        head = head.head
+    return head.dep_ in ("nsubj", "nsubjpass")
+
+
 def _find_branch(parent: str, mentions: list[Mention], gazetteer: Gazetteer) -> str | None:
     named = {m.name for m in mentions if m.type == "MilitantGroup"}
     for entry in gazetteer.entries:
@@ -295,6 +325,8 @@ def _template(text: str, sent: Span, slots: list[Slot]) -> str:
             continue
         parts.append(text[pos : slot.start])
         parts.append(f"⟨{LETTER[slot.type]}{i}⟩")
+        if slot.kind in ("he", "it") and text[slot.start : slot.end].lower() in ("his", "its"):
+            parts.append("'s")
         pos = slot.end
     parts.append(text[pos : sent.end_char])
     template = "".join(parts).replace("’", "'").replace("“", '"').replace("”", '"')

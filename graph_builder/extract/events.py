@@ -90,7 +90,9 @@ def _left_edge(head: Token) -> int:
     for child in head.lefts:
         if child.dep_ in ("det", "predet", "punct") or child.pos_ == "PRON":
             continue
-        if child.dep_ in ("compound", "amod", "nmod", "nummod", "poss", "npadvmod", "quantmod"):
+        if child.dep_ in (
+            "compound", "amod", "nmod", "nummod", "poss", "npadvmod", "quantmod", "appos"
+        ) or (child.ent_type_ == "DATE" and child.dep_ != "prep"):
             start = min(start, child.left_edge.i)
     return start
 
@@ -144,11 +146,18 @@ def locative_places(head: Token, location_at: dict[int, str]) -> list[str]:
     """Places in "in/at/near/outside PLACE" phrases attached to `head` (token offsets)."""
     places: list[str] = []
     for child in head.children:
+        if child.dep_ == "prep" and child.lower_ in NAME_PREPS:
+            for obj in child.children:  # "raid on a compound in Abbottabad", "attacks on Mumbai"
+                if obj.dep_ == "pobj":
+                    if child.lower_ == "on" and obj.i in location_at:
+                        places.append(location_at[obj.i])
+                    places.extend(p for p in locative_places(obj, location_at) if p not in places)
         if child.dep_ == "prep" and child.lower_ in LOCATIVE_PREPS:
             for obj in child.children:
                 if obj.dep_ != "pobj":
                     continue
-                for tok in [obj, *[c for c in obj.conjuncts]]:
+                near = [c for c in obj.children if c.dep_ in ("poss", "compound")]
+                for tok in [obj, *obj.conjuncts, *near]:
                     name = location_at.get(tok.i)
                     if name and name not in places:
                         places.append(name)

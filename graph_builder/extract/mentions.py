@@ -53,7 +53,7 @@ PRONOUNS_HE = re.compile(r"\b(?:he|He|him|his|His)\b")
 GROUP_ANAPHOR = re.compile(
     r"\b[Tt]he (?:(?:militant|extremist|hardline|jihadist|terrorist|Islamist|sectarian|"
     r"banned|outlawed|militant|extremist) )*"
-    r"(?:group|organisation|organization|movement|network|gang|outfit)\b"
+    r"(?:group|organisation|organization|movement|network|gang|outfit|affiliate|branch)\b"
 )
 GROUP_PRONOUN = re.compile(r"\b(?:[Ii]ts|it)\b")
 ORG_ANAPHOR = re.compile(
@@ -142,7 +142,10 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer) -> list[Mention]:
             name = re.sub(r"(?:'s|’s)$", "", text[start:end])
             places.append(Mention(start, start + len(name), "Location", name))
         elif ent.label_ == "PERSON":
-            if len(ent) == 1 and _listed_with_place(doc, ent):
+            if len(ent) == 1 and (
+                _listed_with_place(doc, ent)
+                or (ent.start > 0 and doc[ent.start - 1].lower_ in ("a", "an", "another", "the"))
+            ):
                 continue
             person_spans.append((ent.start_char, ent.end_char))
         elif ent.label_ == "ORG" and FACILITY_WORDS.search(ent.text):

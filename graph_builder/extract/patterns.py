@@ -46,7 +46,7 @@ KIN = (
 KIN_MODS = r"(?:(?:two|three|four|five|eldest|youngest|younger|elder|older|adult|second|late|own|only) )*"
 APPOS_PREFIX = r"(?:(?!⟨P)[^,.;])*? and "  # "the Taliban's interior minister and ..."
 GROUP_WORDS = (
-    r"(?:(?:the )?(?:(?:militant|extremist|terrorist|jihadist|banned|outlawed|Islamist|"
+    r"(?:the )?(?:(?:(?:militant|extremist|terrorist|jihadist|banned|outlawed|Islamist|"
     r"hardline|splinter|sectarian|anti-Shia|Sunni|Shia|armed) )*(?:group|organisation|"
     r"organization|network|movement|faction|outfit) )?"
 )
@@ -100,16 +100,20 @@ def _pairs(view: SentenceView, subjects: str, objects: str, s_types: str, o_type
 
 def _event_slot(view: SentenceView, state: DocumentState, pos: int | None = None) -> Slot | None:
     """The event a sentence talks about: its own event mention, else the current event."""
-    events = [s for s in view.slots if s.type == "Event" and s.event is not None]
-    if events:
-        return events[0]
-    if state.current_event is None:
-        return None
     years = set(re.findall(r"\b(?:19|20)\d\d\b", view.sent.text))
-    event_year = state.current_event.year or view.doc_year
-    if years and event_year not in years:
-        return None  # "killed bin Laden in 2011": another event than the one reported
-    return Slot(-1, -1, "Event", (), "current", state.current_event)
+    events = [s for s in view.slots if s.type == "Event" and s.event is not None]
+    candidates = [(e.event, e) for e in events]
+    if state.current_event is not None:
+        candidates.append(
+            (state.current_event, Slot(-1, -1, "Event", (), "current", state.current_event))
+        )
+    for event, slot in candidates:
+        assert event is not None
+        event_year = event.year or view.doc_year
+        if years and event_year not in years:
+            continue  # "killed bin Laden in 2011": another event than the one reported
+        return slot
+    return None
 
 
 # --- surface patterns ---------------------------------------------------------------
@@ -140,7 +144,7 @@ DESCRIBED_AS = re.compile(
 WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
 LED_BY = re.compile(
     rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
-    rf"(?: (?:since|from|in|until) [\w ]+?)? by (?:(?:his|her|its) (?P<kin>{KIN}),? )?(?P<s>{P})"
+    rf"(?: (?:since|from|in|until) [\w ]+?)? by (?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? )?(?P<s>{P})"
 )
 SUBJ_VERB_GROUP = re.compile(
     rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
@@ -196,6 +200,10 @@ ATTACKER_APPOS = re.compile(
 )
 BOMBER_AS = re.compile(
     rf"\bidentified the (?:suicide )?(?:bomber|attacker|gunman|assailant) as (?P<s>{P})"
+)
+ORG_DESIGNATES = re.compile(
+    rf"(?P<o>{O}),? (?:which |that )?(?:has |had |have )?(?:\w+ly )?(?:designated|listed|banned|"
+    rf"proscribed|blacklisted|outlawed) (?P<s>{LIST(PG)})"
 )
 DESIGNATED_BY = re.compile(
     rf"\b(?:designated|listed|banned|proscribed|blacklisted|sanctioned)\b[^.;⟨]*? by "
@@ -338,6 +346,9 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
         subject = view.nearest_before(m.start(), "PG")
         if subject is not None:
             yield Candidate(subject, "designated_by", slot(m.group("o")), "designated", t[max(0, m.start() - 30) : m.end()])
+    for m in ORG_DESIGNATES.finditer(t):
+        for target in view.slots_in(m.group("s"), "PG"):
+            yield Candidate(target, "designated_by", slot(m.group("o")), "designated", m.group(0))
     for regex in (ADDED_TO_LIST, SANCTIONS_ON):
         for m in regex.finditer(t):
             org = view.nearest_before(m.start(), "O") or _org_pronoun(view, m.start(), state)
@@ -481,7 +492,13 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
         passive = "auxpass" in deps or "nsubjpass" in deps
         cue = " ".join(t.text for t in view.sent.doc[max(view.sent.start, token.i - 4) : token.i + 1])
         if lemma in KILL_VERBS or (lemma == "shoot" and any(c.lower_ == "dead" for c in token.children)):
-            if passive or lemma in ("die", "succumb"):
+            if token.dep_ in ("acl", "ROOT") and token.tag_ == "VBN" and "nsubj" not in deps and (
+                token.dep_ == "acl" or "nsubjpass" not in deps
+            ) and not passive:
+                subj = token.head if token.dep_ == "acl" else None
+                if subj is None:
+                    subj = next((c for c in token.lefts if c.dep_ in ("nsubj", "npadvmod", "nmod")), None)
+            elif passive or lemma in ("die", "succumb"):
                 subj = deps.get("nsubjpass") or deps.get("nsubj")
             else:
                 subj = deps.get("dobj")
@@ -504,6 +521,9 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 if slot is not None and slot.type == "Event" and slot.event is not None:
                     event = slot
                     break
+            years = re.findall(r"\b(?:19|20)\d\d\b", view.sent.text)
+            if event is not None and event.event is not None and len(set(years)) == 1:
+                event.event.year = event.event.year or years[0]
             event = event or _event_slot(view, state)
             if event is None:
                 continue
@@ -531,6 +551,14 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             for target in targets:
                 for org in orgs:
                     yield Candidate(target, "designated_by", org, "designated", cue)
+        elif lemma in ("found", "form", "establish", "create", "lead", "head") and not passive:
+            subj, obj = deps.get("nsubj"), deps.get("dobj")
+            if subj is None or obj is None:
+                continue
+            predicate = "founder_of" if lemma in ("found", "form", "establish", "create") else "leader_of"
+            for person in _mentions_of(view, _relative_head(subj), "P"):
+                for group in _mentions_of(view, _relative_head(obj), "G"):
+                    yield Candidate(person, predicate, group, "verb", cue)
         elif lemma in ("train",) and passive:
             subj = deps.get("nsubjpass")
             agent = deps.get("agent")
