@@ -112,7 +112,9 @@ class DocumentState:
 
     salient: str | None
     last_person: str | None = None
-    last_subject: str | None = None
+    sentence_subject: str | None = None
+    previous_subject: str | None = None
+    main_event: Event | None = None
     previous_first_group: str | None = None
     last_org: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
@@ -211,6 +213,11 @@ def read_sentence(
             s = sent.start_char + m.start()
             event_slots.append(Slot(s, s + len(m.group(0)), "Event", (), "name", state.current_event))
 
+    if state.main_event is None and state.events:
+        state.main_event = state.events[0]
+    # "he" in a new sentence: the subject of the previous one, else its last person named
+    state.previous_subject = state.sentence_subject or state.last_person
+    state.sentence_subject = None
     slots: list[Slot] = []
     taken = [(s.start, s.end) for s in event_slots]
     first_group: str | None = None
@@ -225,8 +232,10 @@ def read_sentence(
             in_sentence = [x for x in slots if x.type == "Person"]
             if surface == "his" and in_sentence:
                 names = in_sentence[-1].names
-            elif state.last_subject is not None:
-                names = (state.last_subject,)
+            elif in_sentence and state.sentence_subject is not None:
+                names = (state.sentence_subject,)
+            elif state.previous_subject is not None:
+                names = (state.previous_subject,)
             elif state.last_person is not None:
                 names = (state.last_person,)
             else:
@@ -253,8 +262,8 @@ def read_sentence(
             names = (org,)
         if m.type == "Person":
             state.last_person = names[0]
-            if _is_subject(doc, m.start, m.end):
-                state.last_subject = names[0]
+            if _is_subject(doc, m.start, m.end) and state.sentence_subject is None:
+                state.sentence_subject = names[0]
         if m.type == "MilitantGroup" and first_group is None:
             first_group = names[0]
         if m.type == "Organization" and m.kind == "name":

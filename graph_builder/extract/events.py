@@ -53,6 +53,7 @@ TEMPORAL_POSS = re.compile(
     r"|^(?:\w+day|\w+) (?:evening|morning|night|afternoon)(?:'s|’s)\s+",
     re.IGNORECASE,
 )
+DATE_PREFIX = re.compile(r"(?<=\bthe )(?:[A-Z][a-z]+ \d{1,2}(?:, \d{4})?,? |(?:1[89]|20)\d\d )$")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 LOCATIVE_PREPS = frozenset({"in", "at", "near", "outside", "inside"})
 NAME_PREPS = frozenset({"on", "of", "against"})
@@ -122,8 +123,13 @@ def event_phrase(head: Token) -> tuple[int, int, str] | None:
     start, end = _left_edge(head), _name_end(head)
     span = doc[start:end]
     text = span.text
+    before = doc.text[max(0, span.start_char - 40) : span.start_char]
+    dated = DATE_PREFIX.search(before)  # "the September 11, 2001, attacks"
+    if dated and start == head.i:
+        text = dated.group(0) + text
     cut = TEMPORAL_POSS.match(text)
-    start_char = span.start_char + (cut.end() if cut else 0)
+    start_char = span.start_char - (len(dated.group(0)) if dated and start == head.i else 0)
+    start_char += cut.end() if cut else 0
     text = text[cut.end() :] if cut else text
     text = re.sub(r"^(?:the|a|an|its|their|his|her)\s+", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s+", " ", text).strip(" ,")

@@ -30,8 +30,8 @@ REPORTED = re.compile(
     re.IGNORECASE,
 )
 NEGATION = re.compile(
-    r"\b(?:not|never|no|n't|denied|denies|deny|denying|rejected|rejects|cut (?:his|its|their) "
-    r"ties|no one|nobody|neither|nor|without|dismissed|false)\b|n't\b",
+    r"\b(?:not|never|no|n't|denied|denies|deny|denying|rejected|rejects|cut|severed|"
+    r"no one|nobody|neither|nor|without|dismissed|false)\b|n't\b",
     re.IGNORECASE,
 )
 REPORT_VERBS = frozenset(

@@ -103,10 +103,9 @@ def _event_slot(view: SentenceView, state: DocumentState, pos: int | None = None
     years = set(re.findall(r"\b(?:19|20)\d\d\b", view.sent.text))
     events = [s for s in view.slots if s.type == "Event" and s.event is not None]
     candidates = [(e.event, e) for e in events]
-    if state.current_event is not None:
-        candidates.append(
-            (state.current_event, Slot(-1, -1, "Event", (), "current", state.current_event))
-        )
+    fallback = state.main_event or state.current_event
+    if fallback is not None:
+        candidates.append((fallback, Slot(-1, -1, "Event", (), "current", fallback)))
     for event, slot in candidates:
         assert event is not None
         event_year = event.year or view.doc_year
@@ -524,6 +523,13 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             years = re.findall(r"\b(?:19|20)\d\d\b", view.sent.text)
             if event is not None and event.event is not None and len(set(years)) == 1:
                 event.event.year = event.event.year or years[0]
+            own_years = {
+                t.text for t in token.subtree if re.fullmatch(r"(?:19|20)\d\d", t.text)
+            }
+            if event is None and own_years:
+                fallback = _event_slot(view, state)
+                if fallback is None or (fallback.event and (fallback.event.year or view.doc_year) not in own_years):
+                    continue
             event = event or _event_slot(view, state)
             if event is None:
                 continue
