@@ -209,8 +209,31 @@ def write_graphml(
     G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
     buf = io.BytesIO()
     nx.write_graphml(G, buf, encoding="utf-8", prettyprint=True, edge_id_from_attribute="id")
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, _drop_edge_id_data(buf.getvalue()))
     return G
+
+
+def _drop_edge_id_data(graphml: bytes) -> bytes:
+    """Keep the edge id only as the <edge id="..."> attribute.
+
+    networkx also writes it as an "id" data key, which igraph and Gephi read as a second,
+    clashing id column.
+    """
+    from xml.etree import ElementTree as ET
+
+    ns = "http://graphml.graphdrawing.org/xmlns"
+    ET.register_namespace("", ns)
+    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+    root = ET.fromstring(graphml)
+    for key in root.findall(f"{{{ns}}}key"):
+        if key.get("for") == "edge" and key.get("attr.name") == "id":
+            root.remove(key)
+            for edge in root.iter(f"{{{ns}}}edge"):
+                for data in edge.findall(f"{{{ns}}}data"):
+                    if data.get("key") == key.get("id"):
+                        edge.remove(data)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def colour_map(G: nx.Graph, color_by: str) -> dict[Any, tuple[int, int, int]]:
