@@ -155,6 +155,11 @@ def _tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z0-9]+", text) if t]
 
 
+def _spelled(name: str) -> str:
+    """Lowercase ASCII words, connectors kept: what spelling similarity is measured on."""
+    return " ".join(_tokens(name))
+
+
 def name_key(name: str) -> str:
     """Normalised name: ASCII, lowercase, no punctuation, connectors and "the" dropped,
     a trailing "group" dropped.
@@ -357,7 +362,8 @@ class _Resolver:
         self.decisions: list[_Pending] = []
         self.affiliation: dict[int, set[int]] = defaultdict(set)  # person node -> group nodes
         self.linked: set[tuple[int, int]] = set()  # group root pairs
-        self.forced_names: dict[int, str] = {}
+        # canonical names imposed on a cluster: (priority, name), lower wins (table < gazetteer)
+        self.forced_names: dict[int, tuple[int, str]] = {}
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -418,9 +424,16 @@ class _Resolver:
         self.parent[gone] = keep
         self.members[keep] |= self.members.pop(gone)
         if gone in self.forced_names:
-            self.forced_names.setdefault(keep, self.forced_names.pop(gone))
+            forced = self.forced_names.pop(gone)
+            self.forced_names[keep] = min(forced, self.forced_names.get(keep, forced))
         self.decisions.append(_Pending(a, b, rule, reason, True))
         return True
+
+    def force_name(self, node: int, priority: int, name: str) -> None:
+        root = self.find(node)
+        self.forced_names[root] = min(
+            (priority, name), self.forced_names.get(root, (priority, name))
+        )
 
     def roots(self, type_name: str | None = None) -> list[int]:
         return sorted(
@@ -430,7 +443,7 @@ class _Resolver:
 
 def _canonical(resolver: _Resolver, root: int) -> str:
     if root in resolver.forced_names:
-        return resolver.forced_names[root]
+        return resolver.forced_names[root][1]
     nodes = [resolver.nodes[m] for m in resolver.members[root]]
     counts: Counter[str] = Counter()
     for node in nodes:
@@ -542,8 +555,7 @@ def resolve(
             rule.type, name_key(rule.alias)
         )
         for i in hits:
-            root = res.find(i)
-            res.forced_names.setdefault(root, rule.canonical)
+            res.force_name(i, 0, rule.canonical)
         for i in hits[1:]:
             res.union(
                 hits[0],
@@ -555,6 +567,8 @@ def resolve(
     for type_name, entries in sorted((gazetteer or {}).items()):
         for canonical, names in sorted(entries.items()):
             hits = [i for n in [canonical, *names] for i in nodes_with_key(type_name, name_key(n))]
+            for i in hits:
+                res.force_name(i, 1, canonical)
             for i in hits[1:]:
                 res.union(
                     hits[0],
@@ -617,12 +631,12 @@ def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
         if not is_acronym(nodes[i].name) and len(nodes[i].name.split()) > 0:
             buckets[skeleton(nodes[i].name)].append(i)
     for key, group in sorted(buckets.items()):
-        if len(group) < 2 or len(key) < 4:
+        if len(group) < 2 or len(key.replace(" ", "")) < 2:
             continue
         for x in group:
             for y in group:
                 if x < y:
-                    ratio = fuzz.ratio(name_key(nodes[x].name), name_key(nodes[y].name))
+                    ratio = fuzz.ratio(_spelled(nodes[x].name), _spelled(nodes[y].name))
                     if ratio >= TRANSLITERATION_MIN_RATIO:
                         res.union(
                             x,
