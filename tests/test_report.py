@@ -1,0 +1,148 @@
+"""The HTML report: self-contained, escaped, and its network really renders in Chromium.
+
+The browser test needs Chromium (Debian package `chromium`). Without it the test FAILS,
+it is not skipped: a report nobody checked in a browser is not a tested report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from graph_builder import analysis, report, views
+from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Support
+
+EVIL = "<script>alert(\"x\")</script> ]]> 'quoted' & more"
+
+
+def sample() -> GraphData:
+    entities = {
+        e.id: e
+        for e in (
+            Entity("p:a", "Ali <b>", "Person"),
+            Entity("p:b", "Bo", "Person"),
+            Entity("p:c", "Cy", "Person"),
+            Entity("g:l", "LeJ", "MilitantGroup"),
+            Entity("v:r", "Shootout", "Event"),
+            Entity("l:m", "Muzaffargarh", "Location"),
+        )
+    }
+    docs = {"d1": DocumentInfo("d1", title="Report </title>", date="2015-07-29", url="u:1")}
+
+    def sup(sid: str, evidence: str = "plain sentence", **kw: str) -> Support:
+        return Support(sid, "d1", evidence, "reported", 0.9, attributed_to="police", **kw)
+
+    relations = (
+        Relation("p:a", "leader_of", "g:l", (sup("s1", EVIL),)),
+        Relation("p:b", "member_of", "g:l", (sup("s2"),)),
+        Relation("p:c", "member_of", "g:l", (sup("s3"),)),
+        Relation("p:a", "killed_in", "v:r", (sup("s4", date="2015-07-28"),)),
+        Relation("v:r", "occurred_in", "l:m", (sup("s5"),)),
+    )
+    return GraphData(entities, relations, docs)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GraphData]:
+    data = sample()
+    rows = analysis.metrics_rows(views.entity_graph(data))
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    paths = report.write_report(data, rows, path, notes=["betweenness: exact"])
+    assert paths[0] == path
+    return path, data
+
+
+def payload_of(html_text: str) -> dict:
+    match = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', html_text)
+    assert match, "the page carries its graph as inline JSON"
+    return json.loads(match.group(1))
+
+
+def test_report_is_self_contained_and_escaped(written: tuple[Path, GraphData]) -> None:
+    path, data = written
+    text = path.read_text(encoding="utf-8")
+    assert "<script>alert" not in text and "Report </title>" not in text
+    assert len(re.findall(r"<script\b", text)) == 2  # the data and the page's own script
+    assert not re.search(r"(src|href)=\"(https?:)?//", text)  # nothing fetched from the network
+    assert "Ali &lt;b&gt;" in text  # tables escape names
+    payload = payload_of(text)
+    assert len(payload["nodes"]) == len(data.entities)
+    evidence = [ev["text"] for e in payload["edges"] for ev in e["evidence"]]
+    assert EVIL in evidence  # intact once parsed, inert in the page
+    for name in ("network", "centrality"):
+        png = path.with_name(f"report-{name}.png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "data:image/png;base64," in text
+    assert "Shootout" in text and "2015-07-28" in text  # the timeline of events
+    assert "Key players" in text
+
+
+def test_event_timeline_orders_events_by_date() -> None:
+    rows = report.event_timeline(sample())
+    assert rows == [
+        {
+            "date": "2015-07-28",
+            "id": "v:r",
+            "name": "Shootout",
+            "involved": ["Ali <b> (killed_in)", "Muzaffargarh (occurred_in)"],
+        }
+    ]
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and Path("/usr/bin/chromium").exists():
+        found = "/usr/bin/chromium"
+    assert found, "Chromium is needed for the report test: apt-get install -y chromium"
+    return found
+
+
+def dump_dom(url: str) -> str:
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [
+                chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=2000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_network_renders_in_headless_chromium(written: tuple[Path, GraphData]) -> None:
+    path, data = written
+    payload = payload_of(path.read_text(encoding="utf-8"))
+    dom = dump_dom(path.as_uri())
+    # the script built one circle per entity and one line per tie
+    assert len(re.findall(r'<circle class="node"', dom)) == len(data.entities)
+    assert len(re.findall(r'<line class="edge"', dom)) == len(payload["edges"])
+    assert f'data-rendered="{len(data.entities)}"' in dom
+
+    # open the evidence of the tie whose sentence carries markup: shown as text only
+    index = next(
+        i for i, e in enumerate(payload["edges"]) if any(EVIL == v["text"] for v in e["evidence"])
+    )
+    dom = dump_dom(f"{path.as_uri()}#edge={index}")
+    panel = re.search(r'<aside id="evidence">(.*?)</aside>', dom, re.S)
+    assert panel, dom[:2000]
+    assert "&lt;script&gt;alert" in panel.group(1)
+    assert "police" in panel.group(1) and "Report &lt;/title&gt;" in panel.group(1)
+    assert len(re.findall(r"<script\b", dom)) == 2  # no script was injected
