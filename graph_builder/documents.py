@@ -25,8 +25,7 @@ _MONTHS = {
     m: i
     for i, m in enumerate(
         (
-            "january february march april may june july august september october "
-            "november december"
+            "january february march april may june july august september october november december"
         ).split(),
         start=1,
     )
@@ -156,8 +155,28 @@ class _TextOnly(HTMLParser):
 
     SKIP = frozenset({"script", "style", "template", "noscript", "head", "svg", "iframe"})
     BLOCK = frozenset(
-        {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "article",
-         "section", "blockquote", "header", "footer", "title", "ul", "ol", "table"}
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "tr",
+            "article",
+            "section",
+            "blockquote",
+            "header",
+            "footer",
+            "title",
+            "ul",
+            "ol",
+            "table",
+        }
     )
 
     def __init__(self) -> None:
@@ -231,9 +250,7 @@ def _make(path: Path, doc_id: str, text: str, **meta: str | None) -> Document:
     )
 
 
-def _read_jsonl(
-    path: Path, raw: str, docs: list[Document], skipped: list[SkippedDocument]
-) -> None:
+def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[SkippedDocument]) -> None:
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue

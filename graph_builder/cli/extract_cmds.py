@@ -44,13 +44,19 @@ def extract(
     for item in skipped:
         err_console.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
     if not docs:
-        fail(f"no readable articles under {', '.join(str(p) for p in paths)} "
-             "(expected .txt, .md, .html, .htm or .jsonl files)")
+        fail(
+            f"no readable articles under {', '.join(str(p) for p in paths)} "
+            "(expected .txt, .md, .html, .htm or .jsonl files)"
+        )
     extractor = Extractor(get_ontology())
     statements = []
     with Progress(
-        TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
+        TextColumn("extracting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     ) as progress:
         task = progress.add_task("extract", total=len(docs))
         for _doc, found in extractor.extract_all(docs, jobs=jobs):

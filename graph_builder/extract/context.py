@@ -82,9 +82,7 @@ class SentenceView:
     def slots_in(self, text: str, types: str = "PGOLE") -> list[Slot]:
         """Slots whose placeholders occur in a piece of the template, in order."""
         return [
-            self.slots[int(m.group(2))]
-            for m in PLACEHOLDER.finditer(text)
-            if m.group(1) in types
+            self.slots[int(m.group(2))] for m in PLACEHOLDER.finditer(text) if m.group(1) in types
         ]
 
     def nearest_before(self, pos: int, types: str, skip_possessive: bool = True) -> Slot | None:
@@ -173,9 +171,7 @@ def read_sentence(
             continue
         start, end, name = phrase
         low = name.lower()
-        definite = token.i > 0 and any(
-            c.lower_ in ("the", "this", "that") for c in token.lefts
-        )
+        definite = token.i > 0 and any(c.lower_ in ("the", "this", "that") for c in token.lefts)
         back = definite and low in BACK_REFERENCES and state.current_event is not None
         if low.startswith(("second ", "another ")):
             continue
@@ -201,17 +197,18 @@ def read_sentence(
                 event.places.append(place)
         victims = (
             tuple(p.name for p in inner_people)
-            if not back
-            and EVENT_HEADS[token.lower_] == "assassination"
+            if not back and EVENT_HEADS[token.lower_] == "assassination"
             else ()
         )
         event_slots.append(Slot(start, end, "Event", (), "name", event, victims=victims))
         state.current_event = event
     # "the operation", "the incident": the event being reported on
-    for m in re.finditer(r"\b[Tt]he (operation|incident|killings)\b", sent.text):
+    for ref in re.finditer(r"\b[Tt]he (operation|incident|killings)\b", sent.text):
         if state.current_event is not None:
-            s = sent.start_char + m.start()
-            event_slots.append(Slot(s, s + len(m.group(0)), "Event", (), "name", state.current_event))
+            at = sent.start_char + ref.start()
+            event_slots.append(
+                Slot(at, at + len(ref.group(0)), "Event", (), "name", state.current_event)
+            )
 
     if state.main_event is None and state.events:
         state.main_event = state.events[0]
@@ -274,10 +271,7 @@ def read_sentence(
             and m.kind == "name"
             and OFFICIAL_BEFORE.search(before) is not None
             and not re.search(r"(?:Taliban|Qaeda|⟨G)\S*\s+\w+\s*$", before)
-            and not any(
-                g.type == "MilitantGroup" and 0 <= m.start - g.end <= 25
-                for g in mentions
-            )
+            and not any(g.type == "MilitantGroup" and 0 <= m.start - g.end <= 25 for g in mentions)
         )
         slots.append(Slot(m.start, m.end, m.type, names, m.kind, official=official))
     slots.extend(event_slots)
@@ -288,8 +282,8 @@ def read_sentence(
     template = _template(text, sent, slots)
     # "Afghanistan's branch of the Islamic State group" -> the branch the article names.
     for regex in (BRANCH_OF, BRANCH_POSS):
-        for m in list(regex.finditer(template)):
-            parent = slots[int(m.group(1))].names[0]
+        for hit in list(regex.finditer(template)):
+            parent = slots[int(hit.group(1))].names[0]
             branch = _find_branch(parent, mentions, gazetteer)
             if branch is None:
                 continue
@@ -297,14 +291,14 @@ def read_sentence(
             # The branch phrase becomes one group placeholder.
             idx = len(slots)
             slots.append(Slot(-1, -1, "MilitantGroup", (branch,), "branch"))
-            template = template.replace(m.group(0), f"⟨G{idx}⟩", 1)
-    for m in list(ROLE_ANAPHOR.finditer(template)):
-        leader = state.leaders.get(slots[int(m.group(1))].names[0])
+            template = template.replace(hit.group(0), f"⟨G{idx}⟩", 1)
+    for hit in list(ROLE_ANAPHOR.finditer(template)):
+        leader = state.leaders.get(slots[int(hit.group(1))].names[0])
         if leader is None:
             continue
         idx = len(slots)
         slots.append(Slot(-1, -1, "Person", (leader,), "role"))
-        template = template.replace(m.group(0), f"⟨P{idx}⟩", 1)
+        template = template.replace(hit.group(0), f"⟨P{idx}⟩", 1)
     return SentenceView(sent, slots, template, doc_year)
 
 

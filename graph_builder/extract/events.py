@@ -92,7 +92,14 @@ def _left_edge(head: Token) -> int:
         if child.dep_ in ("det", "predet", "punct") or child.pos_ == "PRON":
             continue
         if child.dep_ in (
-            "compound", "amod", "nmod", "nummod", "poss", "npadvmod", "quantmod", "appos"
+            "compound",
+            "amod",
+            "nmod",
+            "nummod",
+            "poss",
+            "npadvmod",
+            "quantmod",
+            "appos",
         ) or (child.ent_type_ == "DATE" and child.dep_ != "prep"):
             start = min(start, child.left_edge.i)
     return start

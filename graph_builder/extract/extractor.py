@@ -67,7 +67,7 @@ def _sentence_bounds(sent: Span) -> tuple[int, int, str]:
 
 
 def _place_parents(text: str, mentions: list[Mention]) -> dict[str, list[str]]:
-    """"Zangara, a village in South Waziristan" -> Zangara is in South Waziristan."""
+    """ "Zangara, a village in South Waziristan" -> Zangara is in South Waziristan."""
     parents: dict[str, list[str]] = {}
     places = [m for m in mentions if m.type == "Location" and m.kind == "name"]
     for a, b in zip(places, places[1:], strict=False):
@@ -139,13 +139,21 @@ class Extractor:
                 if modality != "asserted" and who is None:
                     who = attribution(sent)
                 pending.append(
-                    _Pending(cand, (start, end), evidence, modality, who if modality != "asserted" else None)
+                    _Pending(
+                        cand,
+                        (start, end),
+                        evidence,
+                        modality,
+                        who if modality != "asserted" else None,
+                    )
                 )
                 if cand.predicate == "leader_of" and cand.role is None:
                     state.leaders.setdefault(cand.object.names[0], cand.subject.names[0])
             for event in state.events:
                 for place in event.places[before.get(id(event), 0) :]:
-                    place_evidence.append((event, place, (start, end), evidence, modality_of(evidence)))
+                    place_evidence.append(
+                        (event, place, (start, end), evidence, modality_of(evidence))
+                    )
         return self._finalise(document, pending, place_evidence, officials, parents)
 
     def _finalise(
@@ -159,9 +167,20 @@ class Extractor:
         out: list[Statement] = []
         seen: set[tuple[str, str, str, tuple[int, int]]] = set()
 
-        def add(subject: str, s_type: str, predicate: str, obj: str, o_type: str, p: _Pending | None,
-                family: str, span: tuple[int, int], evidence: str, modality: str,
-                who: str | None = None, **extra: str | None) -> None:
+        def add(
+            subject: str,
+            s_type: str,
+            predicate: str,
+            obj: str,
+            o_type: str,
+            p: _Pending | None,
+            family: str,
+            span: tuple[int, int],
+            evidence: str,
+            modality: str,
+            who: str | None = None,
+            **extra: str | None,
+        ) -> None:
             pred = self.ontology.predicates.get(predicate)
             if pred is None or not subject or not obj or subject == obj:
                 return
@@ -179,7 +198,9 @@ class Extractor:
             if key in seen:
                 return
             seen.add(key)
-            confidence = round(FAMILY_CONFIDENCE.get(family, 0.6) * MODALITY_FACTOR.get(modality, 0.9), 3)
+            confidence = round(
+                FAMILY_CONFIDENCE.get(family, 0.6) * MODALITY_FACTOR.get(modality, 0.9), 3
+            )
             out.append(
                 Statement(
                     doc_id=document.doc_id,
@@ -201,13 +222,35 @@ class Extractor:
         for p in pending:
             c = p.candidate
             add(
-                _slot_name(c.subject), c.subject.type, c.predicate, _slot_name(c.object),
-                c.object.type, p, c.family, p.sentence, p.evidence, p.modality, p.attributed_to,
-                role=c.role, relation=c.relation, link_kind=c.link_kind,
+                _slot_name(c.subject),
+                c.subject.type,
+                c.predicate,
+                _slot_name(c.object),
+                c.object.type,
+                p,
+                c.family,
+                p.sentence,
+                p.evidence,
+                p.modality,
+                p.attributed_to,
+                role=c.role,
+                relation=c.relation,
+                link_kind=c.link_kind,
             )
         for event, place, span, evidence, modality in place_evidence:
             name = event.display()  # type: ignore[attr-defined]
             for where in (place, *parents.get(place, [])):
-                add(name, "Event", "occurred_in", where, "Location", None, "place", span, evidence, modality)
+                add(
+                    name,
+                    "Event",
+                    "occurred_in",
+                    where,
+                    "Location",
+                    None,
+                    "place",
+                    span,
+                    evidence,
+                    modality,
+                )
         out.sort(key=lambda s: (s.span or (0, 0), s.predicate, s.subject, s.object))
         return out

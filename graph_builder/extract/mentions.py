@@ -133,7 +133,9 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer) -> list[Mention]:
             start, end = ent.start_char, ent.end_char
             if text[start:end].lower().startswith("the "):
                 start += 4
-            hyphenated = re.match(r"(?:-\w+)+(?: (?:park|hotel|station|mosque|market))?", text[end : end + 40])
+            hyphenated = re.match(
+                r"(?:-\w+)+(?: (?:park|hotel|station|mosque|market))?", text[end : end + 40]
+            )
             if hyphenated:
                 end += hyphenated.end()
             suffix = LOCATION_SUFFIX.match(text[end : end + 20])
@@ -157,8 +159,11 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer) -> list[Mention]:
     raw_people = []
     place_words = {t.text.casefold() for e in doc.ents if e.label_ in PLACE_LABELS for t in e}
     for start, end in person_spans:
-        name = clean_person(text[start:end])
-        if name is None or name.casefold() in COMMON_PARTS or name.isupper():
+        cleaned = clean_person(text[start:end])
+        if cleaned is None:
+            continue
+        name = cleaned
+        if name.casefold() in COMMON_PARTS or name.isupper():
             continue
         if " " not in name and name.casefold() in place_words:
             continue
@@ -183,16 +188,17 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer) -> list[Mention]:
 
     people: list[Mention] = []
     person_taken = list(taken)
-    full_forms = sorted(
-        ((c.name, c) for c in clusters), key=lambda x: len(x[0]), reverse=True
-    )
+    full_forms = sorted(((c.name, c) for c in clusters), key=lambda x: len(x[0]), reverse=True)
     for name, cluster in full_forms:
         for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
             if not _overlaps(m.start(), m.end(), person_taken):
                 people.append(Mention(m.start(), m.end(), "Person", cluster.name))
                 person_taken.append((m.start(), m.end()))
     # Short forms: capitalised word sequences whose tokens all belong to one cluster.
-    for m in re.finditer(r"(?<![\w-])(?:(?:al-|bin |ibn |Bin )?[A-Z][\w’'-]*)(?: (?:al-|bin |ibn )?[A-Z][\w-]*)*", text):
+    for m in re.finditer(
+        r"(?<![\w-])(?:(?:al-|bin |ibn |Bin )?[A-Z][\w’'-]*)(?: (?:al-|bin |ibn )?[A-Z][\w-]*)*",
+        text,
+    ):
         if _overlaps(m.start(), m.end(), person_taken):
             continue
         surface = re.sub(r"(?:'s|’s)$", "", m.group(0))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from graph_builder.extract.context import PLACEHOLDER, DocumentState, SentenceView, Slot
 
-P, G, O, L, E = (rf"⟨{c}\d+⟩" for c in "PGOLE")
+P, G, O, L, E = (rf"⟨{c}\d+⟩" for c in "PGOLE")  # noqa: E741
 PG = r"⟨[PG]\d+⟩"
 SEP = r"(?:,? and |, |,? or )(?:the )?"
 
@@ -43,7 +43,9 @@ KIN = (
     r"nephews?|cousins?|uncles?|daughters?|wife|wives|husband|grandsons?|half-brother|"
     r"mother|sister|brothers-in-law)"
 )
-KIN_MODS = r"(?:(?:two|three|four|five|eldest|youngest|younger|elder|older|adult|second|late|own|only) )*"
+KIN_MODS = (
+    r"(?:(?:two|three|four|five|eldest|youngest|younger|elder|older|adult|second|late|own|only) )*"
+)
 APPOS_PREFIX = r"(?:(?!⟨P)[^,.;])*? and "  # "the Taliban's interior minister and ..."
 GROUP_WORDS = (
     r"(?:the )?(?:(?:(?:militant|extremist|terrorist|jihadist|banned|outlawed|Islamist|"
@@ -143,7 +145,8 @@ DESCRIBED_AS = re.compile(
 WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
 LED_BY = re.compile(
     rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
-    rf"(?: (?:since|from|in|until) [\w ]+?)? by (?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? )?(?P<s>{P})"
+    rf"(?: (?:since|from|in|until) [\w ]+?)? by "
+    rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? )?(?P<s>{P})"
 )
 SUBJ_VERB_GROUP = re.compile(
     rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
@@ -160,17 +163,24 @@ WHICH_HE_LED = re.compile(
 )
 LINK_CUES = (
     (r"in league with|colluding with|working with", "ties"),
-    (r"(?:seen as |considered )?close to|close ties (?:to|with)|ties (?:to|with)|"
-     r"links? (?:to|with)|connections? (?:to|with)|linked (?:to|with)", "ties"),
+    (
+        r"(?:seen as |considered )?close to|close ties (?:to|with)|ties (?:to|with)|"
+        r"links? (?:to|with)|connections? (?:to|with)|linked (?:to|with)",
+        "ties",
+    ),
     (r"allied (?:with|to)|(?:an? )?(?:close )?all(?:y|ies) of|alliance with", "ally"),
-    (r"affiliated? (?:with|to|of)|(?:a |an )?(?:faction|branch|wing|offshoot|front|arm) "
-     r"(?:within|of|for)|an? alias (?:of|for)|(?:a |an )?proxy (?:of|for)", "affiliate"),
+    (
+        r"affiliated? (?:with|to|of)|(?:a |an )?(?:faction|branch|wing|offshoot|front|arm) "
+        r"(?:within|of|for)|an? alias (?:of|for)|(?:a |an )?proxy (?:of|for)",
+        "affiliate",
+    ),
     (r"merged (?:with|into)|rejoined|re-joined|joined forces with", "merger"),
-    (r"(?:a |the )?splinter (?:group |faction )?(?:of|from)|broke away from|split from", "splinter"),
+    (
+        r"(?:a |the )?splinter (?:group |faction )?(?:of|from)|broke away from|split from",
+        "splinter",
+    ),
 )
-LINK = re.compile(
-    "|".join(rf"(?P<k{i}>\b(?:{cue})\b)" for i, (cue, _) in enumerate(LINK_CUES))
-)
+LINK = re.compile("|".join(rf"(?P<k{i}>\b(?:{cue})\b)" for i, (cue, _) in enumerate(LINK_CUES)))
 CLAUSE_END = re.compile(r"\b(?:although|but|while|whereas|though)\b|;|, (?:which|who|whose) ")
 FORMED_FROM = re.compile(
     rf"\b(?:formed|founded|created|set up)\b[^.;]*? by (?:[\w-]+ ){{0,3}}(?:fighters|members|"
@@ -225,8 +235,8 @@ KIN_APPOS = re.compile(
     rf"(?P<s>{P}),(?: \d+,)? (?:{APPOS_PREFIX})?(?:the |a )?{KIN_MODS}(?P<kin>{KIN}) of (?P<o>{P})"
 )
 DEAD_AMONG = re.compile(
-    rf"\b(?:[Aa]mong the dead (?:was|were) |[Tt]he dead (?:\w+ )?included |"
-    rf"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
+    r"\b(?:[Aa]mong the dead (?:was|were) |[Tt]he dead (?:\w+ )?included |"
+    r"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
 )
 DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
 KILLING = re.compile(rf"\bkilling (?P<list>(?:{P}|his \w+ \w+|his \w+|\w+ others?|{SEP})+)")
@@ -257,7 +267,9 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             obj = gd.get("o") or gd.get("o2")
             if not role or not obj:
                 continue
-            mods = " ".join(x for x in (gd.get("mods0"), gd.get("mods"), gd.get("mods2"), gd.get("mods3")) if x)
+            mods = " ".join(
+                x for x in (gd.get("mods0"), gd.get("mods"), gd.get("mods2"), gd.get("mods3")) if x
+            )
             if gd.get("of"):
                 mods += " " + gd["of"]
             for predicate, qualifier in _role_predicate(role, mods):
@@ -266,7 +278,14 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 )
     for m in WHOSE_ROLE.finditer(t):
         for predicate, qualifier in _role_predicate(m.group("role"), ""):
-            yield Candidate(slot(m.group("s")), predicate, slot(m.group("o")), "role", m.group(0), role=qualifier)
+            yield Candidate(
+                slot(m.group("s")),
+                predicate,
+                slot(m.group("o")),
+                "role",
+                m.group(0),
+                role=qualifier,
+            )
 
     for m in LED_BY.finditer(t):
         group = _group_before(view, m.start())
@@ -287,10 +306,14 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 continue
             elif verb in ("led", "leads", "heads", "headed", "commanded", "commands"):
                 predicate = "leader_of"
-                role = "former" if re.search(r"\b(?:previously|formerly|once)\b", m.group(0)) else None
+                role = (
+                    "former" if re.search(r"\b(?:previously|formerly|once)\b", m.group(0)) else None
+                )
             else:
                 predicate, role = "founder_of", None
-            yield Candidate(slot(m.group("s")), predicate, slot(m.group("o")), "verb", m.group(0), role=role)
+            yield Candidate(
+                slot(m.group("s")), predicate, slot(m.group("o")), "verb", m.group(0), role=role
+            )
 
     # linked_to
     for m in LINK.finditer(t):
@@ -304,11 +327,20 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
         objects = view.slots_in(tail, "G")
         for obj in objects:
             if obj.names != subject.names:
-                yield Candidate(subject, "linked_to", obj, "link", t[max(0, m.start() - 40) : m.end()], link_kind=kind)
+                yield Candidate(
+                    subject,
+                    "linked_to",
+                    obj,
+                    "link",
+                    t[max(0, m.start() - 40) : m.end()],
+                    link_kind=kind,
+                )
     for m in FORMED_FROM.finditer(t):
         subject = _group_before(view, m.start(), types="G")
         if subject is not None:
-            yield Candidate(subject, "linked_to", slot(m.group("o")), "link", m.group(0), link_kind="splinter")
+            yield Candidate(
+                subject, "linked_to", slot(m.group("o")), "link", m.group(0), link_kind="splinter"
+            )
     for branch, parent in state.branches:
         if any(s.kind == "branch" and s.names == (branch,) for s in view.slots):
             b = Slot(-1, -1, "MilitantGroup", (branch,))
@@ -318,33 +350,64 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     # responsible_for
     for m in CLAIM.finditer(t):
         for obj in view.slots_in(m.group("o"), "E"):
-            yield Candidate(slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True)
+            yield Candidate(
+                slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True
+            )
     for m in CARRIED_OUT.finditer(t):
         for obj in view.slots_in(m.group("tail"), "E"):
             yield Candidate(slot(m.group("s")), "responsible_for", obj, "carried", m.group(0))
     for regex in (ACCUSED, BLAMES_FOR):
         for m in regex.finditer(t):
-            yield Candidate(slot(m.group("s")), "responsible_for", slot(m.group("o")), "accused", m.group(0), alleged=True)
+            yield Candidate(
+                slot(m.group("s")),
+                "responsible_for",
+                slot(m.group("o")),
+                "accused",
+                m.group(0),
+                alleged=True,
+            )
     for m in INVOLVED.finditer(t):
         subject = view.nearest_before(m.start(), "PG")
         if subject is not None:
-            yield Candidate(subject, "responsible_for", slot(m.group("o")), "involved", t[max(0, m.start() - 30) : m.end()], alleged=True)
+            yield Candidate(
+                subject,
+                "responsible_for",
+                slot(m.group("o")),
+                "involved",
+                t[max(0, m.start() - 30) : m.end()],
+                alleged=True,
+            )
     for regex in (ATTACKER_APPOS, BOMBER_AS):
         for m in regex.finditer(t):
             event = _event_slot(view, state)
             if event is not None:
                 claimed = regex is BOMBER_AS
-                yield Candidate(slot(m.group("s")), "responsible_for", event, "attacker", m.group(0), claimed=claimed)
+                yield Candidate(
+                    slot(m.group("s")),
+                    "responsible_for",
+                    event,
+                    "attacker",
+                    m.group(0),
+                    claimed=claimed,
+                )
             if regex is BOMBER_AS:
                 group = view.nearest_before(m.start(), "G")
                 if group is not None:
-                    yield Candidate(slot(m.group("s")), "member_of", group, "attacker", m.group(0), claimed=True)
+                    yield Candidate(
+                        slot(m.group("s")), "member_of", group, "attacker", m.group(0), claimed=True
+                    )
 
     # designated_by
     for m in DESIGNATED_BY.finditer(t):
         subject = view.nearest_before(m.start(), "PG")
         if subject is not None:
-            yield Candidate(subject, "designated_by", slot(m.group("o")), "designated", t[max(0, m.start() - 30) : m.end()])
+            yield Candidate(
+                subject,
+                "designated_by",
+                slot(m.group("o")),
+                "designated",
+                t[max(0, m.start() - 30) : m.end()],
+            )
     for m in ORG_DESIGNATES.finditer(t):
         for target in view.slots_in(m.group("s"), "PG"):
             yield Candidate(target, "designated_by", slot(m.group("o")), "designated", m.group(0))
@@ -358,7 +421,13 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     for m in ON_LIST.finditer(t):
         subject = view.nearest_before(m.start(), "PG")
         if subject is not None:
-            yield Candidate(subject, "designated_by", slot(m.group("o")), "designated", t[max(0, m.start() - 20) : m.end()])
+            yield Candidate(
+                subject,
+                "designated_by",
+                slot(m.group("o")),
+                "designated",
+                t[max(0, m.start() - 20) : m.end()],
+            )
 
     # relative_of
     for m in KIN_OF_OWNER.finditer(t):
@@ -385,7 +454,8 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             if event is None:
                 break
             victims = [
-                s for s in view.slots_in(m.group("list"), "P")
+                s
+                for s in view.slots_in(m.group("list"), "P")
                 if not t.startswith("'s", t.find(_key(view, s)) + len(_key(view, s)))
             ]
             owner = view.nearest_before(m.start("list"), "P", skip_possessive=False)
@@ -402,7 +472,11 @@ def _key(view: SentenceView, slot: Slot) -> str:
 
 def _kin(rel: Slot, owner: Slot, kin: str, cue: str, state: DocumentState) -> Candidate:
     word = kin.lower()
-    word = re.sub(r"s$", "", word) if not word.endswith("-law") else word.replace("sons-", "son-").replace("brothers-", "brother-")
+    word = (
+        re.sub(r"s$", "", word)
+        if not word.endswith("-law")
+        else word.replace("sons-", "son-").replace("brothers-", "brother-")
+    )
     if word in ("wive",):
         word = "wife"
     state.relatives.setdefault((owner.names[0], word), [])
@@ -432,7 +506,7 @@ def _group_before(view: SentenceView, pos: int, types: str = "G") -> Slot | None
 
 
 def _org_pronoun(view: SentenceView, pos: int, state: DocumentState) -> Slot | None:
-    """"It also imposed sanctions": the organisation the previous sentences spoke of."""
+    """ "It also imposed sanctions": the organisation the previous sentences spoke of."""
     if re.search(r"\b(?:It|it)\b", view.template[:pos]) and state.last_org:
         return Slot(-1, -1, "Organization", (state.last_org[-1],))
     return None
@@ -471,11 +545,17 @@ def _mentions_of(view: SentenceView, token, types: str) -> list[Slot]:  # type: 
 
 
 def _letter(slot: Slot) -> str:
-    return {"Person": "P", "MilitantGroup": "G", "Organization": "O", "Location": "L", "Event": "E"}[slot.type]
+    return {
+        "Person": "P",
+        "MilitantGroup": "G",
+        "Organization": "O",
+        "Location": "L",
+        "Event": "E",
+    }[slot.type]
 
 
 def _relative_head(token):  # type: ignore[no-untyped-def]
-    """"who"/"which" -> the noun the relative clause describes."""
+    """ "who"/"which" -> the noun the relative clause describes."""
     if token.lower_ in ("who", "which", "that", "whom") and token.head.dep_ == "relcl":
         return token.head.head
     return token
@@ -489,14 +569,24 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             continue
         deps = {c.dep_: c for c in token.children}
         passive = "auxpass" in deps or "nsubjpass" in deps
-        cue = " ".join(t.text for t in view.sent.doc[max(view.sent.start, token.i - 4) : token.i + 1])
-        if lemma in KILL_VERBS or (lemma == "shoot" and any(c.lower_ == "dead" for c in token.children)):
-            if token.dep_ in ("acl", "ROOT") and token.tag_ == "VBN" and "nsubj" not in deps and (
-                token.dep_ == "acl" or "nsubjpass" not in deps
-            ) and not passive:
+        cue = " ".join(
+            t.text for t in view.sent.doc[max(view.sent.start, token.i - 4) : token.i + 1]
+        )
+        if lemma in KILL_VERBS or (
+            lemma == "shoot" and any(c.lower_ == "dead" for c in token.children)
+        ):
+            if (
+                token.dep_ in ("acl", "ROOT")
+                and token.tag_ == "VBN"
+                and "nsubj" not in deps
+                and (token.dep_ == "acl" or "nsubjpass" not in deps)
+                and not passive
+            ):
                 subj = token.head if token.dep_ == "acl" else None
                 if subj is None:
-                    subj = next((c for c in token.lefts if c.dep_ in ("nsubj", "npadvmod", "nmod")), None)
+                    subj = next(
+                        (c for c in token.lefts if c.dep_ in ("nsubj", "npadvmod", "nmod")), None
+                    )
             elif passive or lemma in ("die", "succumb"):
                 subj = deps.get("nsubjpass") or deps.get("nsubj")
             else:
@@ -523,12 +613,12 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             years = re.findall(r"\b(?:19|20)\d\d\b", view.sent.text)
             if event is not None and event.event is not None and len(set(years)) == 1:
                 event.event.year = event.event.year or years[0]
-            own_years = {
-                t.text for t in token.subtree if re.fullmatch(r"(?:19|20)\d\d", t.text)
-            }
+            own_years = {t.text for t in token.subtree if re.fullmatch(r"(?:19|20)\d\d", t.text)}
             if event is None and own_years:
                 fallback = _event_slot(view, state)
-                if fallback is None or (fallback.event and (fallback.event.year or view.doc_year) not in own_years):
+                if fallback is None or (
+                    fallback.event and (fallback.event.year or view.doc_year) not in own_years
+                ):
                     continue
             event = event or _event_slot(view, state)
             if event is None:
@@ -561,7 +651,9 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             subj, obj = deps.get("nsubj"), deps.get("dobj")
             if subj is None or obj is None:
                 continue
-            predicate = "founder_of" if lemma in ("found", "form", "establish", "create") else "leader_of"
+            predicate = (
+                "founder_of" if lemma in ("found", "form", "establish", "create") else "leader_of"
+            )
             for person in _mentions_of(view, _relative_head(subj), "P"):
                 for group in _mentions_of(view, _relative_head(obj), "G"):
                     yield Candidate(person, predicate, group, "verb", cue)
@@ -594,7 +686,11 @@ def _verb_places(view: SentenceView, verb) -> list[str]:  # type: ignore[no-unty
             for obj in child.children:
                 if obj.dep_ != "pobj":
                     continue
-                for tok in [obj, *obj.conjuncts, *[c for c in obj.children if c.dep_ in ("poss", "compound")]]:
+                for tok in [
+                    obj,
+                    *obj.conjuncts,
+                    *[c for c in obj.children if c.dep_ in ("poss", "compound")],
+                ]:
                     slot = view.slot_at_token(tok.i)
                     if slot is not None and slot.type == "Location" and slot.names[0] not in places:
                         places.append(slot.names[0])
