@@ -1,0 +1,238 @@
+"""SHACL validation: bad statements are caught and traced to their document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal
+from rdflib.compare import isomorphic
+from typer.testing import CliRunner
+
+from graph_builder.cli import app
+from graph_builder.config import SAMPLE_CORPUS
+from graph_builder.gold import gold_statements
+from graph_builder.model import DocumentInfo
+from graph_builder.ontology import MG, Ontology
+from graph_builder.rdf import assertion_iri, build_dataset, graph_iri, write_dataset
+from graph_builder.resolve import Resolution, load_alias_table, resolve
+from graph_builder.statements import Statement
+from graph_builder.validate import (
+    DEFAULT_SHAPES,
+    load_shapes,
+    predicate_shapes,
+    shape_iri,
+    validate_dataset,
+)
+
+BASE = "https://milgraph.org/id/"
+
+
+@pytest.fixture(scope="module")
+def gold(ontology: Ontology) -> Resolution:
+    statements = [
+        s
+        for path in sorted(SAMPLE_CORPUS.glob("*.gold.json"))
+        for s in gold_statements(path, ontology)
+    ]
+    return resolve(statements, ontology, aliases=load_alias_table(ontology=ontology))
+
+
+@pytest.fixture(scope="module")
+def shapes(ontology: Ontology) -> Graph:
+    return load_shapes(ontology)
+
+
+def bad(**kw: object) -> Statement:
+    """A statement built directly, bypassing the reader's checks."""
+    fields: dict[str, object] = {
+        "doc_id": "ishaq-2015-07-29",
+        "subject": "Multan",
+        "subject_type": "Location",
+        "predicate": "leader_of",
+        "object": "Malik Muhammad Ishaq",
+        "object_type": "Person",
+        "evidence": "Multan leads Ishaq.",
+        "span": (10, 29),
+        "modality": "asserted",
+        "confidence": 0.9,
+    }
+    fields.update(kw)
+    return Statement(**fields)  # type: ignore[arg-type]
+
+
+def test_gold_corpus_validates_clean(gold: Resolution, ontology: Ontology, shapes: Graph) -> None:
+    docs = [
+        DocumentInfo(p.stem, title=p.stem, date="2015-07-29", content_hash="0" * 64)
+        for p in SAMPLE_CORPUS.glob("*.txt")
+    ]
+    assert validate_dataset(build_dataset(gold, docs, ontology), ontology, shapes) == []
+
+
+def test_location_leading_a_person_is_rejected_with_its_document(
+    gold: Resolution, ontology: Ontology, shapes: Graph
+) -> None:
+    wrong = bad()
+    res = resolve([*gold.statements, wrong], ontology)
+    violations = validate_dataset(build_dataset(res, [], ontology), ontology, shapes)
+    assert len(violations) == 1
+    (v,) = violations
+    resolved = next(
+        s for s in res.statements if s.subject == "Multan" and s.predicate == "leader_of"
+    )
+    assert (v.statement_id, v.doc_id, v.span) == (
+        resolved.statement_id,
+        "ishaq-2015-07-29",
+        (10, 29),
+    )
+    assert "leader_of links Person -> MilitantGroup" in v.message
+    assert "got Location -> Person" in v.message
+    assert v.evidence == "Multan leads Ishaq."
+    assert v.describe().startswith("ishaq-2015-07-29 [10:29] s-")
+
+
+@pytest.mark.parametrize(
+    ("statement", "fragment"),
+    [
+        (
+            bad(
+                subject="Malik Ishaq",
+                subject_type="Person",
+                object="LeJ",
+                object_type="MilitantGroup",
+                confidence=1.5,
+            ),
+            "confidence must be one decimal in [0, 1]",
+        ),
+        (
+            bad(
+                subject="Malik Ishaq",
+                subject_type="Person",
+                object="LeJ",
+                object_type="MilitantGroup",
+                date="2015-02-31",
+            ),
+            "date must be an xsd:date",
+        ),
+        (
+            bad(
+                subject="Malik Ishaq",
+                subject_type="Person",
+                object="LeJ",
+                object_type="MilitantGroup",
+                modality="rumoured",
+            ),
+            "modality",
+        ),
+        (
+            bad(
+                subject="Malik Ishaq",
+                subject_type="Person",
+                object="Hakimullah",
+                object_type="Person",
+                predicate="linked_to",
+            ),
+            "linked_to links MilitantGroup|Person <-> MilitantGroup",
+        ),
+        (
+            bad(
+                subject="Malik Ishaq",
+                subject_type="Person",
+                object="LeJ",
+                object_type="MilitantGroup",
+                span=(30, 10),
+            ),
+            "span start",
+        ),
+    ],
+)
+def test_each_kind_of_bad_statement_is_named(
+    statement: Statement, fragment: str, ontology: Ontology, shapes: Graph
+) -> None:
+    res = resolve([statement], ontology)
+    violations = validate_dataset(build_dataset(res, [], ontology), ontology, shapes)
+    assert violations, fragment
+    assert all(v.doc_id == "ishaq-2015-07-29" and v.statement_id for v in violations)
+    assert any(fragment in v.message for v in violations), [v.message for v in violations]
+
+
+def test_symmetric_predicates_accept_either_direction(ontology: Ontology, shapes: Graph) -> None:
+    ok = bad(
+        subject="LeJ",
+        subject_type="MilitantGroup",
+        predicate="linked_to",
+        object="Malik Ishaq",
+        object_type="Person",
+    )
+    assert (
+        validate_dataset(build_dataset(resolve([ok], ontology), [], ontology), ontology, shapes)
+        == []
+    )
+
+
+def test_missing_evidence_and_document_are_reported(ontology: Ontology, shapes: Graph) -> None:
+    good = bad(
+        subject="Malik Ishaq", subject_type="Person", object="LeJ", object_type="MilitantGroup"
+    )
+    ds = build_dataset(resolve([good], ontology), [], ontology)
+    prov = ds.graph(graph_iri(BASE, "provenance"))
+    node = assertion_iri(BASE, resolve([good], ontology).statements[0].statement_id)
+    prov.remove((node, MG.evidence, None))
+    prov.add((node, MG.confidence, Literal("0.5")))  # a second, string-typed confidence
+    messages = [v.message for v in validate_dataset(ds, ontology, shapes)]
+    assert any("evidence sentence" in m for m in messages)
+    assert any("confidence" in m for m in messages)
+
+
+def test_shapes_file_matches_the_ontology(ontology: Ontology) -> None:
+    in_file = Graph().parse(DEFAULT_SHAPES, format="turtle")
+    generated = predicate_shapes(ontology)
+    for predicate in ontology.predicates.values():
+        shape = shape_iri(predicate)
+        assert (shape, None, None) in in_file, f"{shape} missing: regenerate ontology/shapes.ttl"
+        assert isomorphic(in_file.cbd(shape), generated.cbd(shape)), f"{shape} is out of date"
+
+
+def test_a_new_predicate_is_checked_without_code(ontology: Ontology, tmp_path: Path) -> None:
+    from graph_builder.ontology import load_ontology
+
+    extended = tmp_path / "milgraph.ttl"
+    extended.write_text(
+        ontology.path.read_text(encoding="utf-8")
+        + '\nmg:financedBy a owl:ObjectProperty, mg:Predicate ; rdfs:label "financed by" ;\n'
+        "    rdfs:domain mg:MilitantGroup ; rdfs:range mg:Organization .\n",
+        encoding="utf-8",
+    )
+    onto = load_ontology(extended)
+    wrong = bad(
+        predicate="financed_by",
+        subject="Multan",
+        subject_type="Location",
+        object="LeJ",
+        object_type="MilitantGroup",
+    )
+    right = bad(
+        predicate="financed_by",
+        subject="LeJ",
+        subject_type="MilitantGroup",
+        object="ISI",
+        object_type="Organization",
+    )
+    violations = validate_dataset(build_dataset(resolve([wrong, right], onto), [], onto), onto)
+    assert [v.message.split(";")[0] for v in violations] == [
+        "financed_by links MilitantGroup -> Organization"
+    ]
+
+
+def test_validate_command(gold: Resolution, ontology: Ontology, tmp_path: Path) -> None:
+    runner = CliRunner()
+    clean, dirty = tmp_path / "clean.trig", tmp_path / "dirty.trig"
+    write_dataset(build_dataset(gold, [], ontology), clean)
+    write_dataset(build_dataset(resolve([*gold.statements, bad()], ontology), [], ontology), dirty)
+    ok = runner.invoke(app, ["validate", "--trig", str(clean)])
+    assert ok.exit_code == 0, ok.output
+    assert "valid" in ok.output
+    failed = runner.invoke(app, ["validate", "--trig", str(dirty)], terminal_width=200)
+    assert failed.exit_code == 1
+    assert "ishaq-2015-07-29 [10:29]" in failed.output
+    assert "Multan leads Ishaq." in failed.output and "1 violation(s)" in failed.output
