@@ -70,21 +70,35 @@ def event_timeline(
 
 
 def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
-    """Seeded spring layout scaled to [0, 1000] x [0, 700] (the SVG viewBox)."""
+    """Seeded spring layout in the SVG viewBox [0, 1000] x [0, 700].
+
+    Connected entities fill the upper part; isolated ones (known, but with no tie under
+    the current filters) line up along the bottom instead of crowding the drawing.
+    """
     if len(G) == 0:
         return {}
-    pos = nx.spring_layout(G, seed=seed, k=1.5 / max(len(G), 1) ** 0.5, iterations=100)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
+    isolated = sorted((n for n in G if G.degree(n) == 0), key=str)
+    core = G.subgraph(n for n in G if G.degree(n) > 0)
+    height = 700 - (60 if isolated else 0)
+    out: dict[Any, tuple[float, float]] = {}
+    if len(core):
+        pos = nx.spring_layout(core, seed=seed, k=2.0 / len(core) ** 0.5, iterations=200)
+        xs = [float(p[0]) for p in pos.values()]
+        ys = [float(p[1]) for p in pos.values()]
+        (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
 
-    def scale(v: float, lo: float, hi: float, size: float) -> float:
-        return round(40 + (size - 80) * ((v - lo) / (hi - lo) if hi > lo else 0.5), 2)
+        def scale(v: float, lo: float, hi: float, size: float) -> float:
+            return round(30 + (size - 60) * ((v - lo) / (hi - lo) if hi > lo else 0.5), 2)
 
-    return {
-        n: (scale(float(p[0]), x0, x1, 1000), scale(float(p[1]), y0, y1, 700))
-        for n, p in pos.items()
-    }
+        out = {
+            n: (scale(float(p[0]), x0, x1, 1000), scale(float(p[1]), y0, y1, height))
+            for n, p in pos.items()
+        }
+    per_row = 60
+    for i, n in enumerate(isolated):
+        row, col = divmod(i, per_row)
+        out[n] = (round(20 + col * 960 / per_row, 2), round(660 + 14 * row, 2))
+    return out
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
