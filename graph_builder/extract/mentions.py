@@ -154,6 +154,24 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer) -> list[Mention]:
             start = ent.start_char + (4 if ent.text.lower().startswith("the ") else 0)
             places.append(Mention(start, ent.end_char, "Location", text[start : ent.end_char]))
 
+    # A proper-noun pair coordinated with a person is a person ("Gul Bahadur and Sadiq Noor").
+    person_tokens = {t.i for a, b in person_spans for t in doc.char_span(a, b) or []}
+    for ent in doc.ents:
+        if ent.label_ in ("ORG", "") and 2 <= len(ent) <= 3 and all(t.pos_ == "PROPN" for t in ent):
+            root = ent.root
+            linked = (
+                [root.head, *root.children]
+                if root.dep_ in ("conj", "appos")
+                else list(root.children)
+            )
+            if any(
+                t.i in person_tokens
+                and t.dep_ in ("conj", "appos")
+                or (t.i in person_tokens and root.dep_ in ("conj", "appos"))
+                for t in linked
+            ) and not _overlaps(ent.start_char, ent.end_char, taken):
+                person_spans.append((ent.start_char, ent.end_char))
+
     # People: cluster full names, then find every short form of each cluster.
     clusters: list[_Cluster] = []
     raw_people = []
