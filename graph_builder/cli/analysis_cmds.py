@@ -313,8 +313,11 @@ def report_command(
     top: Annotated[int, typer.Option("--top", min=1, help="Rows per ranked table.")] = 10,
     seed: Seed = 42,
 ) -> None:
-    """Write a self-contained HTML report: interactive network with evidence, rankings,
-    key players, likely missing ties, a timeline of events, and PNG plots."""
+    """Write a self-contained HTML report with an interactive network and PNG plots.
+
+    The page works offline: click a tie to read its evidence sentences and sources; it
+    also ranks entities, lists key players, likely missing ties and a timeline of events.
+    """
     from graph_builder import analysis, report, views
 
     ontology = get_ontology()
