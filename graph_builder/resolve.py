@@ -601,7 +601,16 @@ def resolve(
         else:
             _merge_surnames(res, by_type[type_name])
 
-    return _finish(res, statements, ends, base_iri)
+    # known names of each entity (alias table, gazetteer) become aliases, so the dataset
+    # says that "LeJ" is Lashkar-e-Jhangvi even if no statement used that name
+    known: list[tuple[str, list[str]]] = [
+        (r.type, [r.canonical, r.alias]) for r in aliases.merges()
+    ] + [
+        (type_name, [canonical, *names])
+        for type_name, entries in sorted((gazetteer or {}).items())
+        for canonical, names in sorted(entries.items())
+    ]
+    return _finish(res, statements, ends, base_iri, known)
 
 
 def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
@@ -745,9 +754,17 @@ def _merge_surnames(res: _Resolver, members: list[int]) -> None:
 
 
 def _finish(
-    res: _Resolver, statements: list[Statement], ends: list[tuple[int, int]], base_iri: str
+    res: _Resolver,
+    statements: list[Statement],
+    ends: list[tuple[int, int]],
+    base_iri: str,
+    known: list[tuple[str, list[str]]],
 ) -> Resolution:
     nodes = res.nodes
+    known_names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for type_name, names in known:
+        for name in names:
+            known_names[(type_name, name_key(name))].update(names)
     canonical = {root: _canonical(res, root) for root in res.roots()}
     # IRIs; homonyms kept apart get -2, -3... (the most mentioned keeps the plain IRI)
     wanted: dict[str, list[int]] = defaultdict(list)
@@ -768,6 +785,8 @@ def _finish(
     entities: dict[str, Entity] = {}
     for root in res.roots():
         names = {n for m in res.members[root] for n in nodes[m].names}
+        for key in res.keys(root):
+            names |= known_names.get((nodes[root].type, key), set())
         aliases = tuple(sorted(names - {canonical[root]}))
         entities[iri[root]] = Entity(iri[root], canonical[root], nodes[root].type, aliases)
 
