@@ -762,9 +762,9 @@ def _finish(
 ) -> Resolution:
     nodes = res.nodes
     known_names: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for type_name, names in known:
-        for name in names:
-            known_names[(type_name, name_key(name))].update(names)
+    for type_name, group_names in known:
+        for name in group_names:
+            known_names[(type_name, name_key(name))].update(group_names)
     canonical = {root: _canonical(res, root) for root in res.roots()}
     # IRIs; homonyms kept apart get -2, -3... (the most mentioned keeps the plain IRI)
     wanted: dict[str, list[int]] = defaultdict(list)
