@@ -18,5 +18,6 @@ RETURN p.name AS leader,
        r.n_sources AS n_sources,
        killed_in,
        r.doc_ids AS doc_ids,
-       r.evidence AS evidence
+       reduce(seen = [], sentence IN r.evidence |
+              CASE WHEN sentence IN seen THEN seen ELSE seen + sentence END) AS evidence
 ORDER BY coalesce(r.first_date, '9999'), leader, as

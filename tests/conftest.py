@@ -23,7 +23,7 @@ from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Suppo
 from graph_builder.ontology import Ontology, load_ontology
 from neo4j import Driver, GraphDatabase
 
-NEO4J_FIXTURES = {"neo4j_driver", "neo4j_db"}
+NEO4J_FIXTURES = {"neo4j_driver", "neo4j_db", "neo4j_reset"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -110,6 +110,17 @@ def empty_database(driver: Driver, database: str) -> None:
     )
     for record in records:
         driver.execute_query(f"DROP INDEX {_quote(record['name'])} IF EXISTS", database_=database)
+
+
+@pytest.fixture(scope="session")
+def neo4j_reset(neo4j_driver: Driver, neo4j_settings: Neo4jSettings) -> Callable[[], Driver]:
+    """Empty the database on demand, for module-scoped fixtures that load data once."""
+
+    def reset() -> Driver:
+        empty_database(neo4j_driver, neo4j_settings.database)
+        return neo4j_driver
+
+    return reset
 
 
 @pytest.fixture

@@ -135,6 +135,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+TABLE_CELL_CHARS = 300  # tables stay readable; --format json/csv give the full text
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= TABLE_CELL_CHARS else text[: TABLE_CELL_CHARS - 1] + "…"
+
+
 def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
     if fmt == "json":
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
@@ -151,7 +158,7 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(*(_shorten(_cell(row.get(c))) for c in columns))
     console.print(table if rows else f"{title}: no rows", highlight=False)
 
 
