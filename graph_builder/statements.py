@@ -7,9 +7,12 @@ the first bad one, so a file is taken whole or not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +46,11 @@ OPTIONAL = (
     "object_id",
 )
 MAX_LINE_CHARS = 1_000_000  # a statement is small; a longer line is not a statement
+# Offsets into a document (documents are at most tens of MB): far below Neo4j's int64.
+MAX_OFFSET = 2**31 - 1
+# Characters XML 1.0 cannot hold (C0 controls but tab/newline/CR, lone surrogates,
+# U+FFFE/U+FFFF): text with them would break GraphML, GEXF and the report downstream.
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -94,11 +102,29 @@ class Statement:
         return {k: v for k, v in data.items() if k in REQUIRED or v is not None}
 
 
+def _clean(key: str, value: str, where: tuple[str, int]) -> str:
+    """The stripped text, or InputError when it holds characters no export can carry.
+
+    >>> _clean("subject", "A\\x00B", ("x.jsonl", 1))
+    Traceback (most recent call last):
+    ...
+    graph_builder.errors.InputError: x.jsonl:1: 'subject' holds control character U+0000 ...
+    """
+    bad = _NOT_XML_TEXT.search(value)
+    if bad is not None:
+        raise InputError(
+            *where,
+            f"{key!r} holds control character U+{ord(bad.group()):04X} at position "
+            f"{bad.start()}; expected plain text (tab, newline and printable characters)",
+        )
+    return value.strip()
+
+
 def _text(data: dict[str, Any], key: str, where: tuple[str, int]) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise InputError(*where, f"{key!r} must be a non-empty string, got {value!r}")
-    return value.strip()
+        raise InputError(*where, f"{key!r} must be a non-empty string, got {_short(value)}")
+    return _clean(key, value, where)
 
 
 def _optional_text(data: dict[str, Any], key: str, where: tuple[str, int]) -> str | None:
@@ -106,8 +132,29 @@ def _optional_text(data: dict[str, Any], key: str, where: tuple[str, int]) -> st
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InputError(*where, f"{key!r} must be a string or null, got {value!r}")
-    return value.strip()
+        raise InputError(*where, f"{key!r} must be a string or null, got {_short(value)}")
+    return _clean(key, value, where)
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    """Some names for a message, each cut short.
+
+    >>> _names(["a", "b" * 50, "c", "d", "e", "f"])
+    'a, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb..., c, d, e (+1 more)'
+    """
+    shown = [n if len(n) <= 40 else n[:40] + "..." for n in names[:limit]]
+    more = f" (+{len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """repr of a bad value, cut so that a huge value does not flood the message.
+
+    >>> _short("x" * 100, 10)
+    "'xxxxxxx... (102 characters)"
+    """
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 2]}... ({len(text)} characters)"
 
 
 def statement_from_dict(
@@ -127,13 +174,13 @@ def statement_from_dict(
     if unknown:
         raise InputError(
             *where,
-            f"unknown key(s) {', '.join(unknown)}; expected {', '.join(REQUIRED + OPTIONAL)}",
+            f"unknown key(s) {_names(unknown)}; expected {', '.join(REQUIRED + OPTIONAL)}",
         )
     predicate_name = _text(data, "predicate", where)
     if predicate_name not in ontology.predicates:
         raise InputError(
             *where,
-            f"unknown predicate {predicate_name!r}; expected one of "
+            f"unknown predicate {_short(predicate_name)}; expected one of "
             f"{', '.join(ontology.predicates)}",
         )
     predicate = ontology.predicates[predicate_name]
@@ -142,7 +189,8 @@ def statement_from_dict(
     for key, value in (("subject_type", subject_type), ("object_type", object_type)):
         if value not in ontology.types:
             raise InputError(
-                *where, f"unknown {key} {value!r}; expected one of {', '.join(ontology.types)}"
+                *where,
+                f"unknown {key} {_short(value)}; expected one of {', '.join(ontology.types)}",
             )
     fits = subject_type in predicate.domain and object_type in predicate.range
     if predicate.symmetric:
@@ -157,7 +205,7 @@ def statement_from_dict(
     if modality not in ontology.modalities:
         raise InputError(
             *where,
-            f"unknown modality {modality!r}; expected one of "
+            f"unknown modality {_short(modality)}; expected one of "
             f"{', '.join(ontology.modalities_by_strength())}",
         )
     confidence = data["confidence"]
@@ -167,30 +215,36 @@ def statement_from_dict(
         or not math.isfinite(confidence)
         or not 0 <= confidence <= 1
     ):
-        raise InputError(*where, f"'confidence' must be a number in [0, 1], got {confidence!r}")
+        raise InputError(
+            *where, f"'confidence' must be a number in [0, 1], got {_short(confidence)}"
+        )
     span = data["span"]
     if span is not None:
         if (
             not isinstance(span, list)
             or len(span) != 2
             or not all(isinstance(x, int) and not isinstance(x, bool) for x in span)
-            or not 0 <= span[0] <= span[1]
+            or not 0 <= span[0] <= span[1] <= MAX_OFFSET
         ):
             raise InputError(
-                *where, f"'span' must be null or [start, end] with 0 <= start <= end, got {span!r}"
+                *where,
+                f"'span' must be null or [start, end] with 0 <= start <= end <= {MAX_OFFSET}, "
+                f"got {_short(span)}",
             )
         span = (span[0], span[1])
     link_kind = _optional_text(data, "link_kind", where)
     if link_kind is not None and link_kind not in ontology.link_kinds:
         raise InputError(
             *where,
-            f"unknown link_kind {link_kind!r}; expected one of "
+            f"unknown link_kind {_short(link_kind)}; expected one of "
             f"{', '.join(sorted(ontology.link_kinds))}",
         )
     for key in ("date", "start", "end"):
-        value = _optional_text(data, key, where)
-        if value is not None and not _is_iso_date(value):
-            raise InputError(*where, f"{key!r} must be an ISO date YYYY[-MM[-DD]], got {value!r}")
+        when = _optional_text(data, key, where)
+        if when is not None and not _is_iso_date(when):
+            raise InputError(
+                *where, f"{key!r} must be an ISO date YYYY[-MM[-DD]], got {_short(when)}"
+            )
     return Statement(
         doc_id=_text(data, "doc_id", where),
         subject=_text(data, "subject", where),
@@ -208,62 +262,93 @@ def statement_from_dict(
 
 
 def _is_iso_date(value: str) -> bool:
+    """A real calendar date at year, month or day precision.
+
+    >>> _is_iso_date("2015-07"), _is_iso_date("2015-02-29"), _is_iso_date("2016-02-29")
+    (True, False, True)
+    """
     parts = value.split("-")
     if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
         return False
     lengths = [4, 2, 2][: len(parts)]
     if any(len(p) != n for p, n in zip(parts, lengths, strict=True)):
         return False
-    month = int(parts[1]) if len(parts) > 1 else 1
-    day = int(parts[2]) if len(parts) > 2 else 1
-    return 1 <= month <= 12 and 1 <= day <= 31
+    try:
+        dt.date(
+            int(parts[0]),
+            int(parts[1]) if len(parts) > 1 else 1,
+            int(parts[2]) if len(parts) > 2 else 1,
+        )
+    except ValueError:  # month 13, 31 February, year 0
+        return False
+    return True
 
 
 def read_statements(path: str | Path, ontology: Ontology) -> list[Statement]:
     """Read a statements JSONL file whole; the first bad line raises InputError (FILE:LINE).
 
-    Blank lines are allowed. Nothing is returned unless every line is valid.
+    Blank lines and a leading byte-order mark are allowed. Nothing is returned unless every
+    line is valid. A line is never read beyond :data:`MAX_LINE_CHARS`, so a huge file
+    without newlines costs no more memory than one long line.
     """
     path = Path(path)
     statements = []
     try:
-        handle = path.open("r", encoding="utf-8")
+        handle = path.open("r", encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(path, None, f"cannot read statements file: {exc.strerror}") from None
     with handle:
         line_no = 0
         try:
-            for line_no, line in enumerate(handle, start=1):  # noqa: B007
+            while line := handle.readline(MAX_LINE_CHARS + 1):
+                line_no += 1
                 if len(line) > MAX_LINE_CHARS:
                     raise InputError(path, line_no, f"line longer than {MAX_LINE_CHARS} characters")
                 if not line.strip():
                     continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(
-                        path, line_no, f"broken JSON ({exc.msg} at column {exc.colno})"
-                    ) from None
-                except RecursionError:
-                    raise InputError(path, line_no, "JSON nested too deeply") from None
-                statements.append(statement_from_dict(data, ontology, path, line_no))
+                statements.append(
+                    statement_from_dict(_decode(line, path, line_no), ontology, path, line_no)
+                )
         except UnicodeDecodeError as exc:
             raise InputError(
                 path, line_no + 1, f"not UTF-8 text (byte {exc.start} of the line)"
             ) from None
+        except OSError as exc:  # e.g. a directory, or an I/O error midway
+            raise InputError(
+                path, line_no + 1, f"cannot read statements file: {exc.strerror}"
+            ) from None
     return statements
 
 
+def _decode(line: str, path: Path, line_no: int) -> Any:
+    """One JSON value, or InputError naming the line (broken, too deep, absurd number)."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, line_no, f"broken JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise InputError(path, line_no, "JSON nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits (int_max_str_digits)
+        raise InputError(path, line_no, f"unreadable JSON value ({exc})") from None
+
+
 def write_statements(statements: Iterable[Statement], path: str | Path) -> int:
-    """Write statements as JSONL atomically (temp file + rename); returns the count."""
+    """Write statements as JSONL atomically (temp file + rename); returns the count.
+
+    On any failure (disk full, a statement that cannot be encoded) the temporary file is
+    removed and an existing file at `path` is left as it was.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     count = 0
-    with tmp.open("w", encoding="utf-8") as out:
-        for statement in statements:
-            out.write(json.dumps(statement.to_json(), ensure_ascii=False, sort_keys=False))
-            out.write("\n")
-            count += 1
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            for statement in statements:
+                out.write(json.dumps(statement.to_json(), ensure_ascii=False, sort_keys=False))
+                out.write("\n")
+                count += 1
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return count
