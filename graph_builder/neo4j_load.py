@@ -24,7 +24,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from graph_builder.errors import InputError, OntologyError, ValidationError
@@ -144,8 +144,16 @@ def relation_properties(relation: Relation) -> dict[str, Any]:
         "relation": relation.qualifier("relation"),
         "link_kind": relation.qualifier("link_kind"),
         "attributed_to": sorted({s.attributed_to for s in supports if s.attributed_to}),
-        "support_json": json.dumps([asdict(s) for s in supports], sort_keys=True),
+        "support_json": json.dumps([_support_dict(s) for s in supports], sort_keys=True),
     }
+
+
+_SUPPORT_FIELDS = tuple(f.name for f in fields(Support))
+
+
+def _support_dict(support: Support) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies every value: 5x slower on big loads.
+    return {name: getattr(support, name) for name in _SUPPORT_FIELDS}
 
 
 def _supports_from_json(text: str) -> list[Support]:
