@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Iterable
@@ -212,8 +211,7 @@ def statement_from_dict(
     if (
         isinstance(confidence, bool)
         or not isinstance(confidence, int | float)
-        or not math.isfinite(confidence)
-        or not 0 <= confidence <= 1
+        or not 0 <= confidence <= 1  # also false for NaN; no float() of a huge int
     ):
         raise InputError(
             *where, f"'confidence' must be a number in [0, 1], got {_short(confidence)}"
