@@ -13,6 +13,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SKOS
+from rdflib.term import Node
 
 from graph_builder.errors import OntologyError
 
@@ -77,16 +78,16 @@ class Ontology:
         return sorted(self.modalities, key=lambda m: -self.modalities[m])
 
 
-def _class_names(graph: Graph, node: object, types: dict[str, URIRef]) -> frozenset[str]:
+def _class_names(graph: Graph, node: Node, types: dict[str, URIRef]) -> frozenset[str]:
     """Names of the entity classes a domain/range node denotes (a class or owl:unionOf)."""
-    by_iri = {iri: name for name, iri in types.items()}
-    union = graph.value(node, OWL.unionOf)  # type: ignore[arg-type]
+    by_iri: dict[Node, str] = {iri: name for name, iri in types.items()}
+    union = graph.value(node, OWL.unionOf)
     members = list(Collection(graph, union)) if union is not None else [node]
     names = set()
     for member in members:
         if member not in by_iri:
             raise OntologyError(f"domain/range {member} is not an entity class")
-        names.add(by_iri[member])  # type: ignore[index]
+        names.add(by_iri[member])
     return frozenset(names)
 
 
@@ -131,7 +132,7 @@ def load_ontology(path: str | Path = DEFAULT_ONTOLOGY) -> Ontology:
             symmetric=(iri, RDF.type, OWL.SymmetricProperty) in graph,
         )
     modalities = {
-        str(graph.value(m, RDFS.label)): int(graph.value(m, MG.strength))  # type: ignore[arg-type]
+        str(graph.value(m, RDFS.label)): int(str(graph.value(m, MG.strength)))
         for m in graph.subjects(RDF.type, MG.Modality)
     }
     link_kinds = frozenset(

@@ -237,7 +237,11 @@ def build_graph(
     with stage("resolve"):
         statements, rejected = schema_check(statements, ontology)
         resolution = resolve.resolve(
-            statements, ontology, base_iri=options.base_iri, aliases=resolve.load_alias_table()
+            statements,
+            ontology,
+            base_iri=options.base_iri,
+            aliases=resolve.load_alias_table(ontology=ontology),
+            gazetteer=resolve.load_gazetteer(),
         )
 
     with stage("rdf"):
@@ -260,8 +264,10 @@ def build_graph(
                     "the dataset breaks the shapes outside any statement; nothing was loaded: "
                     + "; ".join(f"{v.focus}: {v.message}" for v in unmapped[:5])
                 )
-            reasons = {v.statement_id: v.message for v in violations}
-            rejected += [Rejection(by_id[i], reasons[i]) for i in sorted(bad_ids)]
+            reasons: dict[str | None, list[str]] = {}
+            for v in violations:
+                reasons.setdefault(v.statement_id, []).append(v.message)
+            rejected += [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
             resolution = _without(resolution, bad_ids)
             dataset = rdf.build_dataset(resolution, infos, ontology, base_iri=options.base_iri)
         result.rejected = rejected
