@@ -215,7 +215,7 @@ def _print_summary(result: RebuildResult, quiet: bool, as_json: bool) -> None:
 
 @app.command("config")
 def config_command(as_json: JsonOut = False) -> None:
-    """Show the effective configuration (defaults, milgraph.toml or [tool.milgraph] in
+    """Show the effective configuration (defaults, milgraph.toml or the tool.milgraph table in
     pyproject.toml, then NEO4J_* and MILGRAPH_* environment variables), secrets masked."""
     shown = load_settings().masked()
     if as_json:
