@@ -151,13 +151,14 @@ def read_sentence(
     state: DocumentState,
     gazetteer: Gazetteer,
     doc_year: str | None,
+    document_text: str,
 ) -> SentenceView:
     """Resolve the mentions of one sentence and build its template."""
     doc: Doc = sent.doc
-    text = doc.text
+    text = document_text
     location_at: dict[int, str] = {}
     for m in mentions:
-        if m.type == "Location":
+        if m.type == "Location" and sent.start_char <= m.start < sent.end_char:
             for tok in doc.char_span(m.start, m.end, alignment_mode="expand") or []:
                 location_at[tok.i] = m.name
 
@@ -166,7 +167,7 @@ def read_sentence(
     for token in sent:
         if not is_event_head(token):
             continue
-        phrase = event_phrase(token)
+        phrase = event_phrase(token, text)
         if phrase is None:
             continue
         start, end, name = phrase

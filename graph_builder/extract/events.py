@@ -124,13 +124,13 @@ def _name_end(head: Token) -> int:
     return end
 
 
-def event_phrase(head: Token) -> tuple[int, int, str] | None:
+def event_phrase(head: Token, text: str) -> tuple[int, int, str] | None:
     """(start_char, end_char, name) of the event phrase headed by `head`, or None."""
     doc = head.doc
     start, end = _left_edge(head), _name_end(head)
     span = doc[start:end]
+    before = text[max(0, span.start_char - 40) : span.start_char]
     text = span.text
-    before = doc.text[max(0, span.start_char - 40) : span.start_char]
     dated = DATE_PREFIX.search(before)  # "the September 11, 2001, attacks"
     if dated and start == head.i:
         text = dated.group(0) + text

@@ -110,18 +110,19 @@ class Extractor:
 
     # --------------------------------------------------------------------------------
     def _from_parse(self, document: Document, doc: Doc) -> list[Statement]:
-        mentions = find_mentions(doc, self.gazetteer)
+        text = document.text  # Doc.text is rebuilt on every access: read it once
+        mentions = find_mentions(doc, self.gazetteer, text)
         state = new_state(mentions)
         year = document.date[:4] if document.date else None
         pending: list[_Pending] = []
         officials: set[str] = set()
         place_evidence: list[tuple[object, str, tuple[int, int], str, str]] = []
-        parents = _place_parents(doc.text, mentions)
+        parents = _place_parents(text, mentions)
         for sent in doc.sents:
             if not sent.text.strip():
                 continue
             before = {id(e): len(e.places) for e in state.events}
-            view = read_sentence(sent, mentions, state, self.gazetteer, year)
+            view = read_sentence(sent, mentions, state, self.gazetteer, year, text)
             officials.update(s.names[0] for s in view.slots if s.official)
             start, end, evidence = _sentence_bounds(sent)
             modality_text = evidence

@@ -113,9 +113,9 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
     return any(start < e and s < end for s, e in taken)
 
 
-def find_mentions(doc: Doc, gazetteer: Gazetteer) -> list[Mention]:
+def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> list[Mention]:
     """All entity mentions of a parsed document, sorted by position, non-overlapping."""
-    text = doc.text
+    text = doc.text if text is None else text
     mentions: list[Mention] = []
     taken: list[tuple[int, int]] = []
 
