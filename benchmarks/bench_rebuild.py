@@ -1,0 +1,142 @@
+"""Full rebuild of synthetic corpora (1k and 10k articles), and the rebuild after one more.
+
+Run: .venv/bin/python benchmarks/bench_rebuild.py [--quick] [--sizes 1000,10000]
+     [--jobs 2] [--neo4j] [--timeout SECONDS]
+
+Per size, in a fresh process with an empty build folder (cold extraction cache):
+seconds per stage (RebuildResult.timings), total, peak memory (the rebuild process and
+its largest extraction worker), extraction F1 of the built statements.jsonl against the
+gold files (shared scorer). Then, for the largest size, one article is added and the
+rebuild rerun on the warm cache: its time and its ratio to the full rebuild (target < 5%).
+
+Neo4j is left out unless --neo4j is given (NEO4J_* settings): loading replaces the
+database, which must not be a database other people's tests are using.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from _bench import data_dir, emit, is_quick, run_isolated, score, synthetic_corpus, timer
+from _bench import unavailable as na
+
+
+def rebuild_once(corpus: str, out: str, jobs: int, neo4j: bool) -> dict[str, Any]:
+    """One rebuild (in its own process): timings and counts."""
+    import time
+
+    from graph_builder.ontology import load_ontology
+    from graph_builder.pipeline import RebuildOptions, rebuild
+
+    ontology = load_ontology()
+    options = RebuildOptions(corpus=Path(corpus), out=Path(out), prune=True, jobs=jobs)
+    start = time.perf_counter()
+    if neo4j:
+        from graph_builder.cli.common import open_driver
+        from graph_builder.config import Neo4jSettings
+
+        settings = Neo4jSettings.from_env()
+        with open_driver(settings) as driver:
+            result = rebuild(options, ontology, driver)
+    else:
+        result = rebuild(options, ontology, None)
+    return {
+        "total": time.perf_counter() - start,
+        "timings": dict(result.timings),
+        "documents": result.documents,
+        "cached": result.cached_documents,
+        "extracted": result.extracted,
+        "statements": result.statements,
+        "rejected": len(result.rejected),
+        "entities": sum(result.entities_by_type.values()),
+        "relations": result.relations,
+    }
+
+
+def report(prefix: str, run: dict[str, Any], rss: float, worker_rss: float) -> None:
+    for stage, seconds in run["timings"].items():
+        emit(f"{prefix}_{stage}", seconds, "s")
+    emit(f"{prefix}_total", run["total"], "s")
+    emit(f"{prefix}_peak_rss", rss, "MiB")
+    if worker_rss:
+        emit(f"{prefix}_peak_rss_worker", worker_rss, "MiB")
+    for key in ("documents", "cached", "statements", "rejected", "entities", "relations"):
+        emit(f"{prefix}_{key}", run[key], "count")
+    extract = run["timings"].get("extract")
+    if extract and run["documents"] > run["cached"]:
+        emit(f"{prefix}_extract_rate", (run["documents"] - run["cached"]) / extract, "articles/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="200 articles only")
+    parser.add_argument("--sizes", default=None, help="comma-separated corpus sizes")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--neo4j", action="store_true", help="load Neo4j (NEO4J_* settings)")
+    parser.add_argument("--timeout", type=float, default=3600, help="per rebuild, seconds")
+    args = parser.parse_args()
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([200] if is_quick() else [1000, 10000])
+    )
+    if not args.neo4j:
+        na("rebuild_neo4j", "not requested (pass --neo4j); rebuilds run with driver=None")
+    full: dict[int, float] = {}
+    for n in sizes:
+        prefix = f"rebuild_{n}"
+        with timer() as t:
+            corpus = synthetic_corpus(n)
+        emit(f"synth_{n}_generate", t[0], "s")
+        out = data_dir() / f"out-{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            run, rss, worker = run_isolated(
+                rebuild_once, str(corpus), str(out), args.jobs, args.neo4j, timeout=args.timeout
+            )
+        except Exception as exc:  # a missing stage or a failure: say so, go on
+            na(prefix, f"{type(exc).__name__}: {exc}")
+            continue
+        full[n] = run["total"]
+        report(prefix, run, rss, worker)
+        try:
+            micro = score(corpus, out / "statements.jsonl")
+            emit(f"{prefix}_f1", micro["f1"], "F1")
+            emit(f"{prefix}_precision", micro["p"], "P")
+            emit(f"{prefix}_recall", micro["r"], "R")
+        except Exception as exc:
+            na(f"{prefix}_f1", f"{type(exc).__name__}: {exc}")
+    if not full:
+        return
+    n = max(full)
+    corpus = synthetic_corpus(n)
+    from graph_builder.synth import write_corpus
+
+    added = data_dir() / "plus1"
+    shutil.rmtree(added, ignore_errors=True)
+    write_corpus(added, 1, 1, start=n, world_articles=n)
+    new_files = [shutil.copy(p, corpus / p.name) for p in added.iterdir()]
+    try:
+        run, rss, worker = run_isolated(
+            rebuild_once,
+            str(corpus),
+            str(data_dir() / f"out-{n}"),
+            args.jobs,
+            args.neo4j,
+            timeout=args.timeout,
+        )
+        report(f"rebuild_{n}_plus1", run, rss, worker)
+        emit(f"rebuild_{n}_plus1_ratio", 100 * run["total"] / full[n], "%")
+    except Exception as exc:
+        na(f"rebuild_{n}_plus1", f"{type(exc).__name__}: {exc}")
+    finally:
+        for name in new_files:  # keep the cached corpus at exactly n articles
+            Path(name).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
