@@ -75,6 +75,7 @@ class RebuildResult:
     neo4j_counts: tuple[int, int] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 class _Stages:
@@ -197,6 +198,12 @@ def rebuild(
             docs, ontology, options.out, options.jobs, on_document
         )
         result.extracted = len(extracted)
+    if result.cached_documents:
+        result.notes.append(
+            f"{result.cached_documents} unchanged document(s) came from the extraction cache; "
+            "resolution, RDF, validation and analytics are recomputed over the whole corpus "
+            "because cross-document merges and network measures depend on every document"
+        )
 
     return build_graph(
         [*extracted, *curated],

@@ -137,3 +137,53 @@ def test_rebuild_twice_leaves_the_same_neo4j_graph(neo4j_db, tmp_path: Path) -> 
     leaders = {r["leader"]: r["evidence"] for r in records}
     assert "Malik Muhammad Ishaq" in leaders
     assert all(leaders.values())
+
+
+def small_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ishaq-2015-07-29.txt", "binladen-2011-05-02.txt"):
+        shutil.copy(SAMPLE_CORPUS / name, corpus)
+    return corpus
+
+
+def by_doc(out: Path) -> dict[str, list[str]]:
+    docs: dict[str, list[str]] = {}
+    for s in statements_of(out):
+        docs.setdefault(str(s["doc_id"]), []).append(json.dumps(s, sort_keys=True))
+    return {k: sorted(v) for k, v in docs.items()}
+
+
+def test_changed_article_changes_exactly_its_statements(tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path)
+    out = tmp_path / "out"
+    rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    before = by_doc(out)
+    article = corpus / "binladen-2011-05-02.txt"
+    article.write_text(
+        article.read_text() + "\n\nPolice said Abu Hamza, a member of al-Qaeda, was arrested.\n"
+    )
+    result = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    after = by_doc(out)
+    assert result.cached_documents == 1
+    assert after["ishaq-2015-07-29"] == before["ishaq-2015-07-29"]
+    assert after["binladen-2011-05-02"] != before["binladen-2011-05-02"]
+    assert any("Abu Hamza" in s for s in after["binladen-2011-05-02"])
+
+    article.unlink()
+    rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    assert set(by_doc(out)) == {"ishaq-2015-07-29"}
+    assert "binladen-2011-05-02" not in (out / "graph.trig").read_text()
+
+
+def test_extractor_version_change_invalidates_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graph_builder.extract as extract
+
+    corpus = small_corpus(tmp_path)
+    out = tmp_path / "out"
+    assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 0
+    assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 2
+    monkeypatch.setattr(extract, "EXTRACTOR_VERSION", extract.EXTRACTOR_VERSION + "-next")
+    assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 0

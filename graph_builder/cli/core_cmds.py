@@ -166,6 +166,7 @@ def summary_dict(result: RebuildResult) -> dict[str, Any]:
             for r in result.top_central
         ],
         "seconds": result.timings,
+        "notes": result.notes,
         "outputs": {k: str(v) for k, v in result.outputs.items()},
     }
 
@@ -208,6 +209,8 @@ def _print_summary(result: RebuildResult, quiet: bool, as_json: bool) -> None:
         table.add_row(
             "central", f"{row['name']} ({row['type']}) betweenness {row['betweenness']:.3f}"
         )
+    for note in data["notes"]:
+        table.add_row("note", note)
     table.add_row("time", ", ".join(f"{k} {v:.2f}s" for k, v in data["seconds"].items()))
     table.add_row("outputs", str(Path(data["outputs"].get("rdf", ".")).parent))
     console.print(table)
