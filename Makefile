@@ -33,7 +33,7 @@ demo: install neo4j-start
 	$(MILGRAPH) rebuild
 	@echo
 	@echo "Who leads Lashkar-e-Jhangvi? (queries/leaders_of_group.cypher)"
-	$(MILGRAPH) query leaders_of_group --param group=Lashkar-e-Jhangvi
+	$(MILGRAPH) query leaders_of_group --param group=Lashkar-e-Jhangvi --format records
 	@echo
 	@echo "Outputs are in build/: statements.jsonl graph.trig metrics.csv graph.graphml graph.gexf report.html"
 	@echo "Neo4j keeps running at bolt://127.0.0.1:7687 (user neo4j); stop it with: $(MILGRAPH) neo4j stop"

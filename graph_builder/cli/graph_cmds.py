@@ -147,6 +147,14 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     columns = list(rows[0]) if rows else []
+    if fmt == "records":  # one block per row: readable in a narrow terminal
+        for number, row in enumerate(rows, start=1):
+            console.rule(f"{title} #{number}", align="left")
+            for column in columns:
+                console.print(f"[bold]{column}[/]: {_cell(row.get(column))}", highlight=False)
+        if not rows:
+            console.print(f"{title}: no rows", highlight=False)
+        return
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -175,7 +183,9 @@ def query_command(
     ] = None,
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", help="Output format: table, json or csv."),
+        typer.Option(
+            "--format", "-f", help="Output format: table, records (one block a row), json or csv."
+        ),
     ] = "table",
     list_: Annotated[
         bool, typer.Option("--list", help="List the named queries and their parameters.")
@@ -191,8 +201,8 @@ def query_command(
     `milgraph query --list`, `milgraph query --cypher "MATCH (n:Person) RETURN n.name"`.
     Everything runs in a read-only transaction.
     """
-    if fmt not in ("table", "json", "csv"):
-        raise InputError(None, None, f"--format must be table, json or csv, got {fmt!r}")
+    if fmt not in ("table", "records", "json", "csv"):
+        raise InputError(None, None, f"--format must be table, records, json or csv, got {fmt!r}")
     if list_:
         available = queries.list_queries()
         if fmt == "json":
