@@ -279,3 +279,19 @@ def seed_graph() -> GraphData:
 def iri() -> Callable[[str, str], str]:
     """The entity id the sample graph uses for (type, name)."""
     return _iri
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran against the real Neo4j, so a green run shows it."""
+    neo4j_reports = [
+        report
+        for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed")
+        if report.when == "call" and "neo4j" in report.keywords
+    ]
+    if neo4j_reports:
+        passed = sum(report.passed for report in neo4j_reports)
+        uri = os.environ.get("NEO4J_URI") or "the local Neo4j server (bolt://127.0.0.1)"
+        terminalreporter.write_line(
+            f"{len(neo4j_reports)} tests ran against the real Neo4j at {uri}: "
+            f"{passed} passed, {len(neo4j_reports) - passed} failed"
+        )
