@@ -7,11 +7,11 @@ a :class:`SkippedDocument` with a reason, so one bad file never stops a corpus r
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from graph_builder.model import DocumentInfo
@@ -146,14 +146,31 @@ def date_from_name(name: str) -> str | None:
     return match.group(0)
 
 
-class _TextOnly(HTMLParser):
+# Where markup may start: a comment, a declaration/processing instruction, an end tag
+# or a start tag. Any other '<' is text (HTML5).
+_MARKUP = re.compile(r"<(?:!--|[!?/]|[a-zA-Z])")
+_TAG_OPEN = re.compile(r"</?[a-zA-Z]")
+# A whole start or end tag. Possessive quantifiers: no backtracking, so each tag costs
+# time linear in its length, and an unterminated tag is found in one pass to the end.
+_TAG = re.compile(
+    r"<(/?)([a-zA-Z][^\s/>]*+)"
+    r"((?:=\s*+(?:\"[^\"]*+\"|'[^']*+'|[^\s>]*+)|[^>=]++)*+)>"
+)
+
+
+class _TextOnly:
     """Collects the visible text of an HTML page; script/style/template content dropped.
 
-    Character references are decoded once by the parser (convert_charrefs); nothing is
-    re-parsed, so markup inside text never becomes markup.
+    A small linear tokenizer after the HTML5 rules rather than :mod:`html.parser`, which in
+    Python 3.11 is quadratic on unclosed tags (gh-135462) and raises on ``<![x>``. As in
+    HTML5, a tag, comment or script left open at the end of the file ends the page.
+    Character references are decoded once (:func:`html.unescape`); nothing is re-parsed,
+    so markup inside text never becomes markup.
     """
 
     SKIP = frozenset({"script", "style", "template", "noscript", "head", "svg", "iframe"})
+    # Elements whose content is raw text up to their end tag: never parsed, always dropped.
+    RAW = frozenset({"script", "style", "noscript", "iframe", "noembed", "noframes", "xmp"})
     BLOCK = frozenset(
         {
             "p",
@@ -180,45 +197,92 @@ class _TextOnly(HTMLParser):
     )
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.title: list[str] = []
         self._skip = 0
-        self._in_title = False
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag in self.SKIP:
+    def feed(self, html: str) -> None:
+        """Tokenize the whole page once, left to right."""
+        pos, end = 0, len(html)
+        while pos < end:
+            match = _MARKUP.search(html, pos)
+            if match is None:
+                self._data(html[pos:])
+                return
+            self._data(html[pos : match.start()])
+            pos = self._markup(html, match.start())
+            if pos < 0:
+                return  # left open at the end of the file: the rest is not text
+
+    def _markup(self, html: str, start: int) -> int:
+        """Handle the markup at `start`; the position after it, or -1 at an open end."""
+        if html.startswith("<!--", start):
+            if html.startswith(("<!-->", "<!--->"), start):
+                return html.index(">", start) + 1  # an empty comment
+            close = html.find("-->", start + 4)
+            return close + 3 if close >= 0 else -1
+        tag = _TAG.match(html, start)
+        if tag is None:
+            if _TAG_OPEN.match(html, start):
+                return -1  # a tag with no '>' up to the end of the file
+            # <!DOCTYPE>, <![CDATA[...]>, <?...>, </ > are bogus comments up to '>'.
+            close = html.find(">", start + 2)
+            return close + 1 if close >= 0 else -1
+        name = tag.group(2).lower()
+        if tag.group(1):
+            self._end(name)
+            return tag.end()
+        self._start(name)
+        if name in self.RAW or name == "title":
+            return self._raw_text(html, name, tag.end())
+        if tag.group(3).endswith("/"):
+            self._end(name)  # <x/> is a start and an end tag, as html.parser reports it
+        return tag.end()
+
+    def _raw_text(self, html: str, name: str, start: int) -> int:
+        """Skip to after ``</name>``; a title's text is kept (entities decoded)."""
+        close = re.compile(rf"</{name}[\s/>]", re.IGNORECASE).search(html, start)
+        content_end = close.start() if close else len(html)
+        if name == "title":
+            self.title.append(html_lib.unescape(html[start:content_end]))
+        if close is None:
+            return -1
+        self._end(name)
+        after = html.find(">", close.end() - 1)
+        return after + 1 if after >= 0 else -1
+
+    def _start(self, name: str) -> None:
+        if name == "body":
+            self._skip = 0  # <body> ends an unclosed <head> (HTML5)
+        elif name in self.SKIP and name not in self.RAW:
             self._skip += 1
-        if tag in self.BLOCK:
+        if name in self.BLOCK:
             self.parts.append("\n\n")
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self.SKIP and self._skip:
+    def _end(self, name: str) -> None:
+        if name in self.SKIP and name not in self.RAW and self._skip:
             self._skip -= 1
-        if tag in self.BLOCK:
+        if name in self.BLOCK:
             self.parts.append("\n\n")
 
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title.append(data)
-        elif not self._skip:
-            self.parts.append(data)
+    def _data(self, data: str) -> None:
+        if data and not self._skip:
+            self.parts.append(html_lib.unescape(data))
 
 
 def html_to_text(html: str) -> tuple[str, str | None]:
     """Visible text (paragraphs separated by blank lines) and the page title.
 
+    Linear in the size of the page, whatever its markup.
+
     >>> html_to_text("<html><head><title>T</title><script>x=1</script></head>"
     ...              "<body><p>A &amp; B</p><style>p{}</style><p>C</p></body></html>")
     ('A & B\\n\\nC', 'T')
+    >>> html_to_text("<p>a < b &lt;i&gt;</p><p>open <a href='x")
+    ('a < b <i>\\n\\nopen', None)
     """
     parser = _TextOnly()
     parser.feed(html)
-    parser.close()
     text = "".join(parser.parts)
     paragraphs = [re.sub(r"[ \t\r\f\v]+", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
     body = "\n\n".join(p for p in paragraphs if p)
@@ -250,6 +314,28 @@ def _make(path: Path, doc_id: str, text: str, **meta: str | None) -> Document:
     )
 
 
+def _unfit_text(value: str | None) -> str | None:
+    """Why a string decoded from JSON cannot be article text or metadata (None if it can).
+
+    JSON escapes can spell what a UTF-8 file cannot hold: a NUL is binary content (as in
+    a file); a lone surrogate cannot be encoded, hashed or exported.
+
+    >>> _unfit_text("ok") is None
+    True
+    >>> _unfit_text("a\\x00b"), _unfit_text("a\\ud800b")
+    ('binary content (contains NUL)', 'lone surrogate U+D800 (not valid Unicode text)')
+    """
+    if not value:
+        return None
+    if "\x00" in value:
+        return "binary content (contains NUL)"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"lone surrogate U+{ord(value[exc.start]):04X} (not valid Unicode text)"
+    return None
+
+
 def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[SkippedDocument]) -> None:
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
@@ -257,8 +343,9 @@ def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[Skippe
         where = f"{path}:{number}"
         try:
             data = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            skipped.append(SkippedDocument(where, f"not a JSON object ({exc})"))
+        except (ValueError, RecursionError) as exc:
+            # ValueError also covers integers past Python's 4300-digit conversion limit.
+            skipped.append(SkippedDocument(where, f"not a JSON object ({exc})"[:300]))
             continue
         if not isinstance(data, dict):
             skipped.append(SkippedDocument(where, "expected a JSON object with id and text"))
@@ -277,6 +364,13 @@ def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[Skippe
         }
         if meta.get("date") and date_from_name(str(meta["date"])) is None:
             meta["date"] = None  # not an ISO date: fall back to the dateline
+        problem = next(
+            (p for value in (str(doc_id), text, *meta.values()) if (p := _unfit_text(value))),
+            None,
+        )
+        if problem:
+            skipped.append(SkippedDocument(where, problem))
+            continue
         docs.append(_make(path, str(doc_id).strip(), text, **meta))
 
 
@@ -292,11 +386,16 @@ def read_documents(
     skipped: list[SkippedDocument] = []
     for path in find_articles(paths):
         try:
-            data = path.read_bytes()
+            # Size first, and never read more than the limit (the file may be growing).
+            too_big = path.stat().st_size > MAX_FILE_BYTES
+            data = b""
+            if not too_big:
+                with path.open("rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             skipped.append(SkippedDocument(str(path), f"cannot read file: {exc.strerror}"))
             continue
-        if len(data) > MAX_FILE_BYTES:
+        if too_big or len(data) > MAX_FILE_BYTES:
             skipped.append(
                 SkippedDocument(str(path), f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
             )
