@@ -25,7 +25,7 @@ from graph_builder.extract.gazetteer import Gazetteer
 from graph_builder.extract.mentions import Mention, salient_group
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 LETTER = {
     "Person": "P",
@@ -39,7 +39,9 @@ BRANCH_OF = re.compile(
     r"(?:(?:⟨L\d+⟩|\w+)(?:'s) )?(?:branch|affiliate|wing|franchise|province|arm) of "
     r"(?:the )?⟨G(\d+)⟩"
 )
-BRANCH_POSS = re.compile(r"⟨G(\d+)⟩'s (?:[\w-]+ )?(?:affiliate|branch|franchise|wing)\b")
+BRANCH_POSS = re.compile(
+    r"⟨G(\d+)⟩'s (?:(?:[\w-]+|⟨L\d+⟩) ){0,2}(?:affiliate|branch|franchise|wing)\b"
+)
 ROLE_ANAPHOR = re.compile(r"\b[Tt]he ⟨G(\d+)⟩ (?:chief|leader|head|emir)\b(?!,? ⟨P)")
 OFFICIAL_BEFORE = re.compile(
     r"(?:Minister|President|Secretary|General|Gen\.|Dr\.?|Superintendent|DPO|SP|spokesman|"
@@ -123,9 +125,16 @@ class DocumentState:
 
 
 def _event_for(
-    state: DocumentState, head: str, name: str, year: str | None, doc_year: str | None
+    state: DocumentState,
+    head: str,
+    name: str,
+    year: str | None,
+    doc_year: str | None,
+    sentence_years: frozenset[str] = frozenset(),
 ) -> Event:
     proper = any(w[:1].isupper() or w[:1].isdigit() for w in name.split())
+    if year is None and len(sentence_years) == 1 and doc_year not in sentence_years:
+        year = next(iter(sentence_years))  # "killed in a drone strike ... in 2015"
     for event in state.events:
         if event.head != head:
             continue
@@ -176,10 +185,14 @@ def read_sentence(
         back = definite and low in BACK_REFERENCES and state.current_event is not None
         if low.startswith(("second ", "another ")):
             continue
+        if _is_generic(token, name):
+            continue  # "vowed to continue attacks", "a campaign of bombings": no one event
+        superlative = any(c.tag_ == "JJS" for c in token.lefts)  # "the deadliest attack"
+        if superlative and state.current_event is None and state.main_event is None:
+            continue
         inner_people = [m for m in mentions if m.type == "Person" and start <= m.start < end]
-        if back:
-            assert state.current_event is not None
-            event = state.current_event
+        if back or superlative:
+            event = _referent(state, EVENT_HEADS.get(low, low), doc_year)
         else:
             if inner_people and EVENT_HEADS[token.lower_] == "assassination":
                 name = f"assassination of {inner_people[0].name}"
@@ -192,7 +205,14 @@ def read_sentence(
             ):
                 event = state.current_event  # a gunfight during the attack reported on
             else:
-                event = _event_for(state, head_class, name, years[0] if years else None, doc_year)
+                event = _event_for(
+                    state,
+                    head_class,
+                    name,
+                    years[0] if years else None,
+                    doc_year,
+                    frozenset(YEAR.findall(sent.text)),
+                )
         for place in locative_places(token, location_at):
             if place not in event.places:
                 event.places.append(place)
@@ -207,9 +227,8 @@ def read_sentence(
     for ref in re.finditer(r"\b[Tt]he (operation|incident|killings)\b", sent.text):
         if state.current_event is not None:
             at = sent.start_char + ref.start()
-            event_slots.append(
-                Slot(at, at + len(ref.group(0)), "Event", (), "name", state.current_event)
-            )
+            event = _referent(state, ref.group(1), doc_year)
+            event_slots.append(Slot(at, at + len(ref.group(0)), "Event", (), "name", event))
 
     if state.main_event is None and state.events:
         state.main_event = state.events[0]
@@ -228,7 +247,17 @@ def read_sentence(
         if m.kind == "he":
             surface = text[m.start : m.end].lower()
             in_sentence = [x for x in slots if x.type == "Person"]
-            if surface == "his" and in_sentence:
+            if surface == "his" and in_sentence and _describes(text, in_sentence[-1], m.start):
+                # "Shekau, his deputy" / "named Batarfi as his successor": someone else's
+                own = in_sentence[-1].names[0]
+                others = [x for x in in_sentence if x.names[0] != own]
+                if others:
+                    names = others[-1].names
+                elif state.previous_subject not in (None, own):
+                    names = (state.previous_subject,)  # type: ignore[assignment]
+                else:
+                    continue
+            elif surface == "his" and in_sentence:
                 names = in_sentence[-1].names
             elif in_sentence and state.sentence_subject is not None:
                 names = (state.sentence_subject,)
@@ -272,7 +301,9 @@ def read_sentence(
             and m.kind == "name"
             and OFFICIAL_BEFORE.search(before) is not None
             and not re.search(r"(?:Taliban|Qaeda|⟨G)\S*\s+\w+\s*$", before)
-            and not any(g.type == "MilitantGroup" and 0 <= m.start - g.end <= 25 for g in mentions)
+            and not any(
+                g.type == "MilitantGroup" and _role_of_group(text, g.end, m.start) for g in mentions
+            )
         )
         slots.append(Slot(m.start, m.end, m.type, names, m.kind, official=official))
     slots.extend(event_slots)
@@ -301,6 +332,56 @@ def read_sentence(
         slots.append(Slot(-1, -1, "Person", (leader,), "role"))
         template = template.replace(hit.group(0), f"⟨P{idx}⟩", 1)
     return SentenceView(sent, slots, template, doc_year)
+
+
+GENERIC_MODS = frozenset(
+    "many several more further future new repeated frequent numerous other such "
+    "similar deadly sporadic occasional".split()
+)
+
+
+def _is_generic(token: Token, name: str) -> bool:
+    """A bare plural with no date, place or proper name on its left names no one event."""
+    if token.tag_ not in ("NNS", "NNPS"):
+        return False
+    if any(c.dep_ in ("det", "poss") and c.lower_ not in ("many", "some") for c in token.lefts):
+        return False
+    left = [t for t in token.doc[token.left_edge.i : token.i]]
+    if any(t.ent_type_ in ("DATE", "GPE", "NORP", "LOC", "FAC", "ORG", "EVENT") for t in left):
+        return False
+    if any(t.is_title and t.lower_ not in GENERIC_MODS for t in left):
+        return False
+    return not re.search(r"\d", name)
+
+
+def _referent(state: DocumentState, head: str, doc_year: str | None) -> Event:
+    """What "the attack" points back to: the event being reported on, unless the last
+    event named is an older one of another kind (a past strike mentioned in passing)."""
+    current = state.current_event
+    main = state.main_event
+    assert current is not None or main is not None
+    if current is None:
+        assert main is not None
+        return main
+    if main is None or main is current or current.head == head:
+        return current
+    historical = current.year is not None and doc_year is not None and current.year != doc_year
+    return main if historical or main.head == head else current
+
+
+def _describes(text: str, person: Slot, at: int) -> bool:
+    """Whether "his" at `at` sits in an apposition or "as" phrase about `person`."""
+    between = text[person.end : at]
+    return re.fullmatch(r"(?:'s|’s)?,\s*|\s+as\s+", between) is not None
+
+
+def _role_of_group(text: str, group_end: int, person_start: int) -> bool:
+    """ "LeJ's military spokesman, X" / "a spokesman for the TTP, X": the role the
+    person is introduced by belongs to the group, not to a government."""
+    between = text[group_end:person_start]
+    if len(between) > 50 or re.search(r"\b(?:said|says|told|according)\b", between):
+        return False
+    return re.fullmatch(r"(?:'s|’s|\))?(?:[ ,]+[\w-]+\.?){0,5}[ ,]*", between) is not None
 
 
 def _is_subject(doc: Doc, start: int, end: int) -> bool:

@@ -108,7 +108,9 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
     # Longest first so alternation prefers the longest alias at a position.
     exact_re = "|".join(re.escape(a) for a in sorted(set(exact), key=len, reverse=True))
     folded_re = "|".join(re.escape(a) for a in sorted(set(folded), key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])(?:(?i:{folded_re})|{exact_re})(?![\w]|-\w)")
+    # "al-Qaeda-linked group": the name still counts before an attribute suffix.
+    suffix = r"(?:linked|backed|allied|affiliated|aligned|inspired|led|based)\b"
+    pattern = re.compile(rf"(?<![\w-])(?:(?i:{folded_re})|{exact_re})(?![\w]|-(?!{suffix})\w)")
     return Gazetteer(
         entries=tuple(entries),
         organization_cues=frozenset(data.get("organization_cues", [])),

@@ -134,25 +134,46 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
             if text[start:end].lower().startswith("the "):
                 start += 4
             hyphenated = re.match(
-                r"(?:-\w+)+(?: (?:park|hotel|station|mosque|market))?", text[end : end + 40]
+                r"(?:-(?!(?:based|linked|backed|led|allied|affiliated|aligned|born|held|"
+                r"controlled|bound|wide)\b)\w+)+(?: (?:park|hotel|station|mosque|market))?",
+                text[end : end + 40],
             )
             if hyphenated:
                 end += hyphenated.end()
+            if re.match(r"-(?:based|linked|backed|led|allied|born)\b", text[end : end + 12]):
+                continue  # "Pakistan-based group": an attribute, not a place of the story
             suffix = LOCATION_SUFFIX.match(text[end : end + 20])
             if suffix:
                 end += suffix.end()
             name = re.sub(r"(?:'s|’s)$", "", text[start:end])
             places.append(Mention(start, start + len(name), "Location", name))
         elif ent.label_ == "PERSON":
+            if _place_object(ent):
+                places.append(Mention(ent.start_char, ent.end_char, "Location", ent.text))
+                continue
             if len(ent) == 1 and (
                 _listed_with_place(doc, ent)
                 or (ent.start > 0 and doc[ent.start - 1].lower_ in ("a", "an", "another", "the"))
             ):
                 continue
-            person_spans.append((ent.start_char, ent.end_char))
+            person_spans.append((_given_name_start(doc, ent), ent.end_char))
         elif ent.label_ == "ORG" and FACILITY_WORDS.search(ent.text):
             start = ent.start_char + (4 if ent.text.lower().startswith("the ") else 0)
             places.append(Mention(start, ent.end_char, "Location", text[start : ent.end_char]))
+
+    # "al-Bayda province", "Kurram district": a named administrative unit is a place
+    # even where the tagger missed it.
+    for m in ADMIN_UNIT.finditer(text):
+        if not _overlaps(m.start(), m.end(), taken):
+            places.append(Mention(m.start(), m.end(), "Location", m.group(0)))
+    # A place named once is the same place wherever the article names it again.
+    known = {p.name for p in places if p.name[:1].isupper() and not p.name.isupper()}
+    for name in sorted(known, key=len, reverse=True):
+        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w]|-\w)", text):
+            if not _overlaps(m.start(), m.end(), taken) and not any(
+                p.start < m.end() and m.start() < p.end for p in places
+            ):
+                places.append(Mention(m.start(), m.end(), "Location", name))
 
     # A proper-noun pair coordinated with a person is a person ("Gul Bahadur and Sadiq Noor").
     person_tokens = {t.i for a, b in person_spans for t in doc.char_span(a, b) or []}
@@ -258,6 +279,39 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
 
 
 PLACE_LABELS = ("GPE", "LOC", "FAC", "NORP")
+PLACE_PREPS = frozenset({"in", "near", "at", "outside", "inside", "from", "towards", "toward"})
+ADMIN_UNIT = re.compile(
+    r"(?<![\w-])(?:al-)?[A-Z][a-z][\w-]*(?: [A-Z][a-z][\w-]*)? "
+    r"(?:province|district|governorate|county|tribal district)\b"
+)
+
+
+def _place_object(ent: object) -> bool:
+    """A one-word "person" governed by a place preposition ("near Lethpora") is a place."""
+    root = ent.root  # type: ignore[attr-defined]
+    return (
+        len(ent) == 1  # type: ignore[arg-type]
+        and root.dep_ == "pobj"
+        and root.head.lower_ in PLACE_PREPS
+    )
+
+
+def _given_name_start(doc: Doc, ent: object) -> int:
+    """Start of a person name, taking in a given name the tagger left out ("Adil")."""
+    start = ent.start  # type: ignore[attr-defined]
+    if start < 2:
+        return int(ent.start_char)  # type: ignore[attr-defined]
+    prev, before = doc[start - 1], doc[start - 2]
+    if (
+        prev.pos_ == "PROPN"
+        and prev.is_title
+        and not prev.ent_type_
+        and not prev.is_sent_start
+        and TITLES.match(prev.text + " ") is None
+        and (before.is_punct or before.pos_ == "DET")
+    ):
+        return int(prev.idx)
+    return int(ent.start_char)  # type: ignore[attr-defined]
 
 
 def _listed_with_place(doc: Doc, ent: object) -> bool:
