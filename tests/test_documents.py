@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+import tracemalloc
 from pathlib import Path
 
-from graph_builder.documents import find_articles, read_documents
+from graph_builder.documents import MAX_FILE_BYTES, find_articles, html_to_text, read_documents
 
 
 def test_txt_dateline_and_file_name_dates(tmp_path: Path) -> None:
@@ -66,3 +68,64 @@ def test_find_articles_skips_curated_gold_and_readme(tmp_path: Path) -> None:
     for name in ("a.txt", "b.statements.jsonl", "a.gold.json", "README.md", "c.jsonl", "d.csv"):
         (tmp_path / name).write_text("x")
     assert [p.name for p in find_articles([tmp_path])] == ["a.txt", "c.jsonl"]
+
+
+def test_html_markup_left_open_ends_the_page_in_linear_time() -> None:
+    # Python 3.11's html.parser needs ~17 s for this (quadratic); the page text before
+    # the unterminated tag is kept, the rest is dropped as HTML5 does.
+    started = time.perf_counter()
+    body, _ = html_to_text("<p>Kept.</p>" + "<a" * 40_000)
+    assert body == "Kept."
+    assert time.perf_counter() - started < 5
+    for tail in ("<!-- open comment <p>x</p>", "<script>x = '<p>y</p>'", "</p", "<?pi"):
+        assert html_to_text("<p>Kept.</p>" + tail)[0] == "Kept."
+
+
+def test_html_odd_markup_is_text_or_dropped_never_an_error() -> None:
+    body, title = html_to_text(
+        "<!DOCTYPE html><html><head><title>A &lt;T&gt;</title><![x><?xml v?>"
+        "<body><p>a < b &amp; c</p><P CLASS='x>y'>Two<br/>lines</P>"
+        "<![CDATA[gone]]><svg><text>no</text></svg></body></html>"
+    )
+    assert title == "A <T>"
+    assert body == "a < b & c\n\nTwo\n\nlines"
+
+
+def test_html_body_ends_an_unclosed_head(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_text("<html><head><title>T</title><body><p>Text.</p>")
+    (doc,), _ = read_documents([tmp_path / "p.html"])
+    assert (doc.text, doc.title) == ("Text.", "T")
+
+
+def test_oversized_file_is_skipped_without_being_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    tracemalloc.start()
+    try:
+        docs, skipped = read_documents([path])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert docs == [] and [s.path for s in skipped] == [str(path)]
+    assert "larger than" in skipped[0].reason
+    assert peak < MAX_FILE_BYTES // 20
+
+
+def test_jsonl_lines_json_can_spell_but_text_cannot_hold_are_skipped(tmp_path: Path) -> None:
+    lines = [
+        '{"id": "big", "text": "x", "n": ' + "9" * 5000 + "}",
+        json.dumps({"id": "nul", "text": "a \x00 b"}),
+        '{"id": "sur", "text": "a \\ud800 b"}',
+        '{"id": "\\udfff", "text": "fine"}',
+        '{"id": "t", "text": "fine", "title": "x\\u0000"}',
+        json.dumps({"id": "ok", "text": "Kept."}),
+    ]
+    (tmp_path / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    docs, skipped = read_documents([tmp_path])
+    assert [d.doc_id for d in docs] == ["ok"]
+    reasons = {int(s.path.rsplit(":", 1)[1]): s.reason for s in skipped}
+    assert sorted(reasons) == [1, 2, 3, 4, 5]
+    assert "JSON" in reasons[1]
+    assert "NUL" in reasons[2] and "NUL" in reasons[5]
+    assert "surrogate U+D800" in reasons[3] and "surrogate U+DFFF" in reasons[4]
