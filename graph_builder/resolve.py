@@ -26,9 +26,10 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TextIO
 
 from rapidfuzz import fuzz
 from unidecode import unidecode
@@ -43,6 +44,10 @@ DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
 ALIAS_COLUMNS = ("type", "canonical", "alias", "action")
 ALIAS_ACTIONS = ("merge", "forbid")
+MAX_ALIAS_LINE_CHARS = 10_000  # a row holds a few names; a longer line is not a row
+# Control characters (and what XML cannot hold) have no place in a name: they would
+# break GraphML/GEXF exports and cannot be typed by an analyst.
+_NOT_NAME_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # Particles that transliterations write as "-e-", "-i-", "-ul-", "al-" or leave out.
 _CONNECTORS = frozenset({"e", "i", "ul", "ur", "ud", "al", "el", "the"})
@@ -231,6 +236,42 @@ def initials(name: str) -> set[str]:
 # ---------------------------------------------------------------- alias table
 
 
+def _read_alias_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The CSV rows of an alias table with the line each starts on; comments left out.
+
+    A line is never read beyond :data:`MAX_ALIAS_LINE_CHARS` and a field (quoted over
+    lines) never beyond csv's field limit, so a runaway file costs little memory.
+    """
+    rows: list[tuple[int, list[str]]] = []
+    line_no = 0
+
+    def lines(handle: TextIO) -> Iterator[str]:
+        nonlocal line_no
+        while line := handle.readline(MAX_ALIAS_LINE_CHARS + 1):
+            line_no += 1
+            if len(line) > MAX_ALIAS_LINE_CHARS:
+                raise InputError(
+                    path, line_no, f"line longer than {MAX_ALIAS_LINE_CHARS} characters"
+                )
+            yield line
+
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(lines(handle))
+            start = 1
+            for row in reader:
+                if row and not row[0].lstrip().startswith("#"):
+                    rows.append((start, row))
+                start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(path, max(line_no, 1), f"not a CSV row ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, line_no + 1, "alias table is not UTF-8 text") from None
+    except OSError as exc:  # a directory, a permission, an I/O error midway
+        raise InputError(path, None, f"cannot read alias table: {exc.strerror}") from None
+    return rows
+
+
 def load_alias_table(
     path: str | Path | None = None, ontology: Ontology | None = None
 ) -> AliasTable:
@@ -249,18 +290,9 @@ def load_alias_table(
     valid_types = sorted(ontology.types) if ontology is not None else None
     shown = str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
     rules: list[AliasRule] = []
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            lines = [(n, line) for n, line in enumerate(handle, start=1)]
-    except UnicodeDecodeError:
-        raise InputError(path, None, "alias table is not UTF-8 text") from None
-    rows = [
-        (n, row)
-        for (n, _), row in zip(lines, csv.reader(line for _, line in lines), strict=True)
-        if row and not row[0].lstrip().startswith("#")
-    ]
+    rows = _read_alias_rows(path)
     if not rows or [c.strip() for c in rows[0][1]] != list(ALIAS_COLUMNS):
-        got = ",".join(rows[0][1]) if rows else "nothing"
+        got = ",".join(rows[0][1])[:200] if rows else "nothing"
         raise InputError(
             path, rows[0][0] if rows else 1, f"header must be {','.join(ALIAS_COLUMNS)}, got {got}"
         )
@@ -270,6 +302,14 @@ def load_alias_table(
                 path, line, f"expected 4 columns {','.join(ALIAS_COLUMNS)}, got {len(row)}"
             )
         type_name, canonical, alias, action = (c.strip() for c in row)
+        for cell in (type_name, canonical, alias):
+            if char := _NOT_NAME_TEXT.search(cell):
+                raise InputError(
+                    path,
+                    line,
+                    f"{cell[:60]!r} holds control character U+{ord(char.group()):04X}; "
+                    "names are printable text on one line",
+                )
         if valid_types is not None and type_name not in valid_types:
             raise InputError(
                 path, line, f"unknown type {type_name!r}; expected one of {', '.join(valid_types)}"
