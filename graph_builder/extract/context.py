@@ -247,7 +247,7 @@ def read_sentence(
         if m.kind == "he":
             surface = text[m.start : m.end].lower()
             in_sentence = [x for x in slots if x.type == "Person"]
-            if surface == "his" and in_sentence and _describes(text, in_sentence[-1], m.start):
+            if surface == "his" and in_sentence and _describes(doc, text, in_sentence[-1], m.start):
                 # "Shekau, his deputy" / "named Batarfi as his successor": someone else's
                 own = in_sentence[-1].names[0]
                 others = [x for x in in_sentence if x.names[0] != own]
@@ -369,10 +369,17 @@ def _referent(state: DocumentState, head: str, doc_year: str | None) -> Event:
     return main if historical or main.head == head else current
 
 
-def _describes(text: str, person: Slot, at: int) -> bool:
-    """Whether "his" at `at` sits in an apposition or "as" phrase about `person`."""
+def _describes(doc: Doc, text: str, person: Slot, at: int) -> bool:
+    """Whether "his" at `at` sits in an apposition ("Shekau, his deputy") or an "as"
+    phrase ("named Batarfi as his successor") about `person`, so cannot be `person`'s.
+    A list ("killing Ishaq, his two sons and 11 others") is not an apposition."""
     between = text[person.end : at]
-    return re.fullmatch(r"(?:'s|’s)?,\s*|\s+as\s+", between) is not None
+    if re.fullmatch(r"\s+as\s+", between):
+        return True
+    if not re.fullmatch(r"(?:'s|’s)?,\s*", between):
+        return False
+    span = doc.char_span(at, at + 3)
+    return span is not None and span[0].head.dep_ == "appos"
 
 
 def _role_of_group(text: str, group_end: int, person_start: int) -> bool:

@@ -128,9 +128,22 @@ APPOS_ROLE_G = re.compile(
     rf"(?:{APPOS_PREFIX})?(?:(?:a|an|the) )?(?P<mods2>(?:[\w-]+ ){{0,2}}?)(?P<o>{G})(?:'s)? "
     rf"(?P<mods3>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES})\b"
 )
+PLACE_POSS = r"(?:⟨L\d+⟩'s )?"  # "Lebanon's Hezbollah"
 APPOS_ROLE_OF_G = re.compile(
     rf"(?P<s>{P}),(?: \d+,)? (?:who (?:is|was) )?(?:{APPOS_PREFIX})?(?:(?:a|an|the) )?"
-    rf"(?P<mods>(?:[\w-]+ ){{0,3}}?)(?P<role>{ROLES}) (?:of|for|in) {GROUP_WORDS}(?P<o>{G})"
+    rf"(?P<mods>(?:[\w-]+ ){{0,3}}?)(?P<role>{ROLES}) (?:of|for|in) {GROUP_WORDS}{PLACE_POSS}"
+    rf"(?P<o>{G})"
+)
+# "the main spokesman of the TTP, Mohammad Khurasani" / "The leader of Nigeria's Boko
+# Haram, Abubakar Shekau"
+ROLE_OF_G_APPOS = re.compile(
+    rf"(?:^|\b(?:[Tt]he|[Aa]n?|[Ii]ts) )(?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES}) "
+    rf"(?:of|for) {GROUP_WORDS}{PLACE_POSS}(?P<o>{G}),? (?P<s>{P})(?!'s)"
+)
+NAMED_AS = re.compile(
+    rf"\b(?:named|appointed|recogni[sz]ed|chose|elected|declared|installed) (?P<s>{P}) as "
+    rf"(?:(?:the|its|their) )?(?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES}) (?:of|for) "
+    rf"{GROUP_WORDS}{PLACE_POSS}(?P<o>{G})"
 )
 COPULA_ROLE = re.compile(
     rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:is|was|has been|had been|became|remains) (?:also )?"
@@ -145,18 +158,21 @@ DESCRIBED_AS = re.compile(
 WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
 LED_BY = re.compile(
     rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
-    rf"(?: (?:since|from|in|until) [\w ]+?)? by "
-    rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? )?(?P<s>{P})"
+    rf"(?: (?:since|from|in|at|until|during) (?:[\w ]|⟨L\d+⟩)+?)*? by "
+    rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? |(?:the|a|an) (?!{KIN}\b)[a-z]+ )?"
+    rf"(?P<s>{P})(?!'s)"
 )
 SUBJ_VERB_GROUP = re.compile(
     rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
     rf"(?P<verb>led|leads|heads|headed|commanded|commands|founded|co-founded|formed|"
-    rf"established|created|set up|joined|rejoined) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
+    rf"established|created|set up|joined|rejoined|took over|took control of|took charge of|"
+    rf"took command of|assumed (?:the )?leadership of) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
 )
 WHO_VERB_GROUP = re.compile(
-    rf"(?P<s>{P}), (?:(?!⟨P)[^;.])*?\bwho (?:had |has )?(?:\w+ly )?"
-    rf"(?P<verb>founded|co-founded|formed|set up|established|created|led|leads|heads|headed) "
-    rf"(?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
+    rf"(?P<s>{P}), (?:(?!⟨P)[^;.])*?\bwho (?:(?:police|officials|investigators|prosecutors) "
+    rf"(?:said|say|believe) )?(?:had |has )?(?:\w+ly )?"
+    rf"(?P<verb>founded|co-founded|formed|set up|established|created|led|leads|heads|headed|"
+    rf"joined) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
 )
 WHICH_HE_LED = re.compile(
     rf"(?P<o>{G})(?:[^.;⟨]*?)?,? which (?P<s>{P}) (?:\w+ )?(?P<verb>led|founded|headed|formed)"
@@ -180,6 +196,20 @@ LINK_CUES = (
         "splinter",
     ),
 )
+APPOSITION = r"(?:, (?:[^;⟨]|⟨[GLO]\d+⟩)*?,)?"  # ", a commander of the TTP,"
+LINKED_ADJ = re.compile(
+    rf"(?P<o>{G})-(?P<kind>linked|allied|affiliated|aligned|backed) (?:[\w-]+ ){{0,3}}?(?P<s>{G})"
+)
+FACTION_APPOS = re.compile(
+    rf"(?P<s>{G}), (?:a|an|the|one) (?:[\w-]+ )?(?P<o>{G})(?:'s)? (?:[\w-]+ )?"
+    rf"(?P<kind>faction|branch|wing|offshoot|splinter group|affiliate|ally|splinter)\b"
+)
+ALLEGIANCE = re.compile(
+    rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?(?:pledged|swore|sworn|"
+    rf"declared|renewed) (?:(?P<g>{G})'s |its |his |their )?(?:allegiance|loyalty|fealty|"
+    rf"bay'ah|bayat) to (?:the )?(?P<o>{G})"
+)
+MERGER_OF = re.compile(r"\bfrom (?:the |a )?merger of (?P<list>[^;.]*)")
 LINK = re.compile("|".join(rf"(?P<k{i}>\b(?:{cue})\b)" for i, (cue, _) in enumerate(LINK_CUES)))
 CLAUSE_END = re.compile(r"\b(?:although|but|while|whereas|though)\b|;|, (?:which|who|whose) ")
 FORMED_FROM = re.compile(
@@ -187,12 +217,25 @@ FORMED_FROM = re.compile(
     rf"militants|commanders|defectors) (?:from|of) (?:the )?(?P<o>{G})"
 )
 CLAIM = re.compile(
-    rf"(?P<s>{PG})(?:, [^;⟨]*?,)? (?:has |had |have )?(?:\w+ly )?claimed "
+    rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?claimed "
     rf"(?:responsibility for |credit for )?(?:the |a |an )?(?P<o>{LIST(E)})"
 )
 CARRIED_OUT = re.compile(
-    rf"(?P<s>{PG})(?:, [^;⟨]*?,)? (?:\w+ly )?(?:carried out|conducted|staged|perpetrated|"
+    rf"(?P<s>{PG}){APPOSITION} (?:\w+ly )?(?:carried out|conducted|staged|perpetrated|"
     rf"masterminded|was behind|were behind|is behind|are behind|orchestrated)\b(?P<tail>[^;]*)"
+)
+CARRIED_OUT_BY = re.compile(
+    rf"(?P<o>{E})(?:, [^;⟨]*?,)? (?:had been |has been |have been |was |were |is |are )?"
+    rf"(?:\w+ly )?(?P<verb>carried out|staged|perpetrated|masterminded|orchestrated|claimed) "
+    rf"by (?:{GROUP_WORDS})?(?P<s>{LIST(PG)})"
+)
+CONVICTED = re.compile(
+    rf"\b(?:convicted|sentenced) (?P<s>{LIST(P)})(?:, [^;⟨]*?,)? (?:[\w-]+ ){{0,4}}?"
+    rf"(?:over|for|of|in) (?:the )?(?P<o>{E})"
+)
+CONVICTED_PASSIVE = re.compile(
+    rf"(?P<s>{LIST(P)})(?:, [^;⟨]*?,)? (?:was|were|has been|had been) (?:\w+ly )?"
+    rf"(?:convicted|found guilty) (?:[\w-]+ ){{0,4}}?(?:over|for|of|in) (?:the )?(?P<o>{E})"
 )
 ACCUSED = re.compile(
     rf"\b(?:accused|accuse|accuses|accusing|blamed|blame|blames|suspect|suspected) "
@@ -231,15 +274,40 @@ KIN_OF_OWNER = re.compile(
     rf"(?P<owner>{P}'s|\b[Hh]is|\b[Hh]er)(?: (?:\w+ ){{0,2}}?)? {KIN_MODS}(?P<kin>{KIN}),? "
     rf"(?:(?:identified|named|known)(?: [\w ]+?)? as )?(?P<list>{LIST(P)})"
 )
+KIN_POSS_APPOS = re.compile(rf"(?P<s>{P}), (?:the )?(?P<o>{P})'s {KIN_MODS}(?P<kin>{KIN}),")
+ASSOCIATE_WORDS = (
+    r"(?:aides?|associates?|bodyguards?|confidants?|lieutenants?|accomplices?|co-accused|"
+    r"co-defendants?|co-conspirators?)"
+)
+ASSOCIATE_OF_OWNER = re.compile(
+    rf"(?P<owner>{P}'s|\b[Hh]is|\b[Hh]er) (?:(?:close|top|senior|key|former|trusted|"
+    rf"long-time|longtime) )?(?P<kind>{ASSOCIATE_WORDS}),? (?P<list>{LIST(P)})"
+)
+ASSOCIATE_APPOS = re.compile(
+    rf"(?P<s>{P}),(?: \d+,)? (?:a|an|the|another|his|her) (?:(?:close|top|senior|key|former|"
+    rf"trusted|long-time|longtime|personal) )*(?:aide|associate|confidant|bodyguard|"
+    rf"accomplice|co-accused|secretary) (?:of|to) (?P<o>{P})"
+)
+ASSOCIATE_LIST = re.compile(
+    rf"\b(?:(?:two|three|four|five|six|several|his|her|the) )?(?:co-accused|co-defendants|"
+    rf"co-conspirators|accomplices),? (?P<list>{LIST(P)})"
+)
 KIN_APPOS = re.compile(
     rf"(?P<s>{P}),(?: \d+,)? (?:{APPOS_PREFIX})?(?:the |a )?{KIN_MODS}(?P<kin>{KIN}) of (?P<o>{P})"
 )
 DEAD_AMONG = re.compile(
-    r"\b(?:[Aa]mong the dead (?:was|were) |[Tt]he dead (?:\w+ )?included |"
+    r"\b(?:[Aa]mong (?:the dead|those killed|the victims|the people killed) (?:was|were) |"
+    r"[Tt]he (?:dead|victims) (?:\w+ )?included |[Tt]hose killed (?:\w+ )?(?:included|were) |"
     r"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
 )
 DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
-KILLING = re.compile(rf"\bkilling (?P<list>(?:{P}|his \w+ \w+|his \w+|\w+ others?|{SEP})+)")
+KILLING = re.compile(r"\bkilling (?P<list>[^;]*)")
+# Where a list of victims ends: a reporting clause, a relative clause, a new clause.
+LIST_END = re.compile(
+    r",? (?:(?:[\w-]+ |⟨[A-Z]\d+⟩ ){0,4}?(?:said|says|told|according|cited|quoted|added|"
+    r"reported|claimed|stated|announced|confirmed)\b|who |which |whose |when |but |while )|\. "
+)
+NOT_VICTIM_BEFORE = re.compile(r"\b(?:of|by|for|to|from|with|against|under) (?:the )?$")
 
 
 def _find_his_relatives(text: str, owner: str | None, state: DocumentState) -> list[str]:
@@ -260,7 +328,15 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     def slot(key: str) -> Slot:
         return view.slot(key)
 
-    for regex in (ROLE_APPOS, APPOS_ROLE_G, APPOS_ROLE_OF_G, DESCRIBED_AS, COPULA_ROLE):
+    for regex in (
+        ROLE_APPOS,
+        APPOS_ROLE_G,
+        APPOS_ROLE_OF_G,
+        ROLE_OF_G_APPOS,
+        NAMED_AS,
+        DESCRIBED_AS,
+        COPULA_ROLE,
+    ):
         for m in regex.finditer(t):
             gd = m.groupdict()
             role = gd.get("role") or gd.get("role2")
@@ -304,7 +380,9 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 predicate, role = "member_of", None
             elif verb == "rejoined":
                 continue
-            elif verb in ("led", "leads", "heads", "headed", "commanded", "commands"):
+            elif verb in ("led", "leads", "heads", "headed", "commanded", "commands") or (
+                verb.startswith(("took", "assumed"))
+            ):
                 predicate = "leader_of"
                 role = (
                     "former" if re.search(r"\b(?:previously|formerly|once)\b", m.group(0)) else None
@@ -335,6 +413,41 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     t[max(0, m.start() - 40) : m.end()],
                     link_kind=kind,
                 )
+    for m in LINKED_ADJ.finditer(t):
+        kind = {"linked": "ties", "backed": "ties", "allied": "ally"}.get(m.group("kind"))
+        yield Candidate(
+            slot(m.group("s")),
+            "linked_to",
+            slot(m.group("o")),
+            "link",
+            m.group(0),
+            link_kind=kind or "affiliate",
+        )
+    for m in FACTION_APPOS.finditer(t):
+        word = m.group("kind")
+        kind = "ally" if word == "ally" else "splinter" if "splinter" in word else "affiliate"
+        yield Candidate(
+            slot(m.group("s")), "linked_to", slot(m.group("o")), "link", m.group(0), link_kind=kind
+        )
+    for m in ALLEGIANCE.finditer(t):
+        # "Godane had pledged the group's allegiance to al-Qaeda": the group is linked
+        subject = slot(m.group("g") or m.group("s"))
+        if subject is not None:
+            yield Candidate(
+                subject,
+                "linked_to",
+                slot(m.group("o")),
+                "link",
+                t[max(0, m.start() - 40) : m.end()],
+                link_kind="affiliate",
+            )
+    for m in MERGER_OF.finditer(t):
+        formed = _group_before(view, m.start(), "G")
+        if formed is None:
+            continue
+        for part in view.slots_in(m.group("list"), "G"):
+            if part.names != formed.names:
+                yield Candidate(formed, "linked_to", part, "link", m.group(0), link_kind="merger")
     for m in FORMED_FROM.finditer(t):
         subject = _group_before(view, m.start(), types="G")
         if subject is not None:
@@ -356,6 +469,22 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     for m in CARRIED_OUT.finditer(t):
         for obj in view.slots_in(m.group("tail"), "E"):
             yield Candidate(slot(m.group("s")), "responsible_for", obj, "carried", m.group(0))
+    for m in CARRIED_OUT_BY.finditer(t):
+        for subject in view.slots_in(m.group("s"), "PG"):
+            yield Candidate(
+                subject,
+                "responsible_for",
+                slot(m.group("o")),
+                "claim" if m.group("verb") == "claimed" else "carried",
+                m.group(0),
+                claimed=m.group("verb") == "claimed",
+            )
+    for regex in (CONVICTED, CONVICTED_PASSIVE):
+        for m in regex.finditer(t):
+            for subject in view.slots_in(m.group("s"), "P"):
+                yield Candidate(
+                    subject, "responsible_for", slot(m.group("o")), "convicted", m.group(0)
+                )
     for regex in (ACCUSED, BLAMES_FOR):
         for m in regex.finditer(t):
             yield Candidate(
@@ -374,7 +503,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 "responsible_for",
                 slot(m.group("o")),
                 "involved",
-                t[max(0, m.start() - 30) : m.end()],
+                _clause_before(t, m.start()) + t[m.start() : m.end()],
                 alleged=True,
             )
     for regex in (ATTACKER_APPOS, BOMBER_AS):
@@ -443,8 +572,35 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
         for rel in view.slots_in(m.group("list"), "P"):
             if rel.names != owner.names:
                 yield _kin(rel, owner, m.group("kin"), m.group(0), state)
-    for m in KIN_APPOS.finditer(t):
-        yield _kin(slot(m.group("s")), slot(m.group("o")), m.group("kin"), m.group(0), state)
+    for regex in (KIN_APPOS, KIN_POSS_APPOS):
+        for m in regex.finditer(t):
+            if slot(m.group("s")).names != slot(m.group("o")).names:
+                yield _kin(
+                    slot(m.group("s")), slot(m.group("o")), m.group("kin"), m.group(0), state
+                )
+
+    # associate_of: aides, associates, co-accused
+    for m in ASSOCIATE_OF_OWNER.finditer(t):
+        owner_text = m.group("owner")
+        if owner_text.lower() in ("his", "her"):
+            owner = view.nearest_before(m.start(), "P", skip_possessive=False)
+        else:
+            owner = slot(owner_text[:-2])
+        if owner is None:
+            continue
+        for person in view.slots_in(m.group("list"), "P"):
+            if person.names != owner.names:
+                yield Candidate(person, "associate_of", owner, "associate", m.group(0))
+    for m in ASSOCIATE_APPOS.finditer(t):
+        yield Candidate(
+            slot(m.group("s")), "associate_of", slot(m.group("o")), "associate", m.group(0)
+        )
+    for m in ASSOCIATE_LIST.finditer(t):
+        people = view.slots_in(m.group("list"), "P")
+        for i, a in enumerate(people):
+            for b in people[i + 1 :]:
+                if a.names != b.names:
+                    yield Candidate(a, "associate_of", b, "associate", m.group(0))
 
     # killed_in (surface forms; verbs are read from the parse)
     event = None
@@ -453,13 +609,19 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             event = event or _event_slot(view, state)
             if event is None:
                 break
-            victims = [
-                s
-                for s in view.slots_in(m.group("list"), "P")
-                if not t.startswith("'s", t.find(_key(view, s)) + len(_key(view, s)))
-            ]
+            listed = m.group("list")
+            end = LIST_END.search(listed)
+            listed = listed[: end.start()] if end else listed
+            victims = []
+            for s in view.slots_in(listed, "P"):
+                at = listed.find(_key(view, s))
+                if listed.startswith("'s", at + len(_key(view, s))):
+                    continue  # "two of Raymi's aides": the owner, not a victim
+                if NOT_VICTIM_BEFORE.search(listed[:at]):
+                    continue  # "killing the brother of X"
+                victims.append(s)
             owner = view.nearest_before(m.start("list"), "P", skip_possessive=False)
-            extra = _find_his_relatives(m.group("list"), owner.names[0] if owner else None, state)
+            extra = _find_his_relatives(listed, owner.names[0] if owner else None, state)
             victims += [Slot(-1, -1, "Person", (n,)) for n in extra]
             for victim in victims:
                 yield Candidate(victim, "killed_in", event, "killed", m.group(0))
@@ -468,6 +630,16 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
 def _key(view: SentenceView, slot: Slot) -> str:
     idx = view.slots.index(slot)
     return f"⟨P{idx}⟩"
+
+
+CLAUSE_START = re.compile(r"(?:^|;|\bbut\b|\balthough\b|\bwhile\b|, (?:who|which)\b)")
+
+
+def _clause_before(t: str, pos: int) -> str:
+    """The template from the start of the clause holding `pos` (for negation checks):
+    "there was not enough evidence that they took part in the attack"."""
+    starts = [m.end() for m in CLAUSE_START.finditer(t, 0, pos)]
+    return t[(starts[-1] if starts else 0) : pos]
 
 
 def _kin(rel: Slot, owner: Slot, kin: str, cue: str, state: DocumentState) -> Candidate:
@@ -591,6 +763,8 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 subj = deps.get("nsubjpass") or deps.get("nsubj")
             else:
                 subj = deps.get("dobj")
+                if subj is not None and subj.lower_ in ("himself", "herself", "themselves"):
+                    subj = deps.get("nsubj")  # "Shekau killed himself"
             if subj is None:
                 continue
             victims = _mentions_of(view, subj, "P")
@@ -603,7 +777,11 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             if not victims:
                 continue
             event = None
-            for tok in token.subtree:
+            if token.dep_ == "relcl":  # "the bombing that killed Hariri"
+                head_slot = view.slot_at_token(token.head.i)
+                if head_slot is not None and head_slot.type == "Event":
+                    event = head_slot
+            for tok in [] if event is not None else token.subtree:
                 if tok.i in [v for v in subj.subtree]:
                     continue
                 slot = view.slot_at_token(tok.i)
@@ -647,6 +825,16 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             for target in targets:
                 for org in orgs:
                     yield Candidate(target, "designated_by", org, "designated", cue)
+        elif lemma in ("found", "form", "establish", "create", "lead", "head") and passive:
+            # "Boko Haram was founded in Maiduguri in 2002 by the preacher Mohammed Yusuf"
+            subj, agent = deps.get("nsubjpass"), deps.get("agent")
+            if subj is None or agent is None:
+                continue
+            predicate = "leader_of" if lemma in ("lead", "head") else "founder_of"
+            people = [p for c in agent.children if c.dep_ == "pobj" for p in _agent_people(view, c)]
+            for group in _mentions_of(view, _relative_head(subj), "G"):
+                for person in people:
+                    yield Candidate(person, predicate, group, "verb", cue)
         elif lemma in ("found", "form", "establish", "create", "lead", "head") and not passive:
             subj, obj = deps.get("nsubj"), deps.get("dobj")
             if subj is None or obj is None:
@@ -677,6 +865,20 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             for place in places:
                 if place not in event.event.places:
                     event.event.places.append(place)
+
+
+def _agent_people(view: SentenceView, pobj) -> list[Slot]:  # type: ignore[no-untyped-def]
+    """People an agent phrase names: "by Mohammed Yusuf", "by the preacher Mohammed Yusuf";
+    not "by the son of X" (the son did it, not X)."""
+    if pobj.lower_ in KIN_NOUNS or any(c.dep_ == "prep" for c in pobj.children):
+        direct = view.slot_at_token(pobj.i)
+        return [direct] if direct is not None and direct.type == "Person" else []
+    return _mentions_of(view, pobj, "P")
+
+
+KIN_NOUNS = frozenset(
+    "son sons brother brothers father nephew cousin uncle daughter wife husband".split()
+)
 
 
 def _verb_places(view: SentenceView, verb) -> list[str]:  # type: ignore[no-untyped-def]
