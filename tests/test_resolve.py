@@ -261,17 +261,50 @@ def test_alias_table_forces_and_forbids(ontology: Ontology, tmp_path: Path) -> N
             3,
             "both merged and forbidden",
         ),
+        # a quoted field over two lines is reported where its row starts
+        ('type,canonical,alias,action\nPerson,"Malik\nIshaq",B,merge\n', 2, "U+000A"),
+        ("type,canonical,alias,action\n# note\nPerson,A\x00B,C,merge\n", 3, "U+0000"),
+        ("type,canonical,alias,action\nPerson,A,B\tC,merge\n", 2, "control character"),
+        ('type,canonical,alias,action\nPerson,"' + "A" * 20_000 + '",B,merge\n', 2, "longer"),
+        (
+            'type,canonical,alias,action\nPerson,A,B,merge\nPerson,"' + "A\n" * 70_000 + '"',
+            3,
+            "not a CSV row",
+        ),
+        ("type,canonical,alias,action\nPerson,A,B,merge\n\xe9\n", 3, "not UTF-8"),
     ],
 )
 def test_bad_alias_rows_name_file_and_line(
     ontology: Ontology, tmp_path: Path, content: str, line: int, fragment: str
 ) -> None:
     table = tmp_path / "aliases.csv"
-    table.write_text(content, encoding="utf-8")
+    # "\xe9" in `content` stands for a Latin-1 byte: the one case that is not UTF-8
+    table.write_bytes(content.encode("utf-8").replace(b"\xc3\xa9", b"\xe9"))
     with pytest.raises(InputError) as error:
         load_alias_table(table, ontology)
     assert error.value.line == line
     assert f"aliases.csv:{line}:" in str(error.value) and fragment in str(error.value)
+
+
+def test_alias_table_that_is_not_a_file_names_the_path(ontology: Ontology, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read alias table") as error:
+        load_alias_table(tmp_path, ontology)
+    assert error.value.path == str(tmp_path) and error.value.line is None
+
+
+def test_alias_table_with_bom_crlf_comments_and_quotes_reads(
+    ontology: Ontology, tmp_path: Path
+) -> None:
+    table = tmp_path / "aliases.csv"
+    table.write_bytes(
+        b"\xef\xbb\xbftype,canonical,alias,action\r\n# analyst notes\r\n\r\n"
+        b'MilitantGroup,"Lashkar-e-Taiba, LeT",LeT,merge\r\nPerson,A B,C D,forbid\r\n'
+    )
+    rules = load_alias_table(table, ontology).rules
+    assert [(r.canonical, r.alias, r.action, r.line) for r in rules] == [
+        ("Lashkar-e-Taiba, LeT", "LeT", "merge", 4),
+        ("A B", "C D", "forbid", 5),
+    ]
 
 
 def test_bundled_alias_table_is_valid(ontology: Ontology) -> None:
