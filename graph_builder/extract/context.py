@@ -140,7 +140,10 @@ def _event_for(
             continue
         if (year or doc_year) != (event.year or doc_year):
             continue
-        if proper and not (event.has_proper and _share_word(name, event.name)):
+        if proper and not (
+            (event.has_proper and _share_word(name, event.name))
+            or _share_word(name, " ".join(event.places))  # "the Lahore bombing"
+        ):
             continue
         event.year = event.year or year
         return event
@@ -213,7 +216,17 @@ def read_sentence(
                     doc_year,
                     frozenset(YEAR.findall(sent.text)),
                 )
-        for place in locative_places(token, location_at):
+        # "the Peshawar mosque bombing", "Kabul's airport attack"; not "a US drone strike",
+        # where the country named is who struck, not where.
+        inside = [
+            location_at[t.i]
+            for t in token.lefts
+            if t.i in location_at
+            and t.dep_ in ("compound", "nmod", "poss", "amod")
+            and not location_at[t.i].isupper()
+            and EVENT_HEADS[token.lower_] not in ("strike", "raid")
+        ]
+        for place in [*inside, *locative_places(token, location_at)]:
             if place not in event.places:
                 event.places.append(place)
         victims = (
@@ -281,6 +294,11 @@ def read_sentence(
             group = first_group or state.previous_first_group
             if group is None:
                 continue
+            opening = text[sent.start_char : m.start]
+            if first_group is None and len(opening.split()) > 2:
+                continue  # "... when it was hit": mid-sentence "it" with no group before
+            if _org_subject(opening, gazetteer):
+                continue  # "Somalia's intelligence agency said it had arrested..."
             names = (group,)
         elif m.kind == "the-org":
             org = next((o for o in reversed(state.last_org) if m.name.lower() in o.lower()), None)
@@ -380,6 +398,13 @@ def _describes(doc: Doc, text: str, person: Slot, at: int) -> bool:
         return False
     span = doc.char_span(at, at + 3)
     return span is not None and span[0].head.dep_ == "appos"
+
+
+def _org_subject(opening: str, gazetteer: Gazetteer) -> bool:
+    """Whether an institution ("the army", "police", "the agency") is named in the
+    clause before a pronoun, after the last group: then "it"/"its" is most likely it."""
+    words = re.findall(r"[a-z]+", opening.lower().rsplit("⟨", 1)[-1])
+    return any(w in gazetteer.organization_cues for w in words)
 
 
 def _role_of_group(text: str, group_end: int, person_start: int) -> bool:

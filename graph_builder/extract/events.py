@@ -40,11 +40,17 @@ EVENT_HEADS = {
     "hijacking": "hijacking",
     "kidnapping": "kidnapping",
     "bomb": "bombing",
+    "clash": "clash",
+    "clashes": "clash",
+    "gunbattle": "shootout",
+    "abduction": "kidnapping",
+    "kidnappings": "kidnapping",
+    "shelling": "strike",
 }
 # Definite descriptions that point back to the event being reported on.
 BACK_REFERENCES = frozenset(
     "attack attacks strike bombing blast explosion raid shootout encounter ambush "
-    "operation incident killings assault".split()
+    "operation incident killings assault clash clashes".split()
 )
 # A bomb is an event only as "roadside bomb", "car bomb"...
 BOMB_KINDS = frozenset("roadside car suicide truck bicycle motorcycle".split())

@@ -12,7 +12,7 @@ from graph_builder.extract.context import Slot, new_state, read_sentence
 from graph_builder.extract.gazetteer import Gazetteer, load_gazetteer
 from graph_builder.extract.mentions import Mention, find_mentions
 from graph_builder.extract.modality import attribution, is_negated, modality_of
-from graph_builder.extract.patterns import Candidate, dependency, surface
+from graph_builder.extract.patterns import Candidate, dependency, surface, surface_places
 from graph_builder.ontology import Ontology
 from graph_builder.statements import Statement
 
@@ -128,6 +128,7 @@ class Extractor:
             modality_text = evidence
             who = None
             candidates = list(surface(view, state)) + list(dependency(view, state))
+            surface_places(view)
             candidates += [
                 Candidate(Slot(-1, -1, "Person", (victim,)), "killed_in", slot, "killed", "")
                 for slot in view.slots

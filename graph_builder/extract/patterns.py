@@ -35,7 +35,7 @@ ROLE = rf"(?:{FOUNDER}|{LEADER}|{MEMBER})"
 ROLES = rf"{ROLE}(?: and {ROLE})?"
 LEADER_MODS = frozenset(
     "deputy acting former top supreme overall new late slain current interim founding "
-    "then self-styled hardline senior".split()
+    "then self-styled hardline senior previous first founding".split()
 )
 FORMER = frozenset("former late slain ex then previous first".split())
 KIN = (
@@ -128,6 +128,7 @@ APPOS_ROLE_G = re.compile(
     rf"(?:{APPOS_PREFIX})?(?:(?:a|an|the) )?(?P<mods2>(?:[\w-]+ ){{0,2}}?)(?P<o>{G})(?:'s)? "
     rf"(?P<mods3>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES})\b"
 )
+APPOSITION = r"(?:, (?:[^;⟨]|⟨[GLO]\d+⟩)*?,)?"  # ", a commander of the TTP,"
 PLACE_POSS = r"(?:⟨L\d+⟩'s )?"  # "Lebanon's Hezbollah"
 APPOS_ROLE_OF_G = re.compile(
     rf"(?P<s>{P}),(?: \d+,)? (?:who (?:is|was) )?(?:{APPOS_PREFIX})?(?:(?:a|an|the) )?"
@@ -139,6 +140,11 @@ APPOS_ROLE_OF_G = re.compile(
 ROLE_OF_G_APPOS = re.compile(
     rf"(?:^|\b(?:[Tt]he|[Aa]n?|[Ii]ts) )(?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES}) "
     rf"(?:of|for) {GROUP_WORDS}{PLACE_POSS}(?P<o>{G}),? (?P<s>{P})(?!'s)"
+)
+SUCCESSOR = re.compile(
+    rf"(?:\b(?:named|appointed|chose|elected|installed) (?P<s>{P}) as (?P<o>{P})'s "
+    rf"(?:successor|replacement)|(?P<s2>{P}){APPOSITION} (?:has |had |was )?(?:\w+ly )?"
+    rf"(?:succeeded|replaced|named (?:as )?successor to) (?P<o2>{P}))"
 )
 NAMED_AS = re.compile(
     rf"\b(?:named|appointed|recogni[sz]ed|chose|elected|declared|installed) (?P<s>{P}) as "
@@ -196,7 +202,6 @@ LINK_CUES = (
         "splinter",
     ),
 )
-APPOSITION = r"(?:, (?:[^;⟨]|⟨[GLO]\d+⟩)*?,)?"  # ", a commander of the TTP,"
 LINKED_ADJ = re.compile(
     rf"(?P<o>{G})-(?P<kind>linked|allied|affiliated|aligned|backed) (?:[\w-]+ ){{0,3}}?(?P<s>{G})"
 )
@@ -230,11 +235,11 @@ CARRIED_OUT_BY = re.compile(
     rf"by (?:{GROUP_WORDS})?(?P<s>{LIST(PG)})"
 )
 CONVICTED = re.compile(
-    rf"\b(?:convicted|sentenced) (?P<s>{LIST(P)})(?:, [^;⟨]*?,)? (?:[\w-]+ ){{0,4}}?"
+    rf"\b(?:convicted|sentenced) (?P<s>{LIST(P)}){APPOSITION} (?:[\w-]+ ){{0,4}}?"
     rf"(?:over|for|of|in) (?:the )?(?P<o>{E})"
 )
 CONVICTED_PASSIVE = re.compile(
-    rf"(?P<s>{LIST(P)})(?:, [^;⟨]*?,)? (?:was|were|has been|had been) (?:\w+ly )?"
+    rf"(?P<s>{LIST(P)}){APPOSITION} (?:was|were|has been|had been) (?:\w+ly )?"
     rf"(?:convicted|found guilty) (?:[\w-]+ ){{0,4}}?(?:over|for|of|in) (?:the )?(?P<o>{E})"
 )
 ACCUSED = re.compile(
@@ -352,6 +357,13 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 yield Candidate(
                     slot(m.group("s")), predicate, slot(obj), "role", m.group(0), role=qualifier
                 )
+    for m in SUCCESSOR.finditer(t):
+        new_leader = slot(m.group("s") or m.group("s2"))
+        old_leader = slot(m.group("o") or m.group("o2")).names[0]
+        for group, leader in list(state.leaders.items()):
+            if leader == old_leader:
+                group_slot = Slot(-1, -1, "MilitantGroup", (group,))
+                yield Candidate(new_leader, "leader_of", group_slot, "role", m.group(0))
     for m in WHOSE_ROLE.finditer(t):
         for predicate, qualifier in _role_predicate(m.group("role"), ""):
             yield Candidate(
@@ -879,6 +891,23 @@ def _agent_people(view: SentenceView, pobj) -> list[Slot]:  # type: ignore[no-un
 KIN_NOUNS = frozenset(
     "son sons brother brothers father nephew cousin uncle daughter wife husband".split()
 )
+
+
+EVENT_AT = re.compile(
+    rf"(?P<e>{E}) (?:(?:in|at|near|outside|inside) (?:the |a |an )?(?:[\w-]+ ){{0,3}}?(?:of )?)"
+    rf"(?P<l>{L})(?!'s)"
+)
+
+
+def surface_places(view: SentenceView) -> None:
+    """ "the attack ... in Paris", "a drone strike in the port city of Mukalla": a place
+    phrase right after an event mention is where it happened (the parse may attach it
+    to the verb instead)."""
+    for m in EVENT_AT.finditer(view.template):
+        event = view.slot(m.group("e")).event
+        place = view.slot(m.group("l")).names[0]
+        if event is not None and place not in event.places:
+            event.places.append(place)
 
 
 def _verb_places(view: SentenceView, verb) -> list[str]:  # type: ignore[no-untyped-def]
