@@ -368,12 +368,55 @@ def read_dataset(path: str | Path, format: str | None = None) -> Dataset:
     if not path.is_file():
         raise InputError(path, None, "RDF dataset not found; build it with `milgraph rebuild`")
     ds = Dataset()
+    text = _checked_json_ld(path) if fmt == "json-ld" else None
     try:
         with _quiet_rdflib():
-            ds.parse(path, format=fmt)
+            if text is None:
+                ds.parse(path, format=fmt)
+            else:  # the very text checked; same base and graph name as parsing the file
+                ds.parse(data=text, format=fmt, publicID=path.absolute().as_uri())
     except Exception as exc:  # rdflib has many parser exception types
         raise InputError(path, None, f"not valid {fmt}: {exc}") from None
     return ds
+
+
+def _checked_json_ld(path: Path) -> str:
+    """The text of a JSON-LD file whose contexts are all inline.
+
+    rdflib fetches a context named by IRI (``"@context": "http://..."``, or a relative
+    path read from disk) and ``@import`` ones, anywhere in the document: a file could make
+    milgraph send requests or read local files. milgraph never touches the network at run
+    time, so such a file is refused; :func:`write_dataset` always writes inline contexts.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, None, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read RDF dataset: {exc.strerror}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(path, None, f"not valid JSON-LD: {str(exc)[:200]}") from None
+    stack = [data]
+    while stack:  # iterative: a deep document cannot overflow the stack here
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                remote = value if key == "@import" else None
+                if key == "@context":
+                    values = value if isinstance(value, list) else [value]
+                    remote = next((v for v in values if isinstance(v, str)), None)
+                if remote is not None:
+                    raise InputError(
+                        path,
+                        None,
+                        f"{key} {str(remote)[:200]!r} names a context to fetch; milgraph never "
+                        "fetches contexts (no network at run time): inline the context object",
+                    )
+                stack.append(value)
+    return text
 
 
 # ---------------------------------------------------------------- reading back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,39 @@ def test_write_is_atomic_and_bad_files_are_reported(ontology: Ontology, tmp_path
         read_dataset(path)
     with pytest.raises(InputError, match="not found"):
         read_dataset(tmp_path / "missing.trig")
+
+
+def test_json_ld_with_inline_context_reads(tmp_path: Path) -> None:
+    path = tmp_path / "inline.jsonld"
+    path.write_text(
+        json.dumps({"@context": {"@vocab": "urn:v:"}, "@id": "urn:a", "name": "x"}),
+        encoding="utf-8-sig",
+    )
+    assert {(str(s), str(p), str(o)) for s, p, o, _ in read_dataset(path).quads()} == {
+        ("urn:a", "urn:v:name", "x")
+    }
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"@context": "{context}", "@id": "urn:a", "name": "x"},
+        {"@context": [{"@vocab": "urn:v:"}, "{context}"], "@id": "urn:a", "name": "x"},
+        {"@graph": [{"@context": "{context}", "@id": "urn:a", "name": "x"}]},
+        {"@context": {"@import": "{context}"}, "@id": "urn:a", "name": "x"},
+        {"@context": {"t": {"@id": "urn:t", "@context": "{context}"}}, "@id": "urn:a"},
+    ],
+    ids=["top", "in-list", "nested-node", "import", "scoped"],
+)
+def test_json_ld_naming_a_context_to_fetch_is_refused(tmp_path: Path, document: dict) -> None:
+    # A context rdflib would happily fetch: a local file (a URL works the same way).
+    context = tmp_path / "context.jsonld"
+    context.write_text(json.dumps({"@context": {"@vocab": "urn:v:"}}), encoding="utf-8")
+    path = tmp_path / "graph.jsonld"
+    path.write_text(json.dumps(document).replace("{context}", context.as_uri()), encoding="utf-8")
+    with pytest.raises(InputError, match="never fetches contexts") as error:
+        read_dataset(path)
+    assert error.value.path == str(path) and context.as_uri() in str(error.value)
 
 
 def test_alleged_query_returns_every_alleged_statement(
