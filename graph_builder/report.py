@@ -179,53 +179,46 @@ def plot_network(
     G: nx.Graph, pos: Mapping[Any, tuple[float, float]], rows: Sequence[Mapping[str, Any]]
 ) -> bytes:
     """PNG of the network: colours by type, sizes by PageRank."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     pr = {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
     top_pr = max(pr.values(), default=0.0) or 1.0
-    fig, ax = plt.subplots(figsize=(10, 7), dpi=100)
-    try:
-        flipped = {n: (x, -y) for n, (x, y) in pos.items()}  # SVG y grows downwards
-        nx.draw_networkx_edges(G, flipped, ax=ax, alpha=0.3, width=0.8)
-        colours = [_hex(TYPE_COLOURS.get(t, (128, 128, 128))) for _, t in G.nodes(data="type")]
-        sizes = [20 + 400 * pr.get(n, 0.0) / top_pr for n in G]
-        nx.draw_networkx_nodes(G, flipped, ax=ax, node_color=colours, node_size=sizes)
-        best = sorted(G, key=lambda n: -pr.get(n, 0.0))[:12]
-        nx.draw_networkx_labels(
-            G, flipped, labels={n: G.nodes[n].get("name", n) for n in best}, ax=ax, font_size=8
-        )
-        for t, c in TYPE_COLOURS.items():
-            ax.scatter([], [], color=_hex(c), label=t)
-        ax.legend(loc="lower left", fontsize=8, frameon=False)
-        ax.set_axis_off()
-        ax.set_title("Entity network (size: PageRank)")
-        return _png(fig)
-    finally:
-        plt.close(fig)
+    fig = _figure(10, 7)
+    ax = fig.subplots()
+    flipped = {n: (x, -y) for n, (x, y) in pos.items()}  # SVG y grows downwards
+    nx.draw_networkx_edges(G, flipped, ax=ax, alpha=0.3, width=0.8)
+    colours = [_hex(TYPE_COLOURS.get(t, (128, 128, 128))) for _, t in G.nodes(data="type")]
+    sizes = [20 + 400 * pr.get(n, 0.0) / top_pr for n in G]
+    nx.draw_networkx_nodes(G, flipped, ax=ax, node_color=colours, node_size=sizes)
+    best = sorted(G, key=lambda n: -pr.get(n, 0.0))[:12]
+    nx.draw_networkx_labels(
+        G, flipped, labels={n: G.nodes[n].get("name", n) for n in best}, ax=ax, font_size=8
+    )
+    for t, c in TYPE_COLOURS.items():
+        ax.scatter([], [], color=_hex(c), label=t)
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.set_axis_off()
+    ax.set_title("Entity network (size: PageRank)")
+    return _png(fig)
 
 
 def plot_centralities(rows: Sequence[Mapping[str, Any]], n: int = 10) -> bytes:
     """PNG bar charts of the top `n` entities by PageRank and by betweenness."""
-    import matplotlib
+    fig = _figure(12, 5)
+    axes = fig.subplots(1, 2)
+    for ax, column in zip(axes, ("pagerank", "betweenness"), strict=True):
+        best = analysis.top(rows, column, n) if rows else []
+        names = [str(r["name"])[:30] for r in best][::-1]
+        ax.barh(names, [float(r[column]) for r in best][::-1], color="#0072b2")
+        ax.set_title(f"Top {n} by {column}")
+        ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    return _png(fig)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100)
-    try:
-        for ax, column in zip(axes, ("pagerank", "betweenness"), strict=True):
-            best = analysis.top(rows, column, n) if rows else []
-            names = [str(r["name"])[:30] for r in best][::-1]
-            ax.barh(names, [float(r[column]) for r in best][::-1], color="#0072b2")
-            ax.set_title(f"Top {n} by {column}")
-            ax.tick_params(axis="y", labelsize=8)
-        fig.tight_layout()
-        return _png(fig)
-    finally:
-        plt.close(fig)
+def _figure(width: float, height: float) -> Any:
+    """A figure outside pyplot, so plotting here never changes the caller's backend."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100)
 
 
 def _png(fig: Any) -> bytes:
