@@ -11,7 +11,7 @@ from graph_builder.documents import Document
 from graph_builder.extract.context import Slot, new_state, read_sentence
 from graph_builder.extract.gazetteer import Gazetteer, load_gazetteer
 from graph_builder.extract.mentions import Mention, find_mentions
-from graph_builder.extract.modality import attribution, is_negated, modality_of
+from graph_builder.extract.modality import attribution, is_negated, modality_of, speaker_spans
 from graph_builder.extract.patterns import Candidate, dependency, surface, surface_places
 from graph_builder.ontology import Ontology
 from graph_builder.statements import Statement
@@ -57,6 +57,14 @@ def _slot_name(slot: Slot) -> str:
     if slot.type == "Event" and slot.event is not None:
         return slot.event.display()
     return slot.names[0]
+
+
+def _inside(cand: Candidate, spans: list[tuple[int, int]]) -> bool:
+    """Whether both ends of a candidate lie inside one speaker phrase."""
+    ends = [cand.subject, cand.object]
+    if any(slot.start < 0 for slot in ends):
+        return False
+    return any(all(a <= slot.start and slot.end <= b for slot in ends) for a, b in spans)
 
 
 def _sentence_bounds(sent: Span) -> tuple[int, int, str]:
@@ -127,6 +135,7 @@ class Extractor:
             start, end, evidence = _sentence_bounds(sent)
             modality_text = evidence
             who = None
+            speakers = speaker_spans(sent)
             candidates = list(surface(view, state)) + list(dependency(view, state))
             surface_places(view)
             candidates += [
@@ -138,6 +147,8 @@ class Extractor:
                 if is_negated(cand.cue):
                     continue
                 modality = modality_of(modality_text, cand.claimed, cand.alleged)
+                if modality == "reported" and _inside(cand, speakers):
+                    modality = "asserted"
                 if modality != "asserted" and who is None:
                     who = attribution(sent)
                 pending.append(

@@ -70,11 +70,31 @@ def attribution(sent: Span) -> str | None:
     return None
 
 
+def speaker_spans(sent: Span) -> list[tuple[int, int]]:
+    """Character spans of the phrases naming who speaks ("Mohammad Khurasani, a spokesman
+    for the TTP," in "..., said"). A relation inside such a phrase is the writer's own
+    description of the speaker, not what the speaker reports."""
+    spans = []
+    for token in sent:
+        if token.lemma_ in REPORT_VERBS and token.pos_ in ("VERB", "AUX"):
+            for child in token.children:
+                if child.dep_ in ("nsubj", "nsubjpass") and child.pos_ != "PRON":
+                    sub = list(child.subtree)
+                    spans.append((sub[0].idx, sub[-1].idx + len(sub[-1].text)))
+    return spans
+
+
 def _phrase(token: object) -> str | None:
     tokens = [t for t in token.subtree]  # type: ignore[attr-defined]
+    dash = [t.i for t in tokens if t.text in ("—", "–", "--")]
+    if dash:  # "ADEN, Yemen, February 24, 2020 — AQAP ...": the dateline is not the source
+        tokens = [t for t in tokens if t.i > dash[-1]]
     if len(tokens) > 8:
         # Keep the head and what precedes it ("a senior administration official").
         tokens = [t for t in tokens if t.i <= token.i][-6:]  # type: ignore[attr-defined]
-    text = " ".join(t.text for t in tokens).replace(" ,", ",").strip(" ,")
+    if not tokens:
+        return None
+    doc = tokens[0].doc
+    text = doc[tokens[0].i : tokens[-1].i + 1].text.strip(" ,")
     text = re.sub(r"^(?:the|a|an)\s+", "", text, flags=re.IGNORECASE)
     return text or None

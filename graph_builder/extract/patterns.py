@@ -306,6 +306,11 @@ DEAD_AMONG = re.compile(
     r"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
 )
 DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
+KILLED_IN = re.compile(
+    rf"(?P<list>{LIST(P)}){APPOSITION} (?:who )?(?:was|were|had been|has been|have been) "
+    rf"(?:also |later |reportedly |allegedly )?(?:killed|shot dead|assassinated) "
+    rf"(?:[\w-]+ ){{0,3}}?in (?:a |an |the )?(?P<o>{E})"
+)
 KILLING = re.compile(r"\bkilling (?P<list>[^;]*)")
 # Where a list of victims ends: a reporting clause, a relative clause, a new clause.
 LIST_END = re.compile(
@@ -615,6 +620,9 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     yield Candidate(a, "associate_of", b, "associate", m.group(0))
 
     # killed_in (surface forms; verbs are read from the parse)
+    for m in KILLED_IN.finditer(t):
+        for victim in view.slots_in(m.group("list"), "P"):
+            yield Candidate(victim, "killed_in", slot(m.group("o")), "killed", m.group(0))
     event = None
     for regex in (DEAD_AMONG, DEAD_AMONG_AFTER, KILLING):
         for m in regex.finditer(t):
@@ -899,11 +907,17 @@ EVENT_AT = re.compile(
 )
 
 
+EVENT_KILLED_AT = re.compile(
+    rf"(?P<e>{E}),? (?:that|which) (?:also )?killed [^;⟨]*?(?:⟨P\d+⟩[^;⟨]*?)*?"
+    rf"\b(?:in|at) (?P<l>{L})(?!'s)"
+)
+
+
 def surface_places(view: SentenceView) -> None:
-    """ "the attack ... in Paris", "a drone strike in the port city of Mukalla": a place
-    phrase right after an event mention is where it happened (the parse may attach it
-    to the verb instead)."""
-    for m in EVENT_AT.finditer(view.template):
+    """ "the attack ... in Paris", "a drone strike in the port city of Mukalla", "the
+    bombing that killed X and 21 others in Beirut": where the event happened (the parse
+    may attach the place to a verb or a victim instead)."""
+    for m in [*EVENT_AT.finditer(view.template), *EVENT_KILLED_AT.finditer(view.template)]:
         event = view.slot(m.group("e")).event
         place = view.slot(m.group("l")).names[0]
         if event is not None and place not in event.places:
