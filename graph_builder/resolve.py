@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 from rapidfuzz import fuzz
 from unidecode import unidecode
@@ -44,7 +44,7 @@ DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
 ALIAS_COLUMNS = ("type", "canonical", "alias", "action")
 ALIAS_ACTIONS = ("merge", "forbid")
-MAX_ALIAS_LINE_CHARS = 10_000  # a row holds a few names; a longer line is not a row
+MAX_ALIAS_LINE_BYTES = 10_000  # a row holds a few names; a longer line is not a row
 # Control characters (and what XML cannot hold) have no place in a name: they would
 # break GraphML/GEXF exports and cannot be typed by an analyst.
 _NOT_NAME_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -239,34 +239,35 @@ def initials(name: str) -> set[str]:
 def _read_alias_rows(path: Path) -> list[tuple[int, list[str]]]:
     """The CSV rows of an alias table with the line each starts on; comments left out.
 
-    A line is never read beyond :data:`MAX_ALIAS_LINE_CHARS` and a field (quoted over
+    A line is never read beyond :data:`MAX_ALIAS_LINE_BYTES` and a field (quoted over
     lines) never beyond csv's field limit, so a runaway file costs little memory.
     """
     rows: list[tuple[int, list[str]]] = []
     line_no = 0
 
-    def lines(handle: TextIO) -> Iterator[str]:
+    def lines(handle: BinaryIO) -> Iterator[str]:
+        # Bytes decoded line by line, so a bad byte is reported on its own line.
         nonlocal line_no
-        while line := handle.readline(MAX_ALIAS_LINE_CHARS + 1):
+        while data := handle.readline(MAX_ALIAS_LINE_BYTES + 1):
             line_no += 1
-            if len(line) > MAX_ALIAS_LINE_CHARS:
-                raise InputError(
-                    path, line_no, f"line longer than {MAX_ALIAS_LINE_CHARS} characters"
-                )
-            yield line
+            if len(data) > MAX_ALIAS_LINE_BYTES:
+                raise InputError(path, line_no, f"line longer than {MAX_ALIAS_LINE_BYTES} bytes")
+            yield data.decode("utf-8-sig" if line_no == 1 else "utf-8")
 
+    start = 1
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with path.open("rb") as handle:
             reader = csv.reader(lines(handle))
-            start = 1
             for row in reader:
                 if row and not row[0].lstrip().startswith("#"):
                     rows.append((start, row))
                 start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(path, max(line_no, 1), f"not a CSV row ({exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(path, line_no + 1, "alias table is not UTF-8 text") from None
+        raise InputError(path, start, f"not a CSV row ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, line_no, f"alias table is not UTF-8 text (byte {exc.start} of the line)"
+        ) from None
     except OSError as exc:  # a directory, a permission, an I/O error midway
         raise InputError(path, None, f"cannot read alias table: {exc.strerror}") from None
     return rows
@@ -366,6 +367,64 @@ def load_gazetteer(path: Path = GAZETTEER) -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def load_group_parents(path: Path = GAZETTEER) -> dict[str, str]:
+    """Which group is part of which, from the gazetteer: branch name -> parent group name.
+
+    Reads the ``parent`` of the ``groups`` items of ``graph_builder/data/gazetteer.json``
+    (a branch or affiliate: al-Qaeda in Iraq -> al-Qaeda). A missing or unreadable file
+    gives no parents.
+
+    >>> load_group_parents()["al-Qaeda in Iraq"]
+    'al-Qaeda'
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    items = data.get("groups") if isinstance(data, dict) else None
+    return {
+        item["name"]: item["parent"]
+        for item in items or []
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("parent"), str)
+    }
+
+
+def group_lineages(
+    gazetteer: Mapping[str, Mapping[str, Sequence[str]]] | None,
+    parents: Mapping[str, str] | None,
+) -> dict[str, tuple[str, ...]]:
+    """Name key of a group -> canonical keys of the group, its parent, the parent's parent...
+
+    A gazetteer alias stands for its canonical name, so "AQI" is part of al-Qaeda when
+    the gazetteer lists "AQI" as an alias of al-Qaeda in Iraq. Parent chains are
+    followed to the top (a cycle stops where it repeats).
+
+    >>> lineage = group_lineages({"MilitantGroup": {"al-Qaeda in Iraq": ["AQI"]}},
+    ...                          {"al-Qaeda in Iraq": "al-Qaeda"})
+    >>> lineage[name_key("AQI")]
+    ('qaeda in iraq', 'qaeda')
+    """
+    canonical: dict[str, str] = {}
+    for name, aliases in ((gazetteer or {}).get("MilitantGroup") or {}).items():
+        for alias in (name, *aliases):
+            canonical.setdefault(name_key(alias), name_key(name))
+    parent_of = {
+        canonical.get(name_key(child), name_key(child)): canonical.get(
+            name_key(parent), name_key(parent)
+        )
+        for child, parent in (parents or {}).items()
+    }
+    lineages: dict[str, tuple[str, ...]] = {}
+    for key in {*canonical, *parent_of}:
+        chain = [canonical.get(key, key)]
+        while chain[-1] in parent_of and parent_of[chain[-1]] not in chain:
+            chain.append(parent_of[chain[-1]])
+        lineages[key] = tuple(chain)
+    return lineages
+
+
 # ---------------------------------------------------------------- resolution
 
 
@@ -402,6 +461,8 @@ class _Resolver:
         self.decisions: list[_Pending] = []
         self.affiliation: dict[int, set[int]] = defaultdict(set)  # person node -> group nodes
         self.linked: set[tuple[int, int]] = set()  # group root pairs
+        # group name key -> its canonical key, then those of the groups it is part of
+        self.lineages: Mapping[str, tuple[str, ...]] = {}
         # canonical names imposed on a cluster: (priority, name), lower wins (table < gazetteer)
         self.forced_names: dict[int, tuple[int, str]] = {}
 
@@ -425,14 +486,26 @@ class _Resolver:
     def groups_of(self, root: int) -> set[int]:
         return {self.find(g) for m in self.members[root] for g in self.affiliation.get(m, ())}
 
+    def _lineage(self, group: int) -> tuple[set[str], set[str]]:
+        """Keys naming a group itself, and those plus every group it is part of."""
+        chains = [self.lineages.get(k, (k,)) for k in self.keys(group)]
+        return {c[0] for c in chains}, {k for c in chains for k in c}
+
+    def related(self, x: int, y: int) -> bool:
+        """Whether two groups (roots) may have the same member: the same group, linked by
+        a statement of the corpus, or one part of the other in the gazetteer."""
+        if x == y or (x, y) in self.linked or (y, x) in self.linked:
+            return True
+        own_x, up_x = self._lineage(x)
+        own_y, up_y = self._lineage(y)
+        return bool(own_x & up_y or own_y & up_x)
+
     def conflict(self, ra: int, rb: int) -> str | None:
-        """Why two people must stay apart: affiliations that share and link nothing."""
+        """Why two people must stay apart: affiliations of which none is related."""
         if self.nodes[ra].type != "Person":
             return None
         ga, gb = self.groups_of(ra), self.groups_of(rb)
-        if not ga or not gb or ga & gb:
-            return None
-        if any((x, y) in self.linked or (y, x) in self.linked for x in ga for y in gb):
+        if not ga or not gb or any(self.related(x, y) for x in ga for y in gb):
             return None
         names_a = sorted(self.nodes[g].name for g in ga)
         names_b = sorted(self.nodes[g].name for g in gb)
@@ -503,6 +576,7 @@ def resolve(
     base_iri: str = DEFAULT_BASE_IRI,
     aliases: AliasTable | None = None,
     gazetteer: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    group_parents: Mapping[str, str] | None = None,
 ) -> Resolution:
     """Resolve names across documents into entities with stable IRIs.
 
@@ -518,6 +592,10 @@ def resolve(
         Forced and forbidden merges; default: none (pass ``load_alias_table()``).
     gazetteer : mapping, optional
         type -> canonical -> aliases, e.g. from :func:`load_gazetteer`.
+    group_parents : mapping, optional
+        Group -> the group it is part of, e.g. from :func:`load_group_parents`. People
+        of one name whose groups are parts of one another are not homonyms; neither
+        are those whose groups a statement of the corpus links (``linked_to``...).
 
     Returns
     -------
@@ -574,6 +652,7 @@ def resolve(
 
     forbidden = [(r.type, name_key(r.canonical), name_key(r.alias)) for r in aliases.forbids()]
     res = _Resolver(nodes, forbidden)
+    res.lineages = group_lineages(gazetteer, group_parents)
     by_type: dict[str, list[int]] = defaultdict(list)
     for i, node in enumerate(nodes):
         by_type[node.type].append(i)
