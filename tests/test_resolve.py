@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from graph_builder.resolve import (
     entity_iri,
     load_alias_table,
     load_gazetteer,
+    load_group_parents,
     resolve,
 )
 from graph_builder.statements import Statement
@@ -195,6 +197,77 @@ def test_same_name_merges_when_affiliations_are_compatible(ontology: Ontology) -
     assert len(entities_named(res, "Person")) == 1
 
 
+def count_people(res: Resolution) -> int:
+    return sum(e.type == "Person" for e in res.entities.values())
+
+
+def test_groups_linked_in_another_document_are_related(ontology: Ontology) -> None:
+    # No document names him with both groups; one article links the two groups.
+    kabul = [member("a", "Sirajuddin Haqqani", "Haqqani network")]
+    khorasan = [member("b", "Sirajuddin Haqqani", "Afghan Taliban")]
+    apart = resolve(kabul + khorasan, ontology)
+    assert count_people(apart) == 2
+    assert [m.rule for m in apart.merges if not m.applied] == ["homonym"]
+    linked = resolve(
+        [*kabul, *khorasan, group_link("c", "Afghan Taliban", "Haqqani network")], ontology
+    )
+    assert len(entities_named(linked, "Person")) == 1
+
+
+CYCLE = {"Afghan Taliban": "Taliban", "Taliban": "Haqqani network"}
+
+
+@pytest.mark.parametrize(
+    ("groups", "parents", "people"),
+    [
+        # a branch and its parent (the branch named by a gazetteer alias): one person
+        (("AQAP", "Al Qaeda"), {"al-Qaeda in the Arabian Peninsula": "al-Qaeda"}, 1),
+        (("al-Qaeda", "AQAP"), {"al-Qaeda in the Arabian Peninsula": "al-Qaeda"}, 1),
+        # grandparent, through a chain (and a cycle in the data does not hang)
+        (
+            ("Haqqani network", "Taliban"),
+            {
+                "Haqqani network": "Afghan Taliban",
+                "Afghan Taliban": "Taliban",
+                "Taliban": "Haqqani network",
+            },
+            1,
+        ),
+        # two branches of one parent are not part of one another: two people
+        (
+            ("AQAP", "al-Qaeda in Iraq"),
+            {"al-Qaeda in the Arabian Peninsula": "al-Qaeda", "al-Qaeda in Iraq": "al-Qaeda"},
+            2,
+        ),
+        # no relation at all
+        (("Lashkar-e-Taiba", "Haqqani network"), {"Haqqani network": "Taliban"}, 2),
+        (("AQAP", "al-Qaeda"), {}, 2),
+    ],
+)
+def test_groups_part_of_one_another_are_related(
+    ontology: Ontology, groups: tuple[str, str], parents: dict[str, str], people: int
+) -> None:
+    gazetteer = {"MilitantGroup": {"al-Qaeda in the Arabian Peninsula": ["AQAP"]}}
+    statements = [member("a", "Abu Omar", groups[0]), member("b", "Abu Omar", groups[1])]
+    res = resolve(statements, ontology, gazetteer=gazetteer, group_parents=parents)
+    assert count_people(res) == people
+    assert len(entities_named(res, "MilitantGroup")) == 2
+
+
+def test_bundled_gazetteer_parents_relate_branches(ontology: Ontology) -> None:
+    parents = load_group_parents()
+    assert parents["Islamic State Khorasan Province"] == "Islamic State"
+    statements = [
+        member("a", "Shahab al-Muhajir", "ISIS-K"),
+        member("b", "Shahab al-Muhajir", "Islamic State"),
+        member("a", "Hafiz Saeed Khan", "Islamic State Khorasan Province"),
+        member("b", "Hafiz Saeed Khan", "Lashkar-e-Taiba"),  # unrelated: kept apart
+    ]
+    res = resolve(statements, ontology, gazetteer=load_gazetteer(), group_parents=parents)
+    people = Counter(e.name for e in res.entities.values() if e.type == "Person")
+    assert people == {"Shahab al-Muhajir": 1, "Hafiz Saeed Khan": 2}
+
+
 def test_different_types_never_merge(ontology: Ontology) -> None:
     res = resolve(
         [
@@ -351,6 +424,7 @@ def test_gold_corpus_has_one_entity_per_major_group(ontology: Ontology) -> None:
         ontology,
         aliases=load_alias_table(ontology=ontology),
         gazetteer=load_gazetteer(),
+        group_parents=load_group_parents(),
     )
     groups = entities_named(res, "MilitantGroup")
     for name in ("Lashkar-e-Jhangvi", "al-Qaeda", "Islamic State", "Tehrik-i-Taliban Pakistan"):
@@ -362,4 +436,6 @@ def test_gold_corpus_has_one_entity_per_major_group(ontology: Ontology) -> None:
     )
     people = entities_named(res, "Person")
     assert "Sirajuddin Haqqani" in people and "Hafiz Saeed Khan" in people
+    # leader of the Haqqani network in one article, of the Taliban in another: one man
+    assert [e.name for e in res.entities.values()].count("Sirajuddin Haqqani") == 1
     assert "Hafiz Muhammad Saeed" in people  # a different Hafiz Saeed, not merged
