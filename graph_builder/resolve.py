@@ -15,8 +15,10 @@ such names into one entity, in this order, each step recorded as a :class:`Merge
 
 Different types never merge (a type is part of the IRI). People are scoped by document
 first: two people with the same name in different documents are merged unless their
-affiliations conflict (both belong to groups, none shared and none linked), and then they
-are kept apart with a recorded reason.
+affiliations conflict (both belong to groups, and none of one is related to one of the
+other: the same group, groups linked by a statement of the corpus, or a group part of the
+other in the gazetteer's ``parent`` data), and then they are kept apart with a recorded
+reason.
 """
 
 from __future__ import annotations
@@ -463,6 +465,7 @@ class _Resolver:
         self.linked: set[tuple[int, int]] = set()  # group root pairs
         # group name key -> its canonical key, then those of the groups it is part of
         self.lineages: Mapping[str, tuple[str, ...]] = {}
+        self._lineage_cache: dict[int, tuple[set[str], set[str]]] = {}
         # canonical names imposed on a cluster: (priority, name), lower wins (table < gazetteer)
         self.forced_names: dict[int, tuple[int, str]] = {}
 
@@ -488,8 +491,10 @@ class _Resolver:
 
     def _lineage(self, group: int) -> tuple[set[str], set[str]]:
         """Keys naming a group itself, and those plus every group it is part of."""
-        chains = [self.lineages.get(k, (k,)) for k in self.keys(group)]
-        return {c[0] for c in chains}, {k for c in chains for k in c}
+        if group not in self._lineage_cache:  # groups are settled before people merge
+            chains = [self.lineages.get(k, (k,)) for k in self.keys(group)]
+            self._lineage_cache[group] = ({c[0] for c in chains}, {k for c in chains for k in c})
+        return self._lineage_cache[group]
 
     def related(self, x: int, y: int) -> bool:
         """Whether two groups (roots) may have the same member: the same group, linked by
@@ -534,6 +539,8 @@ class _Resolver:
                 )
             return False
         keep, gone = sorted((ra, rb))
+        if self.nodes[keep].type != "Person":
+            self._lineage_cache.clear()
         self.parent[gone] = keep
         self.members[keep] |= self.members.pop(gone)
         if gone in self.forced_names:
