@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from graph_builder.extract.dates import event_date
 from graph_builder.extract.events import (
     BACK_REFERENCES,
     EVENT_HEADS,
@@ -122,6 +123,7 @@ class DocumentState:
     leaders: dict[str, str] = field(default_factory=dict)
     relatives: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     branches: list[tuple[str, str]] = field(default_factory=list)  # (branch, parent)
+    doc_date: str | None = None  # the article's date (ISO), for "on Sunday"
 
 
 def _event_for(
@@ -130,23 +132,40 @@ def _event_for(
     name: str,
     year: str | None,
     doc_year: str | None,
+    clause_years: frozenset[str] = frozenset(),
     sentence_years: frozenset[str] = frozenset(),
 ) -> Event:
+    """The document event a mention names: an earlier one of the same kind, year and
+    name, or a new one. An undated mention ("the Lahore bombing") joins a named event
+    of any year, unless its sentence dates it otherwise ("... in 2015 after its founder
+    was killed in a US drone strike" is not the strike of 2020 reported on)."""
     proper = any(w[:1].isupper() or w[:1].isdigit() for w in name.split())
-    if year is None and len(sentence_years) == 1 and doc_year not in sentence_years:
-        year = next(iter(sentence_years))  # "killed in a drone strike ... in 2015"
+    if year is None and len(clause_years) == 1 and doc_year not in clause_years:
+        year = next(iter(clause_years))  # "killed in a drone strike in 2016"
+    vetoed = False
     for event in state.events:
         if event.head != head:
             continue
-        if (year or doc_year) != (event.year or doc_year):
+        if year is None and event.year is not None and sentence_years:
+            if event.year not in sentence_years:
+                vetoed = True
+                continue
+        elif year is not None and year != (event.year or doc_year):
             continue
         if proper and not (
             (event.has_proper and _share_word(name, event.name))
             or _share_word(name, " ".join(event.places))  # "the Lahore bombing"
         ):
             continue
+        if year is None and not proper and event.year not in (None, doc_year):
+            continue  # a plain "a drone strike" is this year's, not an older named one
         event.year = event.year or year
         return event
+    if year is None and len(sentence_years) == 1 and (vetoed or state.events):
+        # A new event, not the one the article opens with, in a sentence that dates
+        # something else than today: "after a US air strike killed X in September 2014".
+        only = next(iter(sentence_years))
+        year = only if only != doc_year else None
     event = Event(head=head, name=name, year=year, has_proper=proper)
     state.events.append(event)
     return event
@@ -214,6 +233,7 @@ def read_sentence(
                     name,
                     years[0] if years else None,
                     doc_year,
+                    _clause_years(token),
                     frozenset(YEAR.findall(sent.text)),
                 )
         # "the Peshawar mosque bombing", "Kabul's airport attack"; not "a US drone strike",
@@ -229,6 +249,14 @@ def read_sentence(
         for place in [*inside, *locative_places(token, location_at)]:
             if place not in event.places:
                 event.places.append(place)
+        when = event_date(token, state.doc_date)
+        if (
+            when is not None
+            and event.date is None
+            and (event.year is None or when.startswith(event.year))
+        ):
+            event.date = when
+            event.year = event.year or when[:4]
         victims = (
             tuple(p.name for p in inner_people)
             if not back and EVENT_HEADS[token.lower_] == "assassination"
@@ -400,6 +428,23 @@ def _describes(doc: Doc, text: str, person: Slot, at: int) -> bool:
     return span is not None and span[0].head.dep_ == "appos"
 
 
+def _clause_verb(token: Token) -> Token:
+    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+        token = token.head
+    return token
+
+
+def _clause_years(head: Token) -> frozenset[str]:
+    """Years told in the same clause as an event mention ("killed in a strike in 2016"),
+    not elsewhere in the sentence ("... since commandos killed bin Laden in 2011")."""
+    verb = _clause_verb(head)
+    return frozenset(
+        t.text
+        for t in head.sent
+        if YEAR.fullmatch(t.text) and t.i != head.i and _clause_verb(t) == verb
+    )
+
+
 def _org_subject(opening: str, gazetteer: Gazetteer) -> bool:
     """Whether an institution ("the army", "police", "the agency") is named in the
     clause before a pronoun, after the last group: then "it"/"its" is most likely it."""
@@ -457,5 +502,5 @@ def same_fix(m: re.Match[str], slots: list[Slot]) -> str:
     return m.group(1) if a.names == b.names else m.group(0)
 
 
-def new_state(mentions: list[Mention]) -> DocumentState:
-    return DocumentState(salient=salient_group(mentions))
+def new_state(mentions: list[Mention], doc_date: str | None = None) -> DocumentState:
+    return DocumentState(salient=salient_group(mentions), doc_date=doc_date)

@@ -74,6 +74,7 @@ class Event:
     year: str | None
     places: list[str] = field(default_factory=list)
     has_proper: bool = False
+    date: str | None = None  # ISO YYYY[-MM[-DD]] when the text dates it
 
     def display(self) -> str:
         """The canonical name: the phrase, or "PLACE phrase" when the phrase is generic."""

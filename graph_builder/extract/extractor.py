@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from graph_builder.documents import Document
 from graph_builder.extract.context import Slot, new_state, read_sentence
+from graph_builder.extract.events import Event
 from graph_builder.extract.gazetteer import Gazetteer, load_gazetteer
 from graph_builder.extract.mentions import Mention, find_mentions
 from graph_builder.extract.modality import attribution, is_negated, modality_of, speaker_spans
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-EXTRACTOR_VERSION = "0.1.0"
+EXTRACTOR_VERSION = "0.2.0"
 EXTRACTOR_NAME = f"milgraph-rules/{EXTRACTOR_VERSION}"
 
 # How often each pattern family was right on the dev set (see tests/README of the
@@ -120,11 +121,11 @@ class Extractor:
     def _from_parse(self, document: Document, doc: Doc) -> list[Statement]:
         text = document.text  # Doc.text is rebuilt on every access: read it once
         mentions = find_mentions(doc, self.gazetteer, text)
-        state = new_state(mentions)
+        state = new_state(mentions, document.date)
         year = document.date[:4] if document.date else None
         pending: list[_Pending] = []
         officials: set[str] = set()
-        place_evidence: list[tuple[object, str, tuple[int, int], str, str]] = []
+        place_evidence: list[tuple[Event, str, tuple[int, int], str, str]] = []
         parents = _place_parents(text, mentions)
         for sent in doc.sents:
             if not sent.text.strip():
@@ -173,7 +174,7 @@ class Extractor:
         self,
         document: Document,
         pending: list[_Pending],
-        place_evidence: list[tuple[object, str, tuple[int, int], str, str]],
+        place_evidence: list[tuple[Event, str, tuple[int, int], str, str]],
         officials: set[str],
         parents: dict[str, list[str]],
     ) -> list[Statement]:
@@ -234,6 +235,7 @@ class Extractor:
 
         for p in pending:
             c = p.candidate
+            event = next((x.event for x in (c.object, c.subject) if x.event is not None), None)
             add(
                 _slot_name(c.subject),
                 c.subject.type,
@@ -249,9 +251,10 @@ class Extractor:
                 role=c.role,
                 relation=c.relation,
                 link_kind=c.link_kind,
+                date=event.date if event is not None else None,
             )
-        for event, place, span, evidence, modality in place_evidence:
-            name = event.display()  # type: ignore[attr-defined]
+        for happening, place, span, evidence, modality in place_evidence:
+            name = happening.display()
             for where in (place, *parents.get(place, [])):
                 add(
                     name,
@@ -264,6 +267,7 @@ class Extractor:
                     span,
                     evidence,
                     modality,
+                    date=happening.date,
                 )
         out.sort(key=lambda s: (s.span or (0, 0), s.predicate, s.subject, s.object))
         return out

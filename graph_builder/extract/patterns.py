@@ -238,6 +238,11 @@ CONVICTED = re.compile(
     rf"\b(?:convicted|sentenced) (?P<s>{LIST(P)}){APPOSITION} (?:[\w-]+ ){{0,4}}?"
     rf"(?:over|for|of|in) (?:the )?(?P<o>{E})"
 )
+INDICTED = re.compile(
+    rf"(?P<s>{LIST(P)}){APPOSITION} (?:was|were|has been|had been|is|are) (?:\w+ly )?(?:also )?"
+    rf"(?:indicted|charged|wanted|accused|prosecuted) (?:[^;⟨]*?(?:⟨L\d+⟩[^;⟨]*?)*?)"
+    rf"\b(?:over|for|in connection with|of|with) (?:the |a |an )?(?:[\w-]+ ){{0,3}}?(?P<o>{E})"
+)
 CONVICTED_PASSIVE = re.compile(
     rf"(?P<s>{LIST(P)}){APPOSITION} (?:was|were|has been|had been) (?:\w+ly )?"
     rf"(?:convicted|found guilty) (?:[\w-]+ ){{0,4}}?(?:over|for|of|in) (?:the )?(?P<o>{E})"
@@ -365,9 +370,9 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     for m in SUCCESSOR.finditer(t):
         new_leader = slot(m.group("s") or m.group("s2"))
         old_leader = slot(m.group("o") or m.group("o2")).names[0]
-        for group, leader in list(state.leaders.items()):
+        for group_name, leader in list(state.leaders.items()):
             if leader == old_leader:
-                group_slot = Slot(-1, -1, "MilitantGroup", (group,))
+                group_slot = Slot(-1, -1, "MilitantGroup", (group_name,))
                 yield Candidate(new_leader, "leader_of", group_slot, "role", m.group(0))
     for m in WHOSE_ROLE.finditer(t):
         for predicate, qualifier in _role_predicate(m.group("role"), ""):
@@ -431,14 +436,14 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     link_kind=kind,
                 )
     for m in LINKED_ADJ.finditer(t):
-        kind = {"linked": "ties", "backed": "ties", "allied": "ally"}.get(m.group("kind"))
+        adjective = {"linked": "ties", "backed": "ties", "allied": "ally"}.get(m.group("kind"))
         yield Candidate(
             slot(m.group("s")),
             "linked_to",
             slot(m.group("o")),
             "link",
             m.group(0),
-            link_kind=kind or "affiliate",
+            link_kind=adjective or "affiliate",
         )
     for m in FACTION_APPOS.finditer(t):
         word = m.group("kind")
@@ -502,6 +507,16 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 yield Candidate(
                     subject, "responsible_for", slot(m.group("o")), "convicted", m.group(0)
                 )
+    for m in INDICTED.finditer(t):
+        for subject in view.slots_in(m.group("s"), "P"):
+            yield Candidate(
+                subject,
+                "responsible_for",
+                slot(m.group("o")),
+                "accused",
+                _clause_before(t, m.start()) + m.group(0),
+                alleged=True,
+            )
     for regex in (ACCUSED, BLAMES_FOR):
         for m in regex.finditer(t):
             yield Candidate(
@@ -808,10 +823,16 @@ def dependency(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 if slot is not None and slot.type == "Event" and slot.event is not None:
                     event = slot
                     break
-            years = re.findall(r"\b(?:19|20)\d\d\b", view.sent.text)
-            if event is not None and event.event is not None and len(set(years)) == 1:
-                event.event.year = event.event.year or years[0]
             own_years = {t.text for t in token.subtree if re.fullmatch(r"(?:19|20)\d\d", t.text)}
+            if event is not None and event.event is not None and len(own_years) == 1:
+                event.event.year = event.event.year or next(iter(own_years))
+            if (
+                event is not None
+                and event.event is not None
+                and own_years
+                and (event.event.year or view.doc_year) not in own_years
+            ):
+                continue  # "since US commandos killed bin Laden in 2011": another event
             if event is None and own_years:
                 fallback = _event_slot(view, state)
                 if fallback is None or (
