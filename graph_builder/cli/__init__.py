@@ -36,3 +36,27 @@ def main() -> None:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; outputs already in place were written whole, rerun to finish", 130)
+    except OSError as exc:  # disk full, permission denied... on a file we read or write
+        if debug:
+            raise
+        fail(_os_error(exc))
+    except Exception as exc:
+        # The driver's errors (server gone mid-load, transaction memory...): one line,
+        # never the traceback. Checked by module so the CLI need not import the driver.
+        if debug or not type(exc).__module__.startswith("neo4j"):
+            raise
+        fail(
+            f"Neo4j failed: {type(exc).__name__}: {exc}. Loads with --replace (and rebuild) "
+            "are one transaction, so Neo4j keeps the previous graph; rerun the command"
+        )
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for a failed read or write, naming the file(s).
+
+    >>> _os_error(OSError(28, "No space left on device", "build/graph.trig"))
+    'No space left on device: build/graph.trig; outputs already in place were written whole'
+    """
+    files = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    reason = exc.strerror or str(exc)
+    return f"{reason}: {files or '(file unknown)'}; outputs already in place were written whole"
