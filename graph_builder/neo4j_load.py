@@ -19,6 +19,7 @@ travels as a parameter.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -58,6 +59,7 @@ class LoadSummary:
     replaced: bool = False
     removed_nodes: int = 0
     removed_relationships: int = 0
+    unchanged: int = 0  # rows found already equal in the database, so not written
 
 
 @dataclass(frozen=True)
@@ -121,16 +123,21 @@ def _support_order(s: Support) -> tuple[str, str]:
 def relation_properties(relation: Relation) -> dict[str, Any]:
     """The aggregated properties stored on a relationship (None values are not stored).
 
+    ``load_hash`` fingerprints all the others, so a reload compares one short string per
+    relationship to know whether it must be rewritten.
+
     >>> s = Support("st1", "doc1", "Ishaq led LeJ.", "reported", 0.9, date="2015-07-29",
     ...             attributed_to="police")
     >>> props = relation_properties(Relation("e:1", "leader_of", "e:2", (s,)))
     >>> props["modality"], props["n_sources"], props["evidence"], props["attributed_to"]
     ('reported', 1, ['Ishaq led LeJ.'], ['police'])
+    >>> len(props["load_hash"])
+    24
     """
     supports = sorted({s.statement_id: s for s in relation.support}.values(), key=_support_order)
-    usable = [s for s in supports if s.modality in MODALITY_ORDER]
+    usable = any(s.modality in MODALITY_ORDER for s in supports)
     dates = relation.dates
-    return {
+    props: dict[str, Any] = {
         "doc_ids": list(relation.doc_ids),
         "statement_ids": [s.statement_id for s in supports],
         "evidence": [s.evidence for s in supports],
@@ -144,11 +151,16 @@ def relation_properties(relation: Relation) -> dict[str, Any]:
         "relation": relation.qualifier("relation"),
         "link_kind": relation.qualifier("link_kind"),
         "attributed_to": sorted({s.attributed_to for s in supports if s.attributed_to}),
-        "support_json": json.dumps([_support_dict(s) for s in supports], sort_keys=True),
+        # Keys in sorted order, so this equals json.dumps(..., sort_keys=True), faster.
+        "support_json": _JSON.encode([_support_dict(s) for s in supports]),
     }
+    digest = hashlib.blake2b(_JSON.encode(props).encode("utf-8"), digest_size=12)
+    props["load_hash"] = digest.hexdigest()
+    return props
 
 
-_SUPPORT_FIELDS = tuple(f.name for f in fields(Support))
+_SUPPORT_FIELDS = tuple(sorted(f.name for f in fields(Support)))
+_JSON = json.JSONEncoder()  # same separators and escaping as json.dumps' defaults
 
 
 def _support_dict(support: Support) -> dict[str, Any]:
@@ -273,9 +285,13 @@ def _plan(data: GraphData, ontology: Ontology) -> _Plan:
 
 
 # --------------------------------------------------------------------------- queries
+# One query text per label / relationship type and kind of write, so the server compiles
+# each once and reuses its cached plan for every batch. Every MATCH / MERGE on an id goes
+# through the uniqueness constraint's index (NodeUniqueIndexSeek in EXPLAIN).
 
 
 def _entity_query(label: str, all_labels: Sequence[str]) -> str:
+    """Upsert entities of one type (also fixes the type label of an entity that changed)."""
     others = [other for other in all_labels if other != label]
     remove = f" REMOVE e:{':'.join(others)}" if others else ""
     return (
@@ -284,31 +300,69 @@ def _entity_query(label: str, all_labels: Sequence[str]) -> str:
     )
 
 
+def _entity_create_query(label: str) -> str:
+    """Create entities known to be absent (replace path, inside its one transaction)."""
+    return (
+        f"UNWIND $rows AS row CREATE (e:Entity:{label} "
+        "{id: row.id, name: row.name, aliases: row.aliases, type: row.type})"
+    )
+
+
 DOCUMENT_QUERY = (
     "UNWIND $rows AS row MERGE (d:Document {id: row.id}) SET d = row.props, d.id = row.id"
 )
+DOCUMENT_CREATE_QUERY = "UNWIND $rows AS row CREATE (d:Document) SET d = row.props, d.id = row.id"
 MENTIONS_QUERY = (
     "UNWIND $rows AS row MATCH (d:Document {id: row.d}) MATCH (e:Entity {id: row.e}) "
     "MERGE (d)-[:MENTIONS]->(e)"
 )
+MENTIONS_CREATE_QUERY = (
+    "UNWIND $rows AS row MATCH (d:Document {id: row.d}) MATCH (e:Entity {id: row.e}) "
+    "CREATE (d)-[:MENTIONS]->(e)"
+)
 
 
 def _relationship_query(rel_type: str) -> str:
+    """Upsert relationships of one type, keyed by (subject, type, object)."""
     return (
         "UNWIND $rows AS row MATCH (s:Entity {id: row.s}) MATCH (o:Entity {id: row.o}) "
         f"MERGE (s)-[r:{rel_type}]->(o) SET r = row.props"
     )
 
 
-# Replace: delete what the data does not contain (nodes and relationships of any kind).
-DELETE_STALE_RELATIONSHIPS = (
-    "MATCH (s)-[r]->(o) "
-    "WHERE s.id IS NULL OR o.id IS NULL "
-    "   OR NOT (s.id + $sep + type(r) + $sep + o.id) IN $keep "
-    "DELETE r RETURN count(r) AS n"
+def _relationship_create_query(rel_type: str) -> str:
+    """Create relationships known to be absent (replace path)."""
+    return (
+        "UNWIND $rows AS row MATCH (s:Entity {id: row.s}) MATCH (o:Entity {id: row.o}) "
+        f"CREATE (s)-[r:{rel_type}]->(o) SET r = row.props"
+    )
+
+
+# Rewrite the properties of relationships found by the state read of the same transaction.
+RELATIONSHIP_UPDATE_QUERY = (
+    "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid SET r = row.props"
 )
-DELETE_STALE_NODES = (
-    "MATCH (n) WHERE NOT ((n:Entity AND n.id IN $entities) OR (n:Document AND n.id IN $documents)) "
+
+# The state read: what the database holds, compared with the plan in Python.
+READ_ENTITIES = (
+    "MATCH (e:Entity) WHERE e.id IS NOT NULL "
+    "RETURN e.id AS id, labels(e) AS labels, e.name AS name, e.aliases AS aliases, e.type AS type"
+)
+READ_DOCUMENTS = "MATCH (d:Document) WHERE d.id IS NOT NULL RETURN d.id AS id, properties(d) AS p"
+READ_RELATIONSHIPS = (
+    "MATCH (s)-[r]->(o) "
+    "RETURN elementId(r) AS rid, s.id AS s, type(r) AS t, o.id AS o, r.load_hash AS h"
+)
+
+# Replace: deletions by key, each an index seek (no scan with a big `IN $list`).
+DELETE_RELATIONSHIPS_QUERY = (
+    "UNWIND $rows AS rid MATCH ()-[r]->() WHERE elementId(r) = rid DELETE r"
+)
+DELETE_ENTITIES_QUERY = "UNWIND $rows AS id MATCH (e:Entity {id: id}) DETACH DELETE e"
+DELETE_DOCUMENTS_QUERY = "UNWIND $rows AS id MATCH (d:Document {id: id}) DETACH DELETE d"
+# Nodes that are neither an entity nor a document (or lack an id) never come from the data.
+DELETE_STRAY_NODES = (
+    "MATCH (n) WHERE (NOT n:Entity AND NOT n:Document) OR n.id IS NULL "
     "DETACH DELETE n RETURN count(n) AS n"
 )
 
@@ -344,7 +398,7 @@ def _write_batch(tx: ManagedTransaction, query: str, rows: Sequence[Any]) -> Non
 
 
 def _steps(plan: _Plan, ontology: Ontology) -> list[tuple[str, list[Any]]]:
-    """(query, rows) in dependency order: nodes before the relationships between them."""
+    """(query, rows) upserting the whole plan, nodes before the relationships between them."""
     labels = list(ontology.types)
     steps: list[tuple[str, list[Any]]] = [
         (_entity_query(label, labels), rows) for label, rows in sorted(plan.entities.items())
@@ -352,6 +406,170 @@ def _steps(plan: _Plan, ontology: Ontology) -> list[tuple[str, list[Any]]]:
     steps.append((DOCUMENT_QUERY, plan.documents))
     steps += [(_relationship_query(t), rows) for t, rows in sorted(plan.relationships.items())]
     steps.append((MENTIONS_QUERY, plan.mentions))
+    return steps
+
+
+# --------------------------------------------------------------------------- state and diff
+
+RelKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class _State:
+    """What the database holds, as far as the comparison with a plan needs."""
+
+    entities: dict[str, tuple[frozenset[str], Any, Any, Any]]  # id -> (labels, name, aliases, type)
+    documents: dict[str, dict[str, Any]]  # id -> properties
+    relationships: dict[RelKey, list[tuple[str, Any]]]  # (s, type, o) -> [(elementId, hash)]
+
+
+def _read_state(tx: ManagedTransaction) -> _State:
+    entities = {
+        r["id"]: (frozenset(r["labels"]), r["name"], r["aliases"], r["type"])
+        for r in tx.run(READ_ENTITIES)
+    }
+    documents = {r["id"]: dict(r["p"]) for r in tx.run(READ_DOCUMENTS)}
+    relationships: dict[RelKey, list[tuple[str, Any]]] = defaultdict(list)
+    for rid, s, t, o, h in tx.run(READ_RELATIONSHIPS).values():
+        relationships[(s, t, o)].append((rid, h))
+    return _State(entities, documents, dict(relationships))
+
+
+@dataclass
+class _Diff:
+    """Rows to write (new / changed), and for a replace what to delete."""
+
+    new_entities: dict[str, list[dict[str, Any]]]
+    changed_entities: dict[str, list[dict[str, Any]]]
+    new_documents: list[dict[str, Any]]
+    changed_documents: list[dict[str, Any]]
+    new_relationships: dict[str, list[dict[str, Any]]]
+    changed_relationships: list[dict[str, Any]]  # {"rid", "props"}
+    changed_relationship_rows: dict[str, list[dict[str, Any]]]  # the same, as upsert rows
+    new_mentions: list[dict[str, str]]
+    stale_relationships: list[str]  # elementIds
+    stale_entities: list[str]
+    stale_documents: list[str]
+    unchanged: int
+
+
+def _document_stored(row: dict[str, Any]) -> dict[str, Any]:
+    """The properties a document row leaves on its node (Neo4j stores no nulls)."""
+    stored = {k: v for k, v in row["props"].items() if v is not None}
+    stored["id"] = row["id"]
+    return stored
+
+
+def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
+    types = frozenset(ontology.types)
+    diff = _Diff({}, {}, [], [], {}, [], {}, [], [], [], [], 0)
+    for label, rows in plan.entities.items():
+        for row in rows:
+            current = state.entities.get(row["id"])
+            if current is None:
+                diff.new_entities.setdefault(label, []).append(row)
+            elif current == (current[0], row["name"], row["aliases"], row["type"]) and (
+                current[0] & types == {label}
+            ):
+                diff.unchanged += 1
+            else:
+                diff.changed_entities.setdefault(label, []).append(row)
+    for row in plan.documents:
+        stored = state.documents.get(row["id"])
+        if stored is None:
+            diff.new_documents.append(row)
+        elif stored == _document_stored(row):
+            diff.unchanged += 1
+        else:
+            diff.changed_documents.append(row)
+    wanted: set[RelKey] = set()
+    for rel_type, rows in plan.relationships.items():
+        for row in rows:
+            key = (row["s"], rel_type, row["o"])
+            wanted.add(key)
+            existing = state.relationships.get(key)
+            if not existing:
+                diff.new_relationships.setdefault(rel_type, []).append(row)
+            elif all(h == row["props"]["load_hash"] for _, h in existing):
+                diff.unchanged += 1
+            else:
+                diff.changed_relationships += [
+                    {"rid": rid, "props": row["props"]} for rid, _ in existing
+                ]
+                diff.changed_relationship_rows.setdefault(rel_type, []).append(row)
+    for row in plan.mentions:
+        key = (row["d"], MENTIONS, row["e"])
+        wanted.add(key)
+        if key in state.relationships:
+            diff.unchanged += 1
+        else:
+            diff.new_mentions.append(row)
+    for key, existing in state.relationships.items():
+        if key in wanted:
+            # Duplicates of one key (never made by this loader): keep the first only.
+            diff.stale_relationships += [rid for rid, _ in existing[1:]]
+        else:
+            diff.stale_relationships += [rid for rid, _ in existing]
+    planned_entities = {row["id"] for rows in plan.entities.values() for row in rows}
+    diff.stale_entities = sorted(set(state.entities) - planned_entities)
+    diff.stale_documents = sorted(set(state.documents) - {row["id"] for row in plan.documents})
+    return diff
+
+
+def _replace_steps(diff: _Diff) -> list[tuple[str, list[Any]]]:
+    """(query, rows) making the database equal to the plan, given the diff from its state.
+
+    Deletions first (relationships, then the nodes they hung on), then nodes, then the
+    relationships between them. New items are CREATEd: the state was read in the same
+    transaction, so MERGE's existence check would be wasted work.
+    """
+    steps: list[tuple[str, list[Any]]] = [
+        (DELETE_RELATIONSHIPS_QUERY, diff.stale_relationships),
+        (DELETE_ENTITIES_QUERY, diff.stale_entities),
+        (DELETE_DOCUMENTS_QUERY, diff.stale_documents),
+    ]
+    steps += [
+        (_entity_create_query(label), rows) for label, rows in sorted(diff.new_entities.items())
+    ]
+    return steps + [
+        (DOCUMENT_CREATE_QUERY, diff.new_documents),
+        *(
+            (_relationship_create_query(t), rows)
+            for t, rows in sorted(diff.new_relationships.items())
+        ),
+        (RELATIONSHIP_UPDATE_QUERY, diff.changed_relationships),
+        (MENTIONS_CREATE_QUERY, diff.new_mentions),
+    ]
+
+
+def _upsert_steps(diff: _Diff, ontology: Ontology) -> list[tuple[str, list[Any]]]:
+    """(query, rows) writing what is new or changed with MERGE (safe under other writers)."""
+    labels = list(ontology.types)
+    entity_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for group in (diff.new_entities, diff.changed_entities):
+        for label, rows in group.items():
+            entity_rows[label] += rows
+    steps: list[tuple[str, list[Any]]] = [
+        (_entity_query(label, labels), rows) for label, rows in sorted(entity_rows.items())
+    ]
+    steps.append((DOCUMENT_QUERY, diff.new_documents + diff.changed_documents))
+    rel_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for group in (diff.new_relationships, diff.changed_relationship_rows):
+        for rel_type, rows in group.items():
+            rel_rows[rel_type] += rows
+    steps += [(_relationship_query(t), rows) for t, rows in sorted(rel_rows.items())]
+    steps.append((MENTIONS_QUERY, diff.new_mentions))
+    return steps
+
+
+def _changed_node_steps(diff: _Diff, ontology: Ontology) -> list[tuple[str, list[Any]]]:
+    """Replace path: rewrite nodes whose properties or type changed (MERGE finds them)."""
+    labels = list(ontology.types)
+    steps: list[tuple[str, list[Any]]] = [
+        (_entity_query(label, labels), rows)
+        for label, rows in sorted(diff.changed_entities.items())
+    ]
+    steps.append((DOCUMENT_QUERY, diff.changed_documents))
     return steps
 
 
@@ -365,24 +583,30 @@ def load_graph(
     replace: bool = False,
     on_batch: ProgressCallback | None = None,
 ) -> LoadSummary:
-    """Write `data` into Neo4j with MERGE + SET in parameterised ``UNWIND`` batches.
+    """Make Neo4j hold `data`, writing only what differs, in parameterised ``UNWIND`` batches.
 
-    Idempotent: loading the same data twice leaves the database unchanged (every node and
-    relationship is MERGEd on its key and its properties SET to the aggregated values).
+    The loader first reads what the database holds (ids, labels and the few properties it
+    owns on nodes; the key and ``load_hash`` of every relationship), compares it with
+    `data` in Python and writes only new and changed items: loading the same data twice
+    reads the graph and writes nothing, and a rebuild after one new article writes about
+    that article's share.
 
     Guarantees
     ----------
     ``replace=False``
-        Upsert. Each batch of `batch_size` rows is its own managed transaction
+        Upsert with MERGE. Each batch of `batch_size` rows is its own managed transaction
         (``execute_write``; the driver retries transient errors). Nothing is deleted. If it
         fails midway, the batches already committed stay; rerunning finishes the job.
     ``replace=True``
         The database becomes equal to `data` exactly: nodes and relationships the data
-        does not contain (of any label or type) are deleted. Deletion and all batches run
-        inside **one** managed transaction, so a failure midway rolls everything back and
-        readers see either the old graph or the new one, never a mixture. The price is
-        that the whole load must fit the server's transaction memory (the heap): fine for
-        corpora of tens of thousands of statements; load bigger ones without `replace`.
+        does not contain (of any label or type) are deleted. The state read, the deletions
+        and every batch run inside **one** managed transaction, so a failure midway rolls
+        everything back and readers see either the old graph or the new one, never a
+        mixture. The transaction holds only the changes, so its memory grows with what
+        differs from the database (a full load into an empty database of ~300k
+        statements needs a heap of about 1 GiB, see ``benchmarks/bench_neo4j_load.py``).
+        Another client writing the same relationships during the replace may leave a
+        duplicate, which the next replace removes.
 
     Parameters
     ----------
@@ -395,7 +619,8 @@ def load_graph(
     batch_size
         Rows per ``UNWIND`` query.
     on_batch
-        Called with the number of rows after each batch (progress bars).
+        Called with a number of rows as they are handled (written or found unchanged);
+        the numbers add up to :func:`plan_size` (progress bars).
 
     Raises
     ------
@@ -409,33 +634,46 @@ def load_graph(
     started = time.perf_counter()
     plan = _plan(data, ontology)  # validates everything before the first write
     ensure_schema(driver, ontology, database)
-    steps = _steps(plan, ontology)
-    batches = sum(-(-len(rows) // batch_size) for _, rows in steps)
-    removed = (0, 0)
-    if replace:
-        entity_ids, doc_ids, rel_keys = plan.keys()
+    batches = 0
+    stray = 0
+    progress = on_batch if on_batch is not None else (lambda n: None)
 
-        def replace_all(tx: ManagedTransaction) -> tuple[int, int]:
-            rels = tx.run(DELETE_STALE_RELATIONSHIPS, sep=_SEP, keep=rel_keys).single(strict=True)
-            nodes = tx.run(DELETE_STALE_NODES, entities=entity_ids, documents=doc_ids).single(
-                strict=True
-            )
-            for query, rows in steps:
-                for batch in _batches(rows, batch_size):
-                    _write_batch(tx, query, batch)
-            return int(nodes["n"]), int(rels["n"])
+    def write_all(
+        tx_or_session: Any, steps: list[tuple[str, list[Any]]], in_tx: bool, report: bool
+    ) -> int:
+        count = 0
+        for query, rows in steps:
+            for batch in _batches(rows, batch_size):
+                if in_tx:
+                    _write_batch(tx_or_session, query, batch)
+                else:
+                    tx_or_session.execute_write(_write_batch, query, batch)
+                count += 1
+                if report:
+                    progress(len(batch))
+        return count
+
+    if replace:
+
+        def replace_all(tx: ManagedTransaction) -> tuple[int, _Diff, int]:
+            diff = _diff(plan, _read_state(tx), ontology)
+            steps = _replace_steps(diff)
+            # Stale relationships first (those of stray nodes too: their ends have no id).
+            count = write_all(tx, steps[:1], True, False)
+            removed_strays = tx.run(DELETE_STRAY_NODES).single(strict=True)["n"]
+            count += write_all(tx, steps[1:3], True, False)
+            count += write_all(tx, _changed_node_steps(diff, ontology), True, True)
+            count += write_all(tx, steps[3:], True, True)
+            return count, diff, int(removed_strays)
 
         with driver.session(database=database) as session:
-            removed = session.execute_write(replace_all)
-        if on_batch is not None:
-            on_batch(sum(len(rows) for _, rows in steps))
+            batches, diff, stray = session.execute_write(replace_all)
+        progress(diff.unchanged)
     else:
         with driver.session(database=database) as session:
-            for query, rows in steps:
-                for batch in _batches(rows, batch_size):
-                    session.execute_write(_write_batch, query, batch)
-                    if on_batch is not None:
-                        on_batch(len(batch))
+            diff = _diff(plan, session.execute_read(_read_state), ontology)
+            progress(diff.unchanged)
+            batches = write_all(session, _upsert_steps(diff, ontology), False, True)
     return LoadSummary(
         entities=sum(len(rows) for rows in plan.entities.values()),
         documents=len(plan.documents),
@@ -444,8 +682,11 @@ def load_graph(
         batches=batches,
         seconds=round(time.perf_counter() - started, 3),
         replaced=replace,
-        removed_nodes=removed[0],
-        removed_relationships=removed[1],
+        removed_nodes=(stray + len(diff.stale_entities) + len(diff.stale_documents))
+        if replace
+        else 0,
+        removed_relationships=len(diff.stale_relationships) if replace else 0,
+        unchanged=diff.unchanged,
     )
 
 
