@@ -95,6 +95,14 @@ def score(gold_dir: Path, pred: Path) -> dict[str, Any]:
     raise ValueError(f"scorer printed no JSON: {run.stdout[-300:]}")
 
 
+def calibration_seconds() -> float:
+    """Seconds for a fixed pure-Python loop (about 0.2 s on an idle 2-core laptop core):
+    divide figures by it to compare runs on busy or different machines."""
+    start = time.perf_counter()
+    sum(i * i for i in range(3_000_000))
+    return time.perf_counter() - start
+
+
 def machine() -> str:
     cpus = os.cpu_count()
     return f"{platform.machine()} {cpus} cores, Python {platform.python_version()}"

@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _bench import QUICK_ENV, emit, machine  # noqa: E402
+from _bench import QUICK_ENV, calibration_seconds, emit, machine  # noqa: E402
 
 
 def main() -> int:
@@ -38,6 +38,9 @@ def main() -> int:
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
     print(f"# milgraph benchmarks {dt.datetime.now():%Y-%m-%d %H:%M} on {machine()}", flush=True)
+    load = os.getloadavg()[0]
+    emit("machine_calibration_loop", calibration_seconds(), "s")
+    emit("machine_load_average", load, "load")
     failed = 0
     for script in scripts:
         print(f"# {script.name}", flush=True)
@@ -47,6 +50,7 @@ def main() -> int:
             failed += 1
             print(f"{script.stem} unavailable exited with code {code}", flush=True)
         emit(f"{script.stem}_wall", time.perf_counter() - start, "s")
+    emit("machine_calibration_loop_end", calibration_seconds(), "s")
     return 1 if failed else 0
 
 
