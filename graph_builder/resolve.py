@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TextIO
 
 from rapidfuzz import fuzz
 from unidecode import unidecode
@@ -46,9 +46,10 @@ DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
 ALIAS_COLUMNS = ("type", "canonical", "alias", "action")
 ALIAS_ACTIONS = ("merge", "forbid")
-MAX_ALIAS_LINE_BYTES = 10_000  # a row holds a few names; a longer line is not a row
+MAX_ALIAS_LINE_CHARS = 10_000  # a row holds a few names; a longer line is not a row
 # Control characters (and what XML cannot hold) have no place in a name: they would
 # break GraphML/GEXF exports and cannot be typed by an analyst.
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 _NOT_NAME_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # Particles that transliterations write as "-e-", "-i-", "-ul-", "al-" or leave out.
@@ -241,24 +242,33 @@ def initials(name: str) -> set[str]:
 def _read_alias_rows(path: Path) -> list[tuple[int, list[str]]]:
     """The CSV rows of an alias table with the line each starts on; comments left out.
 
-    A line is never read beyond :data:`MAX_ALIAS_LINE_BYTES` and a field (quoted over
+    A line is never read beyond :data:`MAX_ALIAS_LINE_CHARS` and a field (quoted over
     lines) never beyond csv's field limit, so a runaway file costs little memory.
     """
     rows: list[tuple[int, list[str]]] = []
     line_no = 0
 
-    def lines(handle: BinaryIO) -> Iterator[str]:
-        # Bytes decoded line by line, so a bad byte is reported on its own line.
+    def lines(handle: TextIO) -> Iterator[str]:
         nonlocal line_no
-        while data := handle.readline(MAX_ALIAS_LINE_BYTES + 1):
+        while line := handle.readline(MAX_ALIAS_LINE_CHARS + 1):
             line_no += 1
-            if len(data) > MAX_ALIAS_LINE_BYTES:
-                raise InputError(path, line_no, f"line longer than {MAX_ALIAS_LINE_BYTES} bytes")
-            yield data.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            if len(line) > MAX_ALIAS_LINE_CHARS:
+                raise InputError(
+                    path, line_no, f"line longer than {MAX_ALIAS_LINE_CHARS} characters"
+                )
+            if bad := _UNDECODED.search(line):
+                raise InputError(
+                    path,
+                    line_no,
+                    f"alias table is not UTF-8 text (at character {bad.start() + 1} of the line)",
+                )
+            yield line
 
     start = 1
     try:
-        with path.open("rb") as handle:
+        # Undecodable bytes become lone surrogates (checked per line, so the error names
+        # its line); newline="" reads \n, \r\n and \r line ends, as csv expects.
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             reader = csv.reader(lines(handle))
             for row in reader:
                 if row and not row[0].lstrip().startswith("#"):
@@ -266,10 +276,6 @@ def _read_alias_rows(path: Path) -> list[tuple[int, list[str]]]:
                 start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(path, start, f"not a CSV row ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            path, line_no, f"alias table is not UTF-8 text (byte {exc.start} of the line)"
-        ) from None
     except OSError as exc:  # a directory, a permission, an I/O error midway
         raise InputError(path, None, f"cannot read alias table: {exc.strerror}") from None
     return rows

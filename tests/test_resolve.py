@@ -378,6 +378,8 @@ def test_alias_table_with_bom_crlf_comments_and_quotes_reads(
         ("Lashkar-e-Taiba, LeT", "LeT", "merge", 4),
         ("A B", "C D", "forbid", 5),
     ]
+    table.write_bytes(b"type,canonical,alias,action\rPerson,A,B,merge\rPerson,C,D,merge\r")
+    assert [r.line for r in load_alias_table(table, ontology).rules] == [2, 3]  # old Mac ends
 
 
 def test_bundled_alias_table_is_valid(ontology: Ontology) -> None:
