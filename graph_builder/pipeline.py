@@ -249,6 +249,7 @@ def build_graph(
             base_iri=options.base_iri,
             aliases=resolve.load_alias_table(ontology=ontology),
             gazetteer=resolve.load_gazetteer(),
+            group_parents=resolve.load_group_parents(),
         )
 
     with stage("rdf"):
