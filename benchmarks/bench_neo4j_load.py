@@ -1,33 +1,45 @@
 """Neo4j load throughput: batched UNWIND vs one transaction per statement.
 
-Run: .venv/bin/python benchmarks/bench_neo4j_load.py [N ...] [--uri bolt://...] [--sample-seconds S]
+Run: .venv/bin/python benchmarks/bench_neo4j_load.py [N ...] [--uri bolt://...]
+     [--batch-size B] [--sample-seconds S] [--supports-per-relation K] [--heap 1g]
 (default N = 10000; e.g. `bench_neo4j_load.py 10000 100000`).
 
 By default it starts a throwaway local Neo4j (Community 5.26, same launcher as
 `milgraph neo4j start`) in a temporary folder on a free port, so it never touches your
 graph. With --uri it uses that server instead and deletes only its own synthetic items
-(ids starting with "bench:") before and after each run.
+(ids starting with "bench:") before and after each run (the replace runs, which make the
+database equal to the data, need the throwaway server and are skipped with --uri).
 
 For each N it generates N synthetic statements (ontology-valid predicates between
-synthetic people, groups, events and places, spread over N/50 documents), then measures
+synthetic people, groups, events and places, spread over N/50 documents; with
+--supports-per-relation K about N/K distinct relationships), then measures
 
+- warm-up: one small load first, so JIT and query compilation are not in the figures
+  (its time is printed as ``warmup_seconds``);
 - batched: ``neo4j_load.load_graph`` (UNWIND batches of --batch-size, one managed
-  transaction per batch), on an empty database, then again (idempotent reload);
-- per statement: the same queries with one row and one managed transaction per
+  transaction per batch), on an empty database, then again (reload: nothing changed);
+- batched replace: ``load_graph(replace=True)`` (all in one transaction), on an empty
+  database, then again;
+- per statement: the same upsert queries with one row and one managed transaction per
   statement, on an empty database, for at most --sample-seconds; the rate of that sample
   is extrapolated to N and labelled as such.
 
 Prints `name value unit` lines; statements/s counts supporting statements (several can
 fold into one relationship), and each run includes entities, documents and mentions.
+Other processes share the CPU: every figure has a ``*_load1`` line beside it (the 1-minute
+load average when it was taken), and with the throwaway server ``*_server_cpu`` /
+``*_client_cpu`` give the CPU seconds each side used, which contention does not inflate.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import socket
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +74,12 @@ SHAPES = (
 MODALITIES = ("asserted", "reported", "claimed", "alleged")
 
 
-def synthetic(n: int, seed: int = 7) -> GraphData:
-    """N statements over N/10 people, N/100 groups, N/20 events, N/100 places, N/50 docs."""
+def synthetic(n: int, seed: int = 7, supports_per_relation: float = 1.0) -> GraphData:
+    """N statements over N/10 people, N/100 groups, N/20 events, N/100 places, N/50 docs.
+
+    With `supports_per_relation` K > 1 the statements are drawn over about N/K triples,
+    so relationships aggregate several supports, as in a real corpus.
+    """
     rng = random.Random(seed)
     sizes = {
         "Person": max(n // 10, 10),
@@ -83,11 +99,17 @@ def synthetic(n: int, seed: int = 7) -> GraphData:
         for i in range(n_docs)
     }
     supports: dict[tuple[str, str, str], list[Support]] = {}
+    triples: list[tuple[str, str, str]] = []
+    n_triples = max(int(n / supports_per_relation), len(SHAPES))
     for i in range(n):
-        predicate, s_type, o_type = SHAPES[i % len(SHAPES)]
-        s, o = rng.choice(pools[s_type]), rng.choice(pools[o_type])
-        if s == o:
-            o = pools[o_type][(pools[o_type].index(o) + 1) % len(pools[o_type])]
+        if i < n_triples:
+            predicate, s_type, o_type = SHAPES[i % len(SHAPES)]
+            s, o = rng.choice(pools[s_type]), rng.choice(pools[o_type])
+            if s == o:
+                o = pools[o_type][(pools[o_type].index(o) + 1) % len(pools[o_type])]
+            triples.append((s, predicate, o))
+        else:
+            s, predicate, o = rng.choice(triples)
         doc = f"{PREFIX}doc{rng.randrange(n_docs)}"
         supports.setdefault((s, predicate, o), []).append(
             Support(
@@ -161,64 +183,161 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bench(driver: Driver, ontology: Ontology, n: int, batch_size: int, budget: float) -> None:
-    data = synthetic(n)
+class Meter:
+    """Times a run and prints its figures: wall seconds, rate, load average, CPU per side."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+
+    def _server_cpu(self) -> float | None:
+        if self.server_pid is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def run(self, name: str, statements: int, work: Callable[[], object]) -> float:
+        load = os.getloadavg()[0]
+        server, client = self._server_cpu(), time.process_time()
+        started = time.perf_counter()
+        work()
+        seconds = time.perf_counter() - started
+        client = time.process_time() - client
+        print(f"{name}_seconds {seconds:.2f} s")
+        print(f"{name}_rate {statements / seconds:.0f} statements/s")
+        print(f"{name}_load1 {max(load, os.getloadavg()[0]):.1f} load")
+        print(f"{name}_client_cpu {client:.2f} s")
+        after = self._server_cpu()
+        if server is not None and after is not None:
+            print(f"{name}_server_cpu {after - server:.2f} s")
+        return seconds
+
+
+def heap_used_mib(driver: Driver) -> float | None:
+    """Peak heap of the server's JVM (sum of the pools' peaks), when JMX is readable."""
+    try:
+        records, _, _ = driver.execute_query(
+            "CALL dbms.queryJmx('java.lang:type=MemoryPool,*') YIELD attributes "
+            "WHERE attributes.Type.value = 'HEAP' "
+            "RETURN sum(attributes.PeakUsage.value.properties.used) AS used"
+        )
+    except Exception:  # noqa: BLE001 - a figure we can do without
+        return None
+    used = records[0]["used"]
+    return None if used is None else used / 2**20
+
+
+def bench(
+    driver: Driver,
+    ontology: Ontology,
+    n: int,
+    args: argparse.Namespace,
+    meter: Meter,
+    own_server: bool,
+) -> None:
+    batch_size, budget = args.batch_size, args.sample_seconds
+    data = synthetic(n, supports_per_relation=args.supports_per_relation)
+    runs = set(args.runs.split(","))
     print(f"n{n}_statements {n} statements")
     print(f"n{n}_relationships {len(data.relations)} relationships")
     print(f"n{n}_entities {len(data.entities)} entities")
+    print(f"n{n}_mentions {len(data.mentions)} mentions")
 
     clear(driver)
-    load_graph(driver, synthetic(len(SHAPES) * 3, seed=1), ontology)  # warm-up (compilation)
+    warm = synthetic(2000, seed=1)  # JIT and query compilation: not write speed
+    meter.run(f"n{n}_warmup", 2000, lambda: load_graph(driver, warm, ontology))
+    if own_server:
+        meter.run(
+            f"n{n}_warmup_replace", 2000, lambda: load_graph(driver, warm, ontology, replace=True)
+        )
     clear(driver)
-    started = time.perf_counter()
-    load_graph(driver, data, ontology, batch_size=batch_size)
-    batched = time.perf_counter() - started
-    print(f"n{n}_batched_seconds {batched:.2f} s")
-    print(f"n{n}_batched_rate {n / batched:.0f} statements/s")
 
-    started = time.perf_counter()
-    load_graph(driver, data, ontology, batch_size=batch_size)
-    reload = time.perf_counter() - started
-    print(f"n{n}_batched_reload_rate {n / reload:.0f} statements/s")
+    batched = None
+    if "upsert" in runs:
+        batched = meter.run(
+            f"n{n}_batched",
+            n,
+            lambda: load_graph(driver, data, ontology, batch_size=batch_size),
+        )
+        meter.run(
+            f"n{n}_batched_reload",
+            n,
+            lambda: load_graph(driver, data, ontology, batch_size=batch_size),
+        )
+        clear(driver)
+    if "replace" in runs and own_server:
+        replaced = meter.run(
+            f"n{n}_batched_replace",
+            n,
+            lambda: load_graph(driver, data, ontology, batch_size=batch_size, replace=True),
+        )
+        batched = batched or replaced
+        heap = heap_used_mib(driver)
+        if heap is not None:
+            print(f"n{n}_server_heap_peak {heap:.0f} MiB")
+        meter.run(
+            f"n{n}_batched_replace_reload",
+            n,
+            lambda: load_graph(driver, data, ontology, batch_size=batch_size, replace=True),
+        )
+        clear(driver)
 
-    clear(driver)
-    done, seconds = per_statement(driver, data, ontology, budget)
-    rate = done / seconds
-    sampled = "" if done == n else f"_extrapolated_from_{done}_statement_sample"
-    print(f"n{n}_per_statement_sample {done} statements")
-    print(f"n{n}_per_statement_rate{sampled} {rate:.0f} statements/s")
-    print(f"n{n}_per_statement_seconds{sampled} {n / rate:.1f} s")
-    print(f"n{n}_batched_vs_per_statement {(n / batched) / rate:.1f} x")
-    clear(driver)
+    if "per-statement" in runs and budget > 0:
+        counted: list[int] = []
+        seconds = meter.run(
+            f"n{n}_per_statement_sample",
+            1,  # rate printed below, from the count
+            lambda: counted.append(per_statement(driver, data, ontology, budget)[0]),
+        )
+        done = counted[0]
+        rate = done / seconds
+        sampled = "" if done == n else f"_extrapolated_from_{done}_statement_sample"
+        print(f"n{n}_per_statement_sample_statements {done} statements")
+        print(f"n{n}_per_statement_rate{sampled} {rate:.0f} statements/s")
+        print(f"n{n}_per_statement_seconds{sampled} {n / rate:.1f} s")
+        if batched is not None:
+            print(f"n{n}_batched_vs_per_statement {(n / batched) / rate:.1f} x")
+        clear(driver)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000], help="N statements")
     parser.add_argument("--uri", help="use this Neo4j (NEO4J_USER/NEO4J_PASSWORD from env)")
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--sample-seconds", type=float, default=20.0)
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--sample-seconds", type=float, default=20.0, help="0: no per-statement")
+    parser.add_argument("--supports-per-relation", type=float, default=1.0)
+    parser.add_argument(
+        "--runs", default="upsert,replace,per-statement", help="comma-separated subset"
+    )
     parser.add_argument("--heap", default="1g")
+    parser.add_argument("--pagecache", default="512m")
     args = parser.parse_args()
     ontology = load_ontology()
 
     with tempfile.TemporaryDirectory(prefix="milgraph-bench-") as tmp:
+        server_pid = None
         if args.uri:
             env = Neo4jSettings.from_env()
             uri, auth = args.uri, (env.user, env.password)
         else:
             server = neo4j_server.start(
-                Path(tmp), port=free_port(), heap=args.heap, pagecache="512m"
+                Path(tmp), port=free_port(), heap=args.heap, pagecache=args.pagecache
             )
-            uri, auth = server.uri, (LOCAL_USER, LOCAL_PASSWORD)
+            uri, auth, server_pid = server.uri, (LOCAL_USER, LOCAL_PASSWORD), server.pid
         try:
             with GraphDatabase.driver(uri, auth=auth) as driver:
                 driver.verify_connectivity()
                 ensure_schema(driver, ontology)
                 print(f"server {uri} {'given' if args.uri else 'throwaway'}")
+                if not args.uri:
+                    print(f"server_heap {args.heap} max")
                 print(f"batch_size {args.batch_size} rows")
+                print(f"cpus {os.cpu_count()} cores")
                 for n in args.sizes:
-                    bench(driver, ontology, n, args.batch_size, args.sample_seconds)
+                    bench(driver, ontology, n, args, Meter(server_pid), not args.uri)
         finally:
             if not args.uri:
                 neo4j_server.stop(Path(tmp))

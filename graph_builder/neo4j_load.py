@@ -343,6 +343,9 @@ RELATIONSHIP_UPDATE_QUERY = (
     "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid SET r = row.props"
 )
 
+# The state read names properties an empty database has never seen; its warnings say nothing.
+_QUIET: dict[str, Any] = {"notifications_min_severity": "OFF"}
+
 # The state read: what the database holds, compared with the plan in Python.
 READ_ENTITIES = (
     "MATCH (e:Entity) WHERE e.id IS NOT NULL "
@@ -666,11 +669,11 @@ def load_graph(
             count += write_all(tx, steps[3:], True, True)
             return count, diff, int(removed_strays)
 
-        with driver.session(database=database) as session:
+        with driver.session(database=database, **_QUIET) as session:
             batches, diff, stray = session.execute_write(replace_all)
         progress(diff.unchanged)
     else:
-        with driver.session(database=database) as session:
+        with driver.session(database=database, **_QUIET) as session:
             diff = _diff(plan, session.execute_read(_read_state), ontology)
             progress(diff.unchanged)
             batches = write_all(session, _upsert_steps(diff, ontology), False, True)

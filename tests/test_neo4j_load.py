@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -281,3 +282,69 @@ def test_write_scores_sets_numbers_and_refuses_bad_columns(
         "MATCH (e:Entity {id: $id}) RETURN e.pagerank AS pr", id=ishaq
     )
     assert records[0]["pr"] == 0.31
+
+
+def test_reload_reads_and_writes_nothing(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology
+) -> None:
+    first = load_graph(neo4j_db, seed_graph, ontology, batch_size=5)
+    assert first.unchanged == 0 and first.batches > 0
+    rows = first.entities + first.documents + first.relationships + first.mentions
+    for replace in (False, True):
+        again = load_graph(neo4j_db, seed_graph, ontology, batch_size=5, replace=replace)
+        assert (again.batches, again.unchanged) == (0, rows)
+        assert (again.removed_nodes, again.removed_relationships) == (0, 0)
+
+
+def _with_changed_support(data: GraphData) -> tuple[GraphData, Relation]:
+    """`data` with the confidence of one relation's first support changed."""
+    relations = list(data.relations)
+    index = next(i for i, r in enumerate(relations) if r.predicate == "member_of")
+    old = relations[index]
+    changed = dataclasses.replace(old.support[0], confidence=0.123)
+    relations[index] = dataclasses.replace(old, support=(changed, *old.support[1:]))
+    return dataclasses.replace(data, relations=tuple(relations)), relations[index]
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_changed_relation_is_the_only_write_and_equals_a_fresh_load(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology, replace: bool
+) -> None:
+    changed, relation = _with_changed_support(seed_graph)
+    load_graph(neo4j_db, changed, ontology)
+    fresh = _snapshot(neo4j_db)
+    neo4j_db.execute_query("MATCH (n) DETACH DELETE n")
+
+    load_graph(neo4j_db, seed_graph, ontology)
+    summary = load_graph(neo4j_db, changed, ontology, replace=replace, batch_size=1)
+    assert summary.batches == 1  # one relationship rewritten, everything else skipped
+    assert _snapshot(neo4j_db) == fresh
+    props = _rel(neo4j_db, relation.subject_id, "MEMBER_OF", relation.object_id)
+    assert props is not None and 0.123 in [s["confidence"] for s in _supports(props)]
+
+
+def _supports(props: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(json.loads(props["support_json"]))
+
+
+def test_replace_removes_duplicates_and_fixes_edited_nodes(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology, iri: Iri
+) -> None:
+    load_graph(neo4j_db, seed_graph, ontology)
+    fresh = _snapshot(neo4j_db)
+    ishaq = iri("Person", "Malik Muhammad Ishaq")
+    lej = iri("MilitantGroup", "Lashkar-e-Jhangvi")
+    # Edits made outside the loader: a second LEADER_OF, a renamed entity with an extra
+    # ontology label, a document whose title changed.
+    neo4j_db.execute_query(
+        "MATCH (s:Entity {id: $s}), (o:Entity {id: $o}) CREATE (s)-[:LEADER_OF {x: 1}]->(o)",
+        s=ishaq,
+        o=lej,
+    )
+    neo4j_db.execute_query("MATCH (e:Entity {id: $id}) SET e.name = 'X', e:Event", id=ishaq)
+    neo4j_db.execute_query("MATCH (d:Document {id: $id}) SET d.title = 'edited'", id=SEED_DOC)
+    assert _snapshot(neo4j_db) != fresh
+
+    summary = load_graph(neo4j_db, seed_graph, ontology, replace=True)
+    assert summary.removed_relationships == 1
+    assert _snapshot(neo4j_db) == fresh
