@@ -429,7 +429,7 @@ def _describes(doc: Doc, text: str, person: Slot, at: int) -> bool:
 
 
 def _clause_verb(token: Token) -> Token:
-    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
         token = token.head
     return token
 

@@ -156,7 +156,7 @@ def event_date(head: Token, doc_date: str | None) -> str | None:
         if found:
             return found
     verb = head.head
-    while verb.pos_ not in ("VERB", "AUX") and verb.head is not verb:
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
         verb = verb.head
     if verb.pos_ in ("VERB", "AUX") and verb.lemma_.lower() in EVENT_VERBS:
         for phrase in _date_phrases(verb):

@@ -54,6 +54,8 @@ class Gazetteer:
             entry = self._lookup.get(surface) or self._lookup.get(surface.casefold())
             if entry is None:
                 continue
+            if surface.isupper() and _shouting(text, m.start(), m.end()):
+                continue  # "DEATH TOLL IS 100": an all-caps line, not the acronym "IS"
             found.append(GazetteerMatch(m.start(), m.end(), entry))
         return found
 
@@ -62,6 +64,14 @@ class Gazetteer:
             if entry.name == name:
                 return entry
         return None
+
+
+def _shouting(text: str, start: int, end: int) -> bool:
+    """Whether the words around a match are capitals too (a headline or dateline in caps)."""
+    before = re.findall(r"[A-Za-z]{2,}", text[max(0, start - 30) : start])[-2:]
+    after = re.findall(r"[A-Za-z]{2,}", text[end : end + 30])[:2]
+    words = before + after
+    return bool(words) and all(w.isupper() for w in words)
 
 
 def _is_acronym(alias: str) -> bool:
