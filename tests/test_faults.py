@@ -121,17 +121,18 @@ def graph_hash(
     hash does not depend on internal ids or on the order things were written.
     `without_scores` leaves out float node properties (the centralities of a rebuild).
     """
-    nodes, _, _ = driver.execute_query(
+    records, _, _ = driver.execute_query(
         "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props", database_=database
     )
-    if without_scores:
-        nodes = [
-            {
-                "labels": r["labels"],
-                "props": {k: v for k, v in r["props"].items() if not isinstance(v, float)},
-            }
-            for r in nodes
-        ]
+    nodes = [
+        {
+            "labels": r["labels"],
+            "props": {
+                k: v for k, v in r["props"].items() if not (without_scores and isinstance(v, float))
+            },
+        }
+        for r in records
+    ]
     rels, _, _ = driver.execute_query(
         "MATCH (s)-[r]->(o) RETURN type(r) AS type, s.id AS s, o.id AS o, properties(r) AS props",
         database_=database,
