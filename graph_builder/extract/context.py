@@ -213,6 +213,8 @@ def read_sentence(
         if superlative and state.current_event is None and state.main_event is None:
             continue
         inner_people = [m for m in mentions if m.type == "Person" and start <= m.start < end]
+        if definite and low in BACK_REFERENCES and not back:
+            continue  # "the attack" with no attack named before: we cannot name it
         if back or superlative:
             event = _referent(state, EVENT_HEADS.get(low, low), doc_year)
         else:
@@ -302,6 +304,10 @@ def read_sentence(
                 names = in_sentence[-1].names
             elif in_sentence and state.sentence_subject is not None:
                 names = (state.sentence_subject,)
+            elif [x for x in in_sentence if not x.official]:
+                # "Police named Zahran Hashim ... and said he had died": the person named
+                # in this sentence, not the last one of the previous sentence
+                names = [x for x in in_sentence if not x.official][0].names
             elif state.previous_subject is not None:
                 names = (state.previous_subject,)
             elif state.last_person is not None:

@@ -117,6 +117,8 @@ def _name_end(head: Token) -> int:
     end = head.i + 1
     for child in head.rights:
         if child.dep_ == "prep" and child.lower_ in NAME_PREPS:
+            if any(c.dep_ == "pobj" and c.ent_type_ in ("DATE", "TIME") for c in child.children):
+                break  # "the attacks on Tuesday": a date, not part of the name
             last = child.i
             for tok in child.subtree:
                 if tok.dep_ == "prep" and tok.lower_ in LOCATIVE_PREPS | {"near"}:

@@ -123,7 +123,9 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
         mentions.append(Mention(match.start, match.end, match.entry.type, match.entry.name))
         taken.append((match.start, match.end))
 
-    # Places: spaCy GPE/LOC/FAC, extended over "province"/"district".
+    # Places: spaCy GPE/LOC/FAC, extended over "province"/"district". A name tagged as a
+    # place anywhere in the article is a place where it is tagged a person too.
+    place_texts = {e.text for e in doc.ents if e.label_ in ("GPE", "LOC")}
     places = []
     person_spans = []
     for ent in doc.ents:
@@ -148,7 +150,11 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
             name = re.sub(r"(?:'s|’s)$", "", text[start:end])
             places.append(Mention(start, start + len(name), "Location", name))
         elif ent.label_ == "PERSON":
-            if _place_object(ent):
+            if ent.text in NOT_NAMES or (
+                len(ent) == 1 and ent.root.dep_ == "compound" and ent.root.head.pos_ == "NOUN"
+            ):
+                continue  # "Easter", "the Islamic State's Sahel branch"
+            if _place_object(ent) or ent.text in place_texts or _in_dateline(doc, ent):
                 places.append(Mention(ent.start_char, ent.end_char, "Location", ent.text))
                 continue
             if len(ent) == 1 and (
@@ -156,7 +162,7 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
                 or (ent.start > 0 and doc[ent.start - 1].lower_ in ("a", "an", "another", "the"))
             ):
                 continue
-            person_spans.append((_given_name_start(doc, ent), ent.end_char))
+            person_spans.append((_given_name_start(doc, ent), _surname_end(doc, ent)))
         elif ent.label_ == "ORG" and FACILITY_WORDS.search(ent.text):
             start = ent.start_char + (4 if ent.text.lower().startswith("the ") else 0)
             places.append(Mention(start, ent.end_char, "Location", text[start : ent.end_char]))
@@ -286,14 +292,50 @@ ADMIN_UNIT = re.compile(
 )
 
 
+PLACE_NOUNS = frozenset(
+    "town village city district province region island port area suburb county state".split()
+)
+NOT_NAMES = frozenset(
+    "Easter Christmas Ramadan Eid Ashura Muharram Diwali Passover Lent God Allah".split()
+)
+
+
 def _place_object(ent: object) -> bool:
-    """A one-word "person" governed by a place preposition ("near Lethpora") is a place."""
+    """A one-word "person" governed by a place preposition ("near Lethpora", "the town
+    of Kattankudy") is a place."""
     root = ent.root  # type: ignore[attr-defined]
+    if len(ent) != 1 or root.dep_ != "pobj":  # type: ignore[arg-type]
+        return False
+    prep = root.head
+    return prep.lower_ in PLACE_PREPS or (prep.lower_ == "of" and prep.head.lower_ in PLACE_NOUNS)
+
+
+def _in_dateline(doc: Doc, ent: object) -> bool:
+    """ "COLOMBO, Sri Lanka, April 24, 2019 —": the names in a dateline are places."""
+    sent = ent.root.sent  # type: ignore[attr-defined]
     return (
-        len(ent) == 1  # type: ignore[arg-type]
-        and root.dep_ == "pobj"
-        and root.head.lower_ in PLACE_PREPS
+        len(sent) <= 16
+        and sent[0].is_upper
+        and len(sent[0]) > 2
+        and any(t.text in ("—", "–", "--") for t in sent[-3:])
     )
+
+
+def _surname_end(doc: Doc, ent: object) -> int:
+    """End of a person name, taking in a surname the tagger left out ("Iyad Ag Ghaly")."""
+    end = ent.end  # type: ignore[attr-defined]
+    if end < len(doc):
+        nxt = doc[end]
+        after = doc[end + 1] if end + 1 < len(doc) else None
+        if (
+            nxt.pos_ == "PROPN"
+            and nxt.is_title
+            and not nxt.ent_type_
+            and TITLES.match(nxt.text + " ") is None
+            and (after is None or after.is_punct or after.pos_ in ("VERB", "AUX", "ADP", "CCONJ"))
+        ):
+            return int(nxt.idx + len(nxt.text))
+    return int(ent.end_char)  # type: ignore[attr-defined]
 
 
 def _given_name_start(doc: Doc, ent: object) -> int:

@@ -165,11 +165,12 @@ WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
 LED_BY = re.compile(
     rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
     rf"(?: (?:since|from|in|at|until|during) (?:[\w ]|⟨L\d+⟩)+?)*? by "
-    rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? |(?:the|a|an) (?!{KIN}\b)[a-z]+ )?"
+    rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? "
+    rf"|(?:the|a|an) (?:(?!{KIN}\b|of\b)[\w-]+ ){{1,3}})?"
     rf"(?P<s>{P})(?!'s)"
 )
 SUBJ_VERB_GROUP = re.compile(
-    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
+    rf"(?P<s>{P})(?:, [^;⟨]*?,|,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
     rf"(?P<verb>led|leads|heads|headed|commanded|commands|founded|co-founded|formed|"
     rf"established|created|set up|joined|rejoined|took over|took control of|took charge of|"
     rf"took command of|assumed (?:the )?leadership of) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
@@ -210,9 +211,9 @@ FACTION_APPOS = re.compile(
     rf"(?P<kind>faction|branch|wing|offshoot|splinter group|affiliate|ally|splinter)\b"
 )
 ALLEGIANCE = re.compile(
-    rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?(?:pledged|swore|sworn|"
-    rf"declared|renewed) (?:(?P<g>{G})'s |its |his |their )?(?:allegiance|loyalty|fealty|"
-    rf"bay'ah|bayat) to (?:the )?(?P<o>{G})"
+    rf"(?P<s>{PG})(?:{APPOSITION}|,? (?:which|who|that)) (?:has |had |have )?(?:\w+ly )?"
+    rf"(?:pledged|swore|sworn|declared|renewed) (?:(?P<g>{G})'s |its |his |their )?"
+    rf"(?:allegiance|loyalty|fealty|bay'ah|bayat) to (?:the )?(?P<o>{G})"
 )
 MERGER_OF = re.compile(r"\bfrom (?:the |a )?merger of (?P<list>[^;.]*)")
 LINK = re.compile("|".join(rf"(?P<k{i}>\b(?:{cue})\b)" for i, (cue, _) in enumerate(LINK_CUES)))
@@ -233,6 +234,17 @@ CARRIED_OUT_BY = re.compile(
     rf"(?P<o>{E})(?:, [^;⟨]*?,)? (?:had been |has been |have been |was |were |is |are )?"
     rf"(?:\w+ly )?(?P<verb>carried out|staged|perpetrated|masterminded|orchestrated|claimed) "
     rf"by (?:{GROUP_WORDS})?(?P<s>{LIST(PG)})"
+)
+AMONG_ATTACKERS = re.compile(
+    rf"(?P<s>{LIST(P)}){APPOSITION} (?:was|were) (?:also )?among the (?:suicide )?"
+    rf"(?:bombers|attackers|gunmen|assailants|hijackers)"
+)
+MASTERMIND = re.compile(
+    rf"(?P<s>{P}){APPOSITION},? (?:as |was |is |to be )?(?:the |a )?(?P<hedge>(?:likely|suspected|"
+    rf"alleged|presumed|possible) )?(?:[\w-]+ )?mastermind(?: (?:of|behind) (?:the )?(?P<o>{E}))?"
+)
+BROTHERS = re.compile(
+    rf"\b(?:[Tt]wo|[Tt]hree|[Ff]our) (?P<kin>brothers|sisters|cousins),? (?P<list>{LIST(P)})"
 )
 CONVICTED = re.compile(
     rf"\b(?:convicted|sentenced) (?P<s>{LIST(P)}){APPOSITION} (?:[\w-]+ ){{0,4}}?"
@@ -312,7 +324,8 @@ DEAD_AMONG = re.compile(
 )
 DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
 KILLED_IN = re.compile(
-    rf"(?P<list>{LIST(P)}){APPOSITION} (?:who )?(?:was|were|had been|has been|have been) "
+    rf"(?P<list>{LIST(P)})(?:{APPOSITION}|,? who) (?:who )?"
+    rf"(?:was|were|had been|has been|have been) "
     rf"(?:also |later |reportedly |allegedly )?(?:killed|shot dead|assassinated) "
     rf"(?:[\w-]+ ){{0,3}}?in (?:a |an |the )?(?P<o>{E})"
 )
@@ -387,6 +400,11 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
 
     for m in LED_BY.finditer(t):
         group = _group_before(view, m.start())
+        if re.search(r",? and (?:is|was|are|were|has been|had been) $", t[: m.start()]):
+            # "JNIM was formed from ... Ansar Dine and al-Mourabitoun, and is led by X":
+            # the coordinated verb shares the sentence's subject
+            first = view.slots_in(t[: m.start()], "G")
+            group = first[0] if first else None
         if group is None:
             continue
         predicate = "leader_of" if m.group("verb") in ("led", "headed") else "founder_of"
@@ -517,6 +535,21 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 _clause_before(t, m.start()) + m.group(0),
                 alleged=True,
             )
+    for regex in (AMONG_ATTACKERS, MASTERMIND):
+        for m in regex.finditer(t):
+            target = m.groupdict().get("o")
+            event = slot(target) if target else _event_slot(view, state)
+            if event is None:
+                continue
+            for subject in view.slots_in(m.group("s"), "P"):
+                yield Candidate(
+                    subject,
+                    "responsible_for",
+                    event,
+                    "attacker",
+                    m.group(0),
+                    alleged=bool(m.groupdict().get("hedge")),
+                )
     for regex in (ACCUSED, BLAMES_FOR):
         for m in regex.finditer(t):
             yield Candidate(
@@ -610,6 +643,14 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 yield _kin(
                     slot(m.group("s")), slot(m.group("o")), m.group("kin"), m.group(0), state
                 )
+
+    for m in BROTHERS.finditer(t):
+        people = view.slots_in(m.group("list"), "P")
+        word = m.group("kin")[:-1]
+        for i, a in enumerate(people):
+            for b in people[i + 1 :]:
+                if a.names != b.names:
+                    yield Candidate(a, "relative_of", b, "kin", m.group(0), relation=word)
 
     # associate_of: aides, associates, co-accused
     for m in ASSOCIATE_OF_OWNER.finditer(t):
