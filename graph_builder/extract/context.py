@@ -251,7 +251,7 @@ def read_sentence(
         for place in [*inside, *locative_places(token, location_at)]:
             if place not in event.places:
                 event.places.append(place)
-        when = event_date(token, state.doc_date)
+        when = event_date(token, state.doc_date) or (event.year if not back else None)
         if (
             when is not None
             and event.date is None

@@ -146,7 +146,7 @@ def event_date(head: Token, doc_date: str | None) -> str | None:
     at date phrases on the head, then on the nearest verb above it when that verb tells
     the event ("killed himself last month during a clash").
     """
-    inside = [t for t in head.lefts if t.ent_type_ == "DATE"]
+    inside = [t for t in head.doc[head.left_edge.i : head.i] if t.ent_type_ == "DATE"]
     if inside:
         found = parse_date(" ".join(t.text for t in inside), doc_date)
         if found:

@@ -37,6 +37,7 @@ LEADER_MODS = frozenset(
     "deputy acting former top supreme overall new late slain current interim founding "
     "then self-styled hardline senior previous first founding".split()
 )
+ROLE_FILLER = frozenset("the a an its their his her main".split())  # "the main spokesman"
 FORMER = frozenset("former late slain ex then previous first".split())
 KIN = (
     r"(?:sons?|brothers?|fathers?|father-in-law|brother-in-law|son-in-law|sons-in-law|"
@@ -72,7 +73,7 @@ class Candidate:
 
 def _role_predicate(role: str, mods: str) -> list[tuple[str, str | None]]:
     """Predicates (and role qualifiers) a role noun phrase gives: "founder and leader"."""
-    words = mods.lower().split()
+    words = [w for w in mods.lower().split() if w not in ROLE_FILLER]
     qualifier = next((w for w in words if w in ("deputy", "acting")), None)
     if qualifier is None and any(w in FORMER for w in words):
         qualifier = "former"
