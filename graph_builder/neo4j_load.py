@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from graph_builder.errors import InputError, OntologyError, ValidationError
+from graph_builder.errors import InputError, Neo4jUnavailable, OntologyError, ValidationError
 from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
 from graph_builder.ontology import Ontology
 
@@ -657,8 +657,27 @@ def load_graph(
         return count
 
     if replace:
+        from neo4j.exceptions import TransientError
+
+        plan_rows = sum(len(rows) for _, rows in _steps(plan, ontology))
 
         def replace_all(tx: ManagedTransaction) -> tuple[int, _Diff, int]:
+            try:
+                return replace_in(tx)
+            except TransientError as exc:
+                if "MemoryPoolOutOfMemoryError" not in (exc.code or ""):
+                    raise
+                # Retrying cannot help: the same transaction would need the same memory.
+                raise Neo4jUnavailable(
+                    f"replacing the graph with {plan_rows} rows needs more transaction memory "
+                    f"than the Neo4j server allows ({exc.message}); nothing was changed. "
+                    "Give the server a larger heap (e.g. `milgraph neo4j stop` then "
+                    "`milgraph neo4j start --heap 2g`; the replace of a corpus of 10,000 "
+                    "articles into an empty database needs about 2 GiB), or load "
+                    "without --replace"
+                ) from None
+
+        def replace_in(tx: ManagedTransaction) -> tuple[int, _Diff, int]:
             diff = _diff(plan, _read_state(tx), ontology)
             steps = _replace_steps(diff)
             # Stale relationships first (those of stray nodes too: their ends have no id).
