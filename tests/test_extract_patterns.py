@@ -347,3 +347,38 @@ def test_held_out_articles_precision_and_f1(extractor: Extractor) -> None:
     f1 = 2 * precision * recall / (precision + recall)
     assert precision >= 0.85, (precision, recall, f1)
     assert f1 >= 0.82, (precision, recall, f1)
+
+
+def test_confidence_is_calibrated_on_the_dev_corpus(extractor: Extractor) -> None:
+    """The stored table is what benchmarks/calibrate_confidence.py fits on the bundled
+    gold articles today, and higher confidence means more often right there: statements
+    in the upper confidence bins are right at least as often as those below."""
+    from graph_builder.config import SAMPLE_CORPUS
+    from graph_builder.documents import read_documents
+    from graph_builder.extract.calibration import Judged, fit, load, read_gold
+
+    gold = read_gold(SAMPLE_CORPUS)
+    docs, _ = read_documents([SAMPLE_CORPUS / f"{name}.txt" for name in gold])
+    rows, scored = [], []
+    for doc in docs:
+        for statement, family in extractor.extract_with_families(doc):
+            triple = (statement.subject, statement.predicate, statement.object)
+            verdict = gold[doc.doc_id].verdict(triple)
+            if verdict is not None:
+                rows.append(Judged(family, statement.modality, verdict))
+                scored.append((statement.confidence, verdict))
+    stored, refit = load(), fit(rows)
+    assert len(rows) >= 50
+    for family, value in refit.families.items():
+        assert abs(stored.of(family, "") - value) <= 0.05, (family, stored.of(family, ""), value)
+    # monotone: ordered by stored confidence, families are right (smoothed) as often or more
+    order = sorted(refit.families, key=lambda f: stored.of(f, ""))
+    measured = [refit.families[f] for f in order]
+    assert all(b >= a - 0.05 for a, b in zip(measured, measured[1:])), list(zip(order, measured))
+    # reliability: statements at 0.9 or above are right at least as often as those below
+    # (within one statement of the smaller bin: the dev set has only a handful of errors)
+    low = [ok for conf, ok in scored if conf < 0.9]
+    high = [ok for conf, ok in scored if conf >= 0.9]
+    assert low and high
+    assert sum(high) / len(high) >= sum(low) / len(low) - 1 / len(low)
+    assert stored.of("never-seen-family", "asserted") == 0.5

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graph_builder.documents import Document
+from graph_builder.extract.calibration import ConfidenceTable
+from graph_builder.extract.calibration import load as load_confidence
 from graph_builder.extract.context import Slot, new_state, read_sentence
 from graph_builder.extract.events import Event
 from graph_builder.extract.gazetteer import Gazetteer, load_gazetteer
@@ -21,27 +23,9 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-EXTRACTOR_VERSION = "0.2.0"
+EXTRACTOR_VERSION = "0.3.0"
 EXTRACTOR_NAME = f"milgraph-rules/{EXTRACTOR_VERSION}"
 
-# How often each pattern family was right on the dev set (see tests/README of the
-# extractor); the modality factor lowers hedged statements a little.
-FAMILY_CONFIDENCE = {
-    "role": 0.85,
-    "verb": 0.75,
-    "link": 0.7,
-    "claim": 0.85,
-    "carried": 0.8,
-    "accused": 0.7,
-    "involved": 0.7,
-    "attacker": 0.6,
-    "designated": 0.8,
-    "kin": 0.85,
-    "killed": 0.75,
-    "trained": 0.65,
-    "place": 0.7,
-}
-MODALITY_FACTOR = {"asserted": 1.0, "reported": 0.95, "claimed": 0.95, "alleged": 0.9}
 MEMBERSHIP = frozenset({"leader_of", "member_of", "founder_of"})
 
 
@@ -94,7 +78,11 @@ class Extractor:
     """Rules over spaCy parses and a gazetteer; load once, call for many documents."""
 
     def __init__(
-        self, ontology: Ontology, nlp: Language | None = None, gazetteer: Gazetteer | None = None
+        self,
+        ontology: Ontology,
+        nlp: Language | None = None,
+        gazetteer: Gazetteer | None = None,
+        confidence: ConfidenceTable | None = None,
     ) -> None:
         if nlp is None:
             from graph_builder.extract.nlp import load_spacy
@@ -103,9 +91,15 @@ class Extractor:
         self.ontology = ontology
         self.nlp = nlp
         self.gazetteer = gazetteer or load_gazetteer()
+        self.confidence = confidence or load_confidence()
 
     def extract(self, doc: Document) -> list[Statement]:
         """Statements one document supports, in text order."""
+        return [s for s, _ in self._from_parse(doc, self.nlp(doc.text))]
+
+    def extract_with_families(self, doc: Document) -> list[tuple[Statement, str]]:
+        """Like :meth:`extract`, with the pattern family that made each statement (for
+        calibrating confidence on gold articles)."""
         return self._from_parse(doc, self.nlp(doc.text))
 
     def extract_all(
@@ -115,10 +109,10 @@ class Extractor:
         texts = (d.text for d in docs)
         parsed = self.nlp.pipe(texts, batch_size=batch_size, n_process=max(1, jobs))
         for document, parse in zip(docs, parsed, strict=True):
-            yield document, self._from_parse(document, parse)
+            yield document, [s for s, _ in self._from_parse(document, parse)]
 
     # --------------------------------------------------------------------------------
-    def _from_parse(self, document: Document, doc: Doc) -> list[Statement]:
+    def _from_parse(self, document: Document, doc: Doc) -> list[tuple[Statement, str]]:
         text = document.text  # Doc.text is rebuilt on every access: read it once
         mentions = find_mentions(doc, self.gazetteer, text)
         state = new_state(mentions, document.date)
@@ -177,8 +171,8 @@ class Extractor:
         place_evidence: list[tuple[Event, str, tuple[int, int], str, str]],
         officials: set[str],
         parents: dict[str, list[str]],
-    ) -> list[Statement]:
-        out: list[Statement] = []
+    ) -> list[tuple[Statement, str]]:
+        out: list[tuple[Statement, str]] = []
         seen: set[tuple[str, str, str, tuple[int, int]]] = set()
 
         def add(
@@ -212,24 +206,25 @@ class Extractor:
             if key in seen:
                 return
             seen.add(key)
-            confidence = round(
-                FAMILY_CONFIDENCE.get(family, 0.6) * MODALITY_FACTOR.get(modality, 0.9), 3
-            )
+            confidence = self.confidence.of(family, modality)
             out.append(
-                Statement(
-                    doc_id=document.doc_id,
-                    subject=subject,
-                    subject_type=s_type,
-                    predicate=predicate,
-                    object=obj,
-                    object_type=o_type,
-                    evidence=evidence,
-                    span=span,
-                    modality=modality,
-                    confidence=confidence,
-                    attributed_to=who,
-                    extractor=EXTRACTOR_NAME,
-                    **extra,
+                (
+                    Statement(
+                        doc_id=document.doc_id,
+                        subject=subject,
+                        subject_type=s_type,
+                        predicate=predicate,
+                        object=obj,
+                        object_type=o_type,
+                        evidence=evidence,
+                        span=span,
+                        modality=modality,
+                        confidence=confidence,
+                        attributed_to=who,
+                        extractor=EXTRACTOR_NAME,
+                        **extra,
+                    ),
+                    family,
                 )
             )
 
@@ -269,5 +264,5 @@ class Extractor:
                     modality,
                     date=happening.date,
                 )
-        out.sort(key=lambda s: (s.span or (0, 0), s.predicate, s.subject, s.object))
+        out.sort(key=lambda r: (r[0].span or (0, 0), r[0].predicate, r[0].subject, r[0].object))
         return out
