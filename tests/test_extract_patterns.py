@@ -383,3 +383,18 @@ def test_confidence_is_calibrated_on_the_dev_corpus(extractor: Extractor) -> Non
     assert low and high
     assert sum(high) / len(high) >= sum(low) / len(low) - 1 / len(low)
     assert stored.of("never-seen-family", "asserted") == 0.5
+
+
+def test_parallel_extraction_matches_one_process(extractor: Extractor) -> None:
+    """jobs=2 runs two worker processes (each with its own model) over chunks and gives
+    the very same statements, in input order, as jobs=1."""
+    from graph_builder.config import SAMPLE_CORPUS
+    from graph_builder.documents import read_documents
+
+    docs, _ = read_documents([SAMPLE_CORPUS])
+    docs = docs[:5]
+    one = [(d.doc_id, found) for d, found in extractor.extract_all(docs, jobs=1, batch_size=2)]
+    two = [(d.doc_id, found) for d, found in extractor.extract_all(docs, jobs=2, batch_size=2)]
+    assert [d for d, _ in two] == [d.doc_id for d in docs]
+    assert two == one
+    assert sum(len(found) for _, found in one) > 20

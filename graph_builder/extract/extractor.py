@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -74,6 +75,28 @@ def _place_parents(text: str, mentions: list[Mention]) -> dict[str, list[str]]:
     return parents
 
 
+# Workers are forked where the OS can (no re-import of spaCy), spawned elsewhere; either
+# way each loads its own model in the initializer and shares nothing mutable.
+START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+_WORKER: Extractor | None = None
+_WORKER_BATCH = 16
+
+
+def _start_worker(
+    ontology: Ontology, gazetteer: Gazetteer, confidence: ConfidenceTable, batch_size: int
+) -> None:
+    """Pool initializer: one extractor (and one spaCy model) per worker process."""
+    global _WORKER, _WORKER_BATCH
+    _WORKER = Extractor(ontology, gazetteer=gazetteer, confidence=confidence)
+    _WORKER_BATCH = batch_size
+
+
+def _work(chunk: list[Document]) -> list[list[Statement]]:
+    """Parse and extract one chunk of documents in a worker."""
+    assert _WORKER is not None, "worker not started"
+    return [found for _, found in _WORKER.extract_all(chunk, jobs=1, batch_size=_WORKER_BATCH)]
+
+
 class Extractor:
     """Rules over spaCy parses and a gazetteer; load once, call for many documents."""
 
@@ -105,11 +128,28 @@ class Extractor:
     def extract_all(
         self, docs: Sequence[Document], jobs: int = 1, batch_size: int = 16
     ) -> Iterator[tuple[Document, list[Statement]]]:
-        """Parse with ``nlp.pipe`` (``jobs`` processes) and extract, in input order."""
-        texts = (d.text for d in docs)
-        parsed = self.nlp.pipe(texts, batch_size=batch_size, n_process=max(1, jobs))
-        for document, parse in zip(docs, parsed, strict=True):
-            yield document, [s for s, _ in self._from_parse(document, parse)]
+        """Extract many documents, yielding them in input order as they are done.
+
+        ``jobs=1`` parses with ``nlp.pipe`` in this process. ``jobs=N`` starts N worker
+        processes, each loading its own spaCy model once, and sends them chunks of
+        ``batch_size`` documents to parse *and* extract (the rules cost as much as the
+        parse, so both run in the workers); results stream back in input order and are
+        identical to ``jobs=1``.
+        """
+        if jobs <= 1 or len(docs) <= batch_size:
+            parsed = self.nlp.pipe((d.text for d in docs), batch_size=batch_size)
+            for document, parse in zip(docs, parsed, strict=True):
+                yield document, [s for s, _ in self._from_parse(document, parse)]
+            return
+        chunks = [list(docs[i : i + batch_size]) for i in range(0, len(docs), batch_size)]
+        context = multiprocessing.get_context(START_METHOD)
+        with context.Pool(
+            processes=min(jobs, len(chunks)),
+            initializer=_start_worker,
+            initargs=(self.ontology, self.gazetteer, self.confidence, batch_size),
+        ) as pool:
+            for chunk, results in zip(chunks, pool.imap(_work, chunks), strict=True):
+                yield from zip(chunk, results, strict=True)
 
     # --------------------------------------------------------------------------------
     def _from_parse(self, document: Document, doc: Doc) -> list[tuple[Statement, str]]:
