@@ -398,3 +398,19 @@ def test_parallel_extraction_matches_one_process(extractor: Extractor) -> None:
     assert [d for d, _ in two] == [d.doc_id for d in docs]
     assert two == one
     assert sum(len(found) for _, found in one) > 20
+
+
+def test_denials_recorded_only_when_asked(extractor: Extractor) -> None:
+    text = (
+        "Shakeel Ahmed, a shopkeeper, denied being a member of Lashkar-e-Jhangvi. "
+        "Hezbollah has denied any role in the 2005 bombing in Beirut."
+    )
+    assert not [s for s in run(extractor, text) if s.modality == "denied"]
+    asking = Extractor(
+        extractor.ontology, extractor.nlp, extractor.gazetteer, extractor.confidence, denials=True
+    )
+    denied = {(s.subject, s.predicate, s.object[:4]) for s in run(asking, text)}
+    assert ("Shakeel Ahmed", "member_of", "Lash") in denied
+    assert ("Hezbollah", "responsible_for", "2005") in denied
+    statements = run(asking, text)
+    assert all(s.modality == "denied" for s in statements if s.predicate != "occurred_in")

@@ -28,6 +28,15 @@ def extract(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Parser processes to run in parallel.")
     ] = 1,
+    denials: Annotated[
+        bool,
+        typer.Option(
+            "--denials",
+            help='Also write what the text says someone denies ("X denied being a member '
+            "of Y\") as statements with modality 'denied'. Off by default, since tools "
+            "that ignore the modality would read them as facts.",
+        ),
+    ] = False,
 ) -> None:
     """Extract evidence-backed statements from news articles.
 
@@ -48,7 +57,7 @@ def extract(
             f"no readable articles under {', '.join(str(p) for p in paths)} "
             "(expected .txt, .md, .html, .htm or .jsonl files)"
         )
-    extractor = Extractor(get_ontology())
+    extractor = Extractor(get_ontology(), denials=denials)
     statements = []
     with Progress(
         TextColumn("extracting"),

@@ -16,7 +16,7 @@ from graph_builder.extract.events import Event
 from graph_builder.extract.gazetteer import Gazetteer, load_gazetteer
 from graph_builder.extract.mentions import Mention, find_mentions
 from graph_builder.extract.modality import attribution, is_negated, modality_of, speaker_spans
-from graph_builder.extract.patterns import Candidate, dependency, surface, surface_places
+from graph_builder.extract.patterns import Candidate, denials, dependency, surface, surface_places
 from graph_builder.ontology import Ontology
 from graph_builder.statements import Statement
 
@@ -83,11 +83,15 @@ _WORKER_BATCH = 16
 
 
 def _start_worker(
-    ontology: Ontology, gazetteer: Gazetteer, confidence: ConfidenceTable, batch_size: int
+    ontology: Ontology,
+    gazetteer: Gazetteer,
+    confidence: ConfidenceTable,
+    batch_size: int,
+    denials: bool,
 ) -> None:
     """Pool initializer: one extractor (and one spaCy model) per worker process."""
     global _WORKER, _WORKER_BATCH
-    _WORKER = Extractor(ontology, gazetteer=gazetteer, confidence=confidence)
+    _WORKER = Extractor(ontology, gazetteer=gazetteer, confidence=confidence, denials=denials)
     _WORKER_BATCH = batch_size
 
 
@@ -106,6 +110,7 @@ class Extractor:
         nlp: Language | None = None,
         gazetteer: Gazetteer | None = None,
         confidence: ConfidenceTable | None = None,
+        denials: bool = False,
     ) -> None:
         if nlp is None:
             from graph_builder.extract.nlp import load_spacy
@@ -115,6 +120,10 @@ class Extractor:
         self.nlp = nlp
         self.gazetteer = gazetteer or load_gazetteer()
         self.confidence = confidence or load_confidence()
+        # Denied relations ("X denied being a member of Y") as modality "denied"
+        # statements. Off by default: readers that ignore modality would take them as
+        # facts (the shared scorer does).
+        self.denials = denials
 
     def extract(self, doc: Document) -> list[Statement]:
         """Statements one document supports, in text order."""
@@ -146,7 +155,7 @@ class Extractor:
         with context.Pool(
             processes=min(jobs, len(chunks)),
             initializer=_start_worker,
-            initargs=(self.ontology, self.gazetteer, self.confidence, batch_size),
+            initargs=(self.ontology, self.gazetteer, self.confidence, batch_size, self.denials),
         ) as pool:
             for chunk, results in zip(chunks, pool.imap(_work, chunks), strict=True):
                 yield from zip(chunk, results, strict=True)
@@ -178,7 +187,13 @@ class Extractor:
                 for slot in view.slots
                 for victim in slot.victims
             ]
+            if self.denials:
+                candidates += list(denials(view))
             for cand in candidates:
+                if cand.denied:
+                    who = cand.subject.names[0]
+                    pending.append(_Pending(cand, (start, end), evidence, "denied", who))
+                    continue
                 if is_negated(cand.cue):
                     continue
                 modality = modality_of(modality_text, cand.claimed, cand.alleged)

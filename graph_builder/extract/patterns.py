@@ -69,6 +69,7 @@ class Candidate:
     link_kind: str | None = None
     claimed: bool = False
     alleged: bool = False
+    denied: bool = False  # the text reports a denial: recorded, never a fact
 
 
 def _role_predicate(role: str, mods: str) -> list[tuple[str, str | None]]:
@@ -759,6 +760,56 @@ def _org_pronoun(view: SentenceView, pos: int, state: DocumentState) -> Slot | N
     if re.search(r"\b(?:It|it)\b", view.template[:pos]) and state.last_org:
         return Slot(-1, -1, "Organization", (state.last_org[-1],))
     return None
+
+
+# --- denials ------------------------------------------------------------------------
+
+DENY = r"(?:has |had |have )?(?:\w+ly )?(?:denied|denies|deny|denying|rejected|rejects)"
+DENIED_ROLE = re.compile(
+    rf"(?P<s>{P}){APPOSITION},? {DENY} (?:ever )?(?:being|that (?:he|she) (?:was|is|had been)) "
+    rf"(?:a |an |the )?(?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES}|part) (?:of|in) "
+    rf"(?:the )?(?P<o>{G})"
+)
+DENIED_LEADING = re.compile(
+    rf"(?P<s>{P}){APPOSITION},? {DENY} (?:ever )?(?P<verb>leading|heading|founding|joining) "
+    rf"(?:the )?(?P<o>{G})"
+)
+DENIED_VERB_PREDICATE = {"leading": "leader_of", "heading": "leader_of", "founding": "founder_of"}
+DENIED_EVENT = re.compile(
+    rf"(?P<s>{PG}){APPOSITION},? {DENY} (?:any )?(?:role|involvement|responsibility|hand|part) "
+    rf"(?:in|for) (?:the )?(?P<o>{E})"
+)
+DENIED_LINKS = re.compile(
+    rf"(?P<s>{PG}){APPOSITION},? {DENY} (?:any |having any )?(?:links?|ties|connections?) "
+    rf"(?:to|with) (?:the )?(?P<o>{G})"
+)
+
+
+def denials(view: SentenceView) -> Iterator[Candidate]:
+    """Relations the text says someone denies ("X denied being a member of Y"): kept as
+    modality "denied" so the graph records the denial and never the relation."""
+    t = view.template
+    for m in DENIED_ROLE.finditer(t):
+        role = m.group("role")
+        found = [("member_of", None)] if role == "part" else _role_predicate(role, m["mods"])
+        for predicate, _ in found:
+            yield Candidate(
+                view.slot(m["s"]), predicate, view.slot(m["o"]), "denied", m[0], denied=True
+            )
+    for m in DENIED_LEADING.finditer(t):
+        yield Candidate(
+            view.slot(m["s"]),
+            DENIED_VERB_PREDICATE.get(m["verb"], "member_of"),
+            view.slot(m["o"]),
+            "denied",
+            m[0],
+            denied=True,
+        )
+    for regex, predicate in ((DENIED_EVENT, "responsible_for"), (DENIED_LINKS, "linked_to")):
+        for m in regex.finditer(t):
+            yield Candidate(
+                view.slot(m["s"]), predicate, view.slot(m["o"]), "denied", m[0], denied=True
+            )
 
 
 # --- dependency patterns -------------------------------------------------------------
