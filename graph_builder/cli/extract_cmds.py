@@ -26,7 +26,14 @@ def extract(
         Path, typer.Option("--output", "-o", help="Statements file to write (JSON Lines).")
     ],
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Parser processes to run in parallel.")
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes that parse and extract articles in parallel "
+            "(each loads its own spaCy model).",
+        ),
     ] = 1,
     denials: Annotated[
         bool,
