@@ -414,3 +414,15 @@ def test_denials_recorded_only_when_asked(extractor: Extractor) -> None:
     assert ("Hezbollah", "responsible_for", "2005") in denied
     statements = run(asking, text)
     assert all(s.modality == "denied" for s in statements if s.predicate != "occurred_in")
+
+
+def test_wounded_are_not_victims(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "A suicide bomber struck a rally in Bannu on Friday, killing Sher Khan and wounding "
+        "Gul Zaman, police said. Among the dead were Nadir Ali and Saeed Ullah, and among the "
+        "wounded was Rafiq Ahmed.",
+    )
+    killed = {s.subject for s in statements if s.predicate == "killed_in"}
+    assert {"Sher Khan", "Nadir Ali", "Saeed Ullah"} <= killed
+    assert not killed & {"Gul Zaman", "Rafiq Ahmed"}

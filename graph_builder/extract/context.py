@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graph_builder.extract.dates import event_date
+from graph_builder.extract.dates import event_date, verb_date
 from graph_builder.extract.events import (
     BACK_REFERENCES,
     EVENT_HEADS,
     YEAR,
     Event,
     event_phrase,
+    implicit_event,
     is_event_head,
     locative_places,
 )
@@ -152,6 +153,11 @@ def _event_for(
                 continue
         elif year is not None and year != (event.year or doc_year):
             continue
+        if event.implicit and proper and not event.has_proper:
+            # the attack told by its verb gets the name the article now gives it
+            event.name, event.has_proper, event.implicit = name, True, False
+            event.year = event.year or year
+            return event
         if proper and not (
             (event.has_proper and _share_word(name, event.name))
             or _share_word(name, " ".join(event.places))  # "the Lahore bombing"
@@ -273,6 +279,18 @@ def read_sentence(
             event = _referent(state, ref.group(1), doc_year)
             event_slots.append(Slot(at, at + len(ref.group(0)), "Event", (), "name", event))
 
+    if not event_slots and state.current_event is None:
+        told = implicit_event(sent)
+        if told is not None:
+            verb, head_class, name = told
+            event = Event(head=head_class, name=name, year=None, implicit=True)
+            event.places.extend(
+                p for p in locative_places(verb, location_at) if p not in event.places
+            )
+            event.date = verb_date(verb, state.doc_date)
+            event.year = event.date[:4] if event.date else None
+            state.events.append(event)
+            state.current_event = event
     if state.main_event is None and state.events:
         state.main_event = state.events[0]
     # "he" in a new sentence: the subject of the previous one, else its last person named

@@ -164,3 +164,12 @@ def event_date(head: Token, doc_date: str | None) -> str | None:
             if found:
                 return found
     return None
+
+
+def verb_date(verb: Token, doc_date: str | None) -> str | None:
+    """The date phrase on a verb that tells an event ("struck a rally on Friday")."""
+    for phrase in _date_phrases(verb):
+        found = parse_date(phrase, doc_date)
+        if found:
+            return found
+    return None

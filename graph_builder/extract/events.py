@@ -75,6 +75,7 @@ class Event:
     places: list[str] = field(default_factory=list)
     has_proper: bool = False
     date: str | None = None  # ISO YYYY[-MM[-DD]] when the text dates it
+    implicit: bool = False  # told by a verb ("a suicide bomber struck"), not named yet
 
     def display(self) -> str:
         """The canonical name: the phrase, or "PLACE phrase" when the phrase is generic."""
@@ -197,3 +198,45 @@ def locative_places(head: Token, location_at: dict[int, str]) -> list[str]:
 
 def sentence_year(sent: Span) -> set[str]:
     return set(YEAR.findall(sent.text))
+
+
+# "A suicide bomber struck a rally", "Two bombs exploded during Mass": an attack told by
+# its verb before (or without) any noun naming it.
+ATTACK_VERBS = frozenset(
+    "strike attack storm ram detonate explode blow target hit ambush raid fire".split()
+)
+ATTACKERS = {
+    "bomber": "bombing",
+    "bombers": "bombing",
+    "bomb": "bombing",
+    "bombs": "bombing",
+    "explosive": "bombing",
+    "explosives": "bombing",
+    "gunman": "attack",
+    "gunmen": "attack",
+    "attacker": "attack",
+    "attackers": "attack",
+    "assailant": "attack",
+    "assailants": "attack",
+}
+
+
+def implicit_event(sent: Span) -> tuple[Token, str, str] | None:
+    """(verb, head class, name) of an attack a sentence tells by its verb, or None.
+
+    The name comes from the attacker: "suicide bomber" -> "suicide bombing", "gunmen"
+    -> "attack", "car bomb" -> "car bombing".
+    """
+    for token in sent:
+        if token.pos_ != "VERB" or token.lemma_.lower() not in ATTACK_VERBS:
+            continue
+        if token.lemma_.lower() == "blow" and not any(c.lower_ == "up" for c in token.children):
+            continue
+        subject = next((c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subject is None or subject.lower_ not in ATTACKERS:
+            continue
+        head_class = ATTACKERS[subject.lower_]
+        kinds = [c.lower_ for c in subject.lefts if c.lower_ in BOMB_KINDS or c.lower_ == "suicide"]
+        name = " ".join([*kinds[:1], head_class])
+        return token, head_class, name
+    return None

@@ -336,6 +336,8 @@ KILLING = re.compile(r"\bkilling (?P<list>[^;]*)")
 LIST_END = re.compile(
     r",? (?:(?:[\w-]+ |⟨[A-Z]\d+⟩ ){0,4}?(?:said|says|told|according|cited|quoted|added|"
     r"reported|claimed|stated|announced|confirmed)\b|who |which |whose |when |but |while )|\. "
+    r"|,? (?:and )?(?:wounding|injuring|leaving|prompting|sparking|forcing|among the "
+    r"(?:wounded|injured))\b"
 )
 NOT_VICTIM_BEFORE = re.compile(r"\b(?:of|by|for|to|from|with|against|under) (?:the )?$")
 
