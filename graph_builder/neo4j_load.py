@@ -33,7 +33,7 @@ from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
 from graph_builder.ontology import Ontology
 
 if TYPE_CHECKING:
-    from neo4j import Driver, ManagedTransaction
+    from neo4j import Driver, ManagedTransaction, Session
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MENTIONS = "MENTIONS"
@@ -44,6 +44,9 @@ RESERVED_ENTITY_KEYS = frozenset({"id", "name", "type", "aliases"})
 _SEP = "\u001f"
 
 ProgressCallback = Callable[[int], None]
+# Largest change set a replace applies in one transaction: about 150 MiB of transaction
+# memory at ~2.5 KiB a row, within the 358 MiB a default 512m-heap server allows.
+DEFAULT_MAX_TRANSACTION_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class LoadSummary:
     removed_nodes: int = 0
     removed_relationships: int = 0
     unchanged: int = 0  # rows found already equal in the database, so not written
+    transactions: int = 0  # write transactions committed
+    atomic: bool = True  # False when a big replace was committed in several transactions
 
 
 @dataclass(frozen=True)
@@ -455,6 +460,22 @@ class _Diff:
     stale_documents: list[str]
     unchanged: int
 
+    @property
+    def size(self) -> int:
+        """Rows to write or delete."""
+        return (
+            sum(len(rows) for rows in self.new_entities.values())
+            + sum(len(rows) for rows in self.changed_entities.values())
+            + len(self.new_documents)
+            + len(self.changed_documents)
+            + sum(len(rows) for rows in self.new_relationships.values())
+            + len(self.changed_relationships)
+            + len(self.new_mentions)
+            + len(self.stale_relationships)
+            + len(self.stale_entities)
+            + len(self.stale_documents)
+        )
+
 
 def _document_stored(row: dict[str, Any]) -> dict[str, Any]:
     """The properties a document row leaves on its node (Neo4j stores no nulls)."""
@@ -519,29 +540,38 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
     return diff
 
 
-def _replace_steps(diff: _Diff) -> list[tuple[str, list[Any]]]:
-    """(query, rows) making the database equal to the plan, given the diff from its state.
+Step = tuple[str, list[Any], bool]  # query, rows, whether the rows are plan rows (progress)
+
+
+def _replace_steps(diff: _Diff, ontology: Ontology) -> list[Step]:
+    """(query, rows, progress) making the database equal to the plan, given the diff.
 
     Deletions first (relationships, then the nodes they hung on), then nodes, then the
-    relationships between them. New items are CREATEd: the state was read in the same
-    transaction, so MERGE's existence check would be wasted work.
+    relationships between them. New items are CREATEd: the state read showed them absent,
+    so MERGE's existence check would be wasted work. :data:`DELETE_STRAY_NODES` runs after
+    the first step (the stale relationships, which include those of stray nodes).
     """
-    steps: list[tuple[str, list[Any]]] = [
-        (DELETE_RELATIONSHIPS_QUERY, diff.stale_relationships),
-        (DELETE_ENTITIES_QUERY, diff.stale_entities),
-        (DELETE_DOCUMENTS_QUERY, diff.stale_documents),
-    ]
-    steps += [
-        (_entity_create_query(label), rows) for label, rows in sorted(diff.new_entities.items())
-    ]
-    return steps + [
-        (DOCUMENT_CREATE_QUERY, diff.new_documents),
+    labels = list(ontology.types)
+    return [
+        (DELETE_RELATIONSHIPS_QUERY, diff.stale_relationships, False),
+        (DELETE_ENTITIES_QUERY, diff.stale_entities, False),
+        (DELETE_DOCUMENTS_QUERY, diff.stale_documents, False),
         *(
-            (_relationship_create_query(t), rows)
+            (_entity_query(label, labels), rows, True)
+            for label, rows in sorted(diff.changed_entities.items())
+        ),
+        (DOCUMENT_QUERY, diff.changed_documents, True),
+        *(
+            (_entity_create_query(label), rows, True)
+            for label, rows in sorted(diff.new_entities.items())
+        ),
+        (DOCUMENT_CREATE_QUERY, diff.new_documents, True),
+        *(
+            (_relationship_create_query(t), rows, True)
             for t, rows in sorted(diff.new_relationships.items())
         ),
-        (RELATIONSHIP_UPDATE_QUERY, diff.changed_relationships),
-        (MENTIONS_CREATE_QUERY, diff.new_mentions),
+        (RELATIONSHIP_UPDATE_QUERY, diff.changed_relationships, True),
+        (MENTIONS_CREATE_QUERY, diff.new_mentions, True),
     ]
 
 
@@ -565,17 +595,6 @@ def _upsert_steps(diff: _Diff, ontology: Ontology) -> list[tuple[str, list[Any]]
     return steps
 
 
-def _changed_node_steps(diff: _Diff, ontology: Ontology) -> list[tuple[str, list[Any]]]:
-    """Replace path: rewrite nodes whose properties or type changed (MERGE finds them)."""
-    labels = list(ontology.types)
-    steps: list[tuple[str, list[Any]]] = [
-        (_entity_query(label, labels), rows)
-        for label, rows in sorted(diff.changed_entities.items())
-    ]
-    steps.append((DOCUMENT_QUERY, diff.changed_documents))
-    return steps
-
-
 def load_graph(
     driver: Driver,
     data: GraphData,
@@ -584,6 +603,7 @@ def load_graph(
     database: str = "neo4j",
     batch_size: int = 1000,
     replace: bool = False,
+    max_transaction_rows: int | None = DEFAULT_MAX_TRANSACTION_ROWS,
     on_batch: ProgressCallback | None = None,
 ) -> LoadSummary:
     """Make Neo4j hold `data`, writing only what differs, in parameterised ``UNWIND`` batches.
@@ -592,7 +612,8 @@ def load_graph(
     owns on nodes; the key and ``load_hash`` of every relationship), compares it with
     `data` in Python and writes only new and changed items: loading the same data twice
     reads the graph and writes nothing, and a rebuild after one new article writes about
-    that article's share.
+    that article's share. (An edit made outside milgraph to a relationship's properties
+    that leaves its ``load_hash`` in place is not seen; nodes are compared in full.)
 
     Guarantees
     ----------
@@ -602,14 +623,18 @@ def load_graph(
         fails midway, the batches already committed stay; rerunning finishes the job.
     ``replace=True``
         The database becomes equal to `data` exactly: nodes and relationships the data
-        does not contain (of any label or type) are deleted. The state read, the deletions
-        and every batch run inside **one** managed transaction, so a failure midway rolls
-        everything back and readers see either the old graph or the new one, never a
-        mixture. The transaction holds only the changes, so its memory grows with what
-        differs from the database (a full load into an empty database of ~300k
-        statements needs a heap of about 1 GiB, see ``benchmarks/bench_neo4j_load.py``).
-        Another client writing the same relationships during the replace may leave a
-        duplicate, which the next replace removes.
+        does not contain (of any label or type) are deleted. When the change set (rows
+        to create, rewrite or delete) has at most `max_transaction_rows` rows, the state
+        read, the deletions and every batch run inside **one** managed transaction: a
+        failure midway rolls everything back, and readers see either the old graph or
+        the new one, never a mixture (``LoadSummary.atomic``). A bigger change set, such
+        as the first load of a large corpus, would need more transaction memory than a
+        default server has (about 2.5 KiB per row: 300k statements need several GiB), so
+        it is applied in transactions of at most `max_transaction_rows` rows, stale items
+        deleted first, then nodes, then relationships. Readers may then see a partial
+        graph while it loads, and after a failure midway the database holds part of the
+        change; rerunning the load finishes the job exactly, since it compares with what
+        is there. ``max_transaction_rows=None`` always uses one transaction.
 
     Parameters
     ----------
@@ -621,6 +646,8 @@ def load_graph(
         Source of the only labels and relationship types allowed.
     batch_size
         Rows per ``UNWIND`` query.
+    max_transaction_rows
+        Largest change set a replace applies in one transaction (see Guarantees).
     on_batch
         Called with a number of rows as they are handled (written or found unchanged);
         the numbers add up to :func:`plan_size` (progress bars).
@@ -631,85 +658,144 @@ def load_graph(
         An entity type or predicate outside the ontology (nothing is written).
     ValidationError
         A relation or mention referring to an entity or document the data lacks.
+    Neo4jUnavailable
+        A one-transaction replace exceeded the server's transaction memory (nothing
+        was changed); the message says how to give it more.
     """
     if batch_size < 1:
         raise InputError(None, None, f"batch size must be at least 1, got {batch_size}")
+    if max_transaction_rows is not None and max_transaction_rows < 1:
+        raise InputError(
+            None, None, f"max transaction rows must be at least 1, got {max_transaction_rows}"
+        )
     started = time.perf_counter()
     plan = _plan(data, ontology)  # validates everything before the first write
     ensure_schema(driver, ontology, database)
-    batches = 0
-    stray = 0
     progress = on_batch if on_batch is not None else (lambda n: None)
-
-    def write_all(
-        tx_or_session: Any, steps: list[tuple[str, list[Any]]], in_tx: bool, report: bool
-    ) -> int:
-        count = 0
-        for query, rows in steps:
-            for batch in _batches(rows, batch_size):
-                if in_tx:
-                    _write_batch(tx_or_session, query, batch)
-                else:
-                    tx_or_session.execute_write(_write_batch, query, batch)
-                count += 1
-                if report:
-                    progress(len(batch))
-        return count
-
-    if replace:
-        from neo4j.exceptions import TransientError
-
-        plan_rows = sum(len(rows) for _, rows in _steps(plan, ontology))
-
-        def replace_all(tx: ManagedTransaction) -> tuple[int, _Diff, int]:
-            try:
-                return replace_in(tx)
-            except TransientError as exc:
-                if "MemoryPoolOutOfMemoryError" not in (exc.code or ""):
-                    raise
-                # Retrying cannot help: the same transaction would need the same memory.
-                raise Neo4jUnavailable(
-                    f"replacing the graph with {plan_rows} rows needs more transaction memory "
-                    f"than the Neo4j server allows ({exc.message}); nothing was changed. "
-                    "Give the server a larger heap (e.g. `milgraph neo4j stop` then "
-                    "`milgraph neo4j start --heap 2g`; the replace of a corpus of 10,000 "
-                    "articles into an empty database needs about 2 GiB), or load "
-                    "without --replace"
-                ) from None
-
-        def replace_in(tx: ManagedTransaction) -> tuple[int, _Diff, int]:
-            diff = _diff(plan, _read_state(tx), ontology)
-            steps = _replace_steps(diff)
-            # Stale relationships first (those of stray nodes too: their ends have no id).
-            count = write_all(tx, steps[:1], True, False)
-            removed_strays = tx.run(DELETE_STRAY_NODES).single(strict=True)["n"]
-            count += write_all(tx, steps[1:3], True, False)
-            count += write_all(tx, _changed_node_steps(diff, ontology), True, True)
-            count += write_all(tx, steps[3:], True, True)
-            return count, diff, int(removed_strays)
-
-        with driver.session(database=database, **_QUIET) as session:
-            batches, diff, stray = session.execute_write(replace_all)
-        progress(diff.unchanged)
-    else:
-        with driver.session(database=database, **_QUIET) as session:
+    with driver.session(database=database, **_QUIET) as session:
+        if replace:
+            outcome = _replace(session, plan, ontology, batch_size, max_transaction_rows, progress)
+        else:
             diff = _diff(plan, session.execute_read(_read_state), ontology)
             progress(diff.unchanged)
-            batches = write_all(session, _upsert_steps(diff, ontology), False, True)
+            batches = 0
+            for query, rows in _upsert_steps(diff, ontology):
+                for batch in _batches(rows, batch_size):
+                    session.execute_write(_write_batch, query, batch)
+                    batches += 1
+                    progress(len(batch))
+            outcome = _Outcome(diff, batches, batches, 0, atomic=batches <= 1)
+    diff = outcome.diff
     return LoadSummary(
         entities=sum(len(rows) for rows in plan.entities.values()),
         documents=len(plan.documents),
         relationships=sum(len(rows) for rows in plan.relationships.values()),
         mentions=len(plan.mentions),
-        batches=batches,
+        batches=outcome.batches,
         seconds=round(time.perf_counter() - started, 3),
         replaced=replace,
-        removed_nodes=(stray + len(diff.stale_entities) + len(diff.stale_documents))
+        removed_nodes=outcome.strays + len(diff.stale_entities) + len(diff.stale_documents)
         if replace
         else 0,
         removed_relationships=len(diff.stale_relationships) if replace else 0,
         unchanged=diff.unchanged,
+        transactions=outcome.transactions,
+        atomic=outcome.atomic,
     )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    diff: _Diff
+    batches: int
+    transactions: int
+    strays: int
+    atomic: bool
+
+
+def _apply(
+    tx: ManagedTransaction,
+    steps: Sequence[Step],
+    batch_size: int,
+    progress: ProgressCallback,
+) -> int:
+    """Run `steps` in `tx`; the stray-node deletion after the first. Returns stray count."""
+    strays = 0
+    for query, rows, counts in steps:
+        if query == DELETE_STRAY_NODES:
+            strays = int(tx.run(query).single(strict=True)["n"])
+            continue
+        for batch in _batches(rows, batch_size):
+            _write_batch(tx, query, batch)
+            if counts:
+                progress(len(batch))
+    return strays
+
+
+def _replace(
+    session: Session,
+    plan: _Plan,
+    ontology: Ontology,
+    batch_size: int,
+    max_rows: int | None,
+    progress: ProgressCallback,
+) -> _Outcome:
+    """The replace of :func:`load_graph`: one transaction when the change set is small."""
+    from neo4j.exceptions import TransientError
+
+    def with_strays(diff: _Diff) -> list[Step]:
+        steps = _replace_steps(diff, ontology)
+        return [steps[0], (DELETE_STRAY_NODES, [], False), *steps[1:]]
+
+    def batches_of(steps: Sequence[Step]) -> int:
+        return sum(-(-len(rows) // batch_size) for _, rows, _ in steps)
+
+    def atomic(tx: ManagedTransaction) -> tuple[_Diff, int | None]:
+        diff = _diff(plan, _read_state(tx), ontology)
+        if max_rows is not None and diff.size > max_rows:
+            return diff, None  # too big for one transaction; nothing written
+        return diff, _apply(tx, with_strays(diff), batch_size, progress)
+
+    try:
+        diff, strays = session.execute_write(atomic)
+    except TransientError as exc:
+        if "MemoryPoolOutOfMemoryError" not in (exc.code or ""):
+            raise
+        raise Neo4jUnavailable(
+            "replacing the graph in one transaction needs more transaction memory than the "
+            f"Neo4j server allows ({exc.message}); nothing was changed. Give the server a "
+            "larger heap (`milgraph neo4j stop`, then `milgraph neo4j start --heap 2g`) or "
+            "lower max_transaction_rows"
+        ) from None
+    if strays is not None:
+        progress(diff.unchanged)
+        steps = with_strays(diff)
+        return _Outcome(diff, batches_of(steps), 1, strays, atomic=True)
+
+    # Chunked: consecutive batches grouped into transactions of at most max_rows rows.
+    assert max_rows is not None
+    progress(diff.unchanged)
+    groups: list[list[Step]] = [[]]
+    room = max_rows
+    for query, rows, counts in with_strays(diff):
+        if query == DELETE_STRAY_NODES:
+            groups += [[(query, rows, counts)], []]
+            room = max_rows
+            continue
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            if len(batch) > room and groups[-1]:
+                groups.append([])
+                room = max_rows
+            groups[-1].append((query, batch, counts))
+            room -= len(batch)
+    strays = 0
+    transactions = 0
+    for group in groups:
+        if group:
+            strays += session.execute_write(_apply, group, batch_size, progress)
+            transactions += 1
+    return _Outcome(diff, batches_of(with_strays(diff)), transactions, strays, atomic=False)
 
 
 def plan_size(data: GraphData, ontology: Ontology) -> int:

@@ -348,3 +348,27 @@ def test_replace_removes_duplicates_and_fixes_edited_nodes(
     summary = load_graph(neo4j_db, seed_graph, ontology, replace=True)
     assert summary.removed_relationships == 1
     assert _snapshot(neo4j_db) == fresh
+
+
+def test_big_replace_is_chunked_and_still_exact(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology
+) -> None:
+    smaller = _without_doc(seed_graph, SEED_DOC)
+    load_graph(neo4j_db, smaller, ontology)
+    fresh = _snapshot(neo4j_db)
+
+    load_graph(neo4j_db, seed_graph, ontology)
+    neo4j_db.execute_query("CREATE (:Stray {id: 'not from the RDF'})")
+    small = load_graph(neo4j_db, smaller, ontology, replace=True, max_transaction_rows=None)
+    assert small.atomic and small.transactions == 1
+    load_graph(neo4j_db, seed_graph, ontology, replace=True)
+    neo4j_db.execute_query("CREATE (:Stray {id: 'not from the RDF'})")
+    summary = load_graph(
+        neo4j_db, smaller, ontology, replace=True, batch_size=2, max_transaction_rows=5
+    )
+    assert not summary.atomic and summary.transactions > 3
+    assert (summary.removed_nodes, summary.removed_relationships) == (
+        small.removed_nodes,
+        small.removed_relationships,
+    )
+    assert _snapshot(neo4j_db) == fresh
