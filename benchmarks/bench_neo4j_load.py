@@ -18,8 +18,9 @@ synthetic people, groups, events and places, spread over N/50 documents; with
   (its time is printed as ``warmup_seconds``);
 - batched: ``neo4j_load.load_graph`` (UNWIND batches of --batch-size, one managed
   transaction per batch), on an empty database, then again (reload: nothing changed);
-- batched replace: ``load_graph(replace=True)`` (all in one transaction), on an empty
-  database, then again;
+- batched replace: ``load_graph(replace=True)`` on an empty database (one transaction
+  up to ``max_transaction_rows`` changed rows, else chunks of that many), then again
+  (reload: the state read and the comparison, nothing written);
 - per statement: the same upsert queries with one row and one managed transaction per
   statement, on an empty database, for at most --sample-seconds; the rate of that sample
   is extrapolated to N and labelled as such.
@@ -49,6 +50,7 @@ from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Suppo
 from graph_builder.neo4j_load import (
     DOCUMENT_QUERY,
     MENTIONS_QUERY,
+    LoadSummary,
     _entity_query,
     _relationship_query,
     check_label,
@@ -269,11 +271,16 @@ def bench(
         )
         clear(driver)
     if "replace" in runs and own_server:
+        summaries: list[LoadSummary] = []
         replaced = meter.run(
             f"n{n}_batched_replace",
             n,
-            lambda: load_graph(driver, data, ontology, batch_size=batch_size, replace=True),
+            lambda: summaries.append(
+                load_graph(driver, data, ontology, batch_size=batch_size, replace=True)
+            ),
         )
+        print(f"n{n}_batched_replace_transactions {summaries[0].transactions} transactions")
+        print(f"n{n}_batched_replace_atomic {int(summaries[0].atomic)} bool")
         batched = batched or replaced
         heap = heap_used_mib(driver)
         if heap is not None:
