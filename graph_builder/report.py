@@ -82,7 +82,10 @@ def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
     height = 700 - (60 if isolated else 0)
     out: dict[Any, tuple[float, float]] = {}
     if len(core):
-        pos = nx.spring_layout(core, seed=seed, k=2.0 / len(core) ** 0.5, iterations=200)
+        # Above a few hundred nodes each iteration costs seconds; fewer still give a usable
+        # picture, and the report must not dominate a rebuild.
+        iterations = 200 if len(core) <= 300 else 30
+        pos = nx.spring_layout(core, seed=seed, k=2.0 / len(core) ** 0.5, iterations=iterations)
         xs = [float(p[0]) for p in pos.values()]
         ys = [float(p[1]) for p in pos.values()]
         (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
