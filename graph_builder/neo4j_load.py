@@ -44,9 +44,10 @@ RESERVED_ENTITY_KEYS = frozenset({"id", "name", "type", "aliases"})
 _SEP = "\u001f"
 
 ProgressCallback = Callable[[int], None]
-# Largest change set a replace applies in one transaction: about 150 MiB of transaction
-# memory at ~2.5 KiB a row, within the 358 MiB a default 512m-heap server allows.
-DEFAULT_MAX_TRANSACTION_ROWS = 50_000
+# Largest change set a replace applies in one transaction. Measured: ~3 KiB of transaction
+# memory a row while writing, and the commit needs more than twice that again; a 50k-row
+# transaction overflowed the 358 MiB a default 512m-heap server allows, 20k rows fit.
+DEFAULT_MAX_TRANSACTION_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -756,17 +757,21 @@ def _replace(
             return diff, None  # too big for one transaction; nothing written
         return diff, _apply(tx, with_strays(diff), batch_size, progress)
 
-    try:
-        diff, strays = session.execute_write(atomic)
-    except TransientError as exc:
-        if "MemoryPoolOutOfMemoryError" not in (exc.code or ""):
-            raise
-        raise Neo4jUnavailable(
-            "replacing the graph in one transaction needs more transaction memory than the "
-            f"Neo4j server allows ({exc.message}); nothing was changed. Give the server a "
-            "larger heap (`milgraph neo4j stop`, then `milgraph neo4j start --heap 2g`) or "
-            "lower max_transaction_rows"
-        ) from None
+    def write(work: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return session.execute_write(work, *args)
+        except TransientError as exc:
+            if "MemoryPoolOutOfMemoryError" not in (exc.code or ""):
+                raise
+            # The driver retried already; the same transaction needs the same memory.
+            raise Neo4jUnavailable(
+                f"a replace transaction of up to {max_rows or 'all'} rows needs more "
+                f"transaction memory than the Neo4j server allows ({exc.message}); that "
+                "transaction was rolled back. Give the server a larger heap (`milgraph neo4j "
+                "stop`, then `milgraph neo4j start --heap 2g`) or lower max_transaction_rows"
+            ) from None
+
+    diff, strays = write(atomic)
     if strays is not None:
         progress(diff.unchanged)
         steps = with_strays(diff)
@@ -793,7 +798,7 @@ def _replace(
     transactions = 0
     for group in groups:
         if group:
-            strays += session.execute_write(_apply, group, batch_size, progress)
+            strays += write(_apply, group, batch_size, progress)
             transactions += 1
     return _Outcome(diff, batches_of(with_strays(diff)), transactions, strays, atomic=False)
 
