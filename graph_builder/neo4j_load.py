@@ -352,15 +352,20 @@ RELATIONSHIP_UPDATE_QUERY = (
 # The state read names properties an empty database has never seen; its warnings say nothing.
 _QUIET: dict[str, Any] = {"notifications_min_severity": "OFF"}
 
-# The state read: what the database holds, compared with the plan in Python.
+# The state read: what the database holds, compared with the plan in Python. Records are
+# grouped (all entities in one, relationships per start node) because the driver's cost
+# is per record: one record per relationship made a reload client-bound.
 READ_ENTITIES = (
     "MATCH (e:Entity) WHERE e.id IS NOT NULL "
-    "RETURN e.id AS id, labels(e) AS labels, e.name AS name, e.aliases AS aliases, e.type AS type"
+    "RETURN collect([e.id, labels(e), e.name, e.aliases, e.type]) AS rows"
 )
-READ_DOCUMENTS = "MATCH (d:Document) WHERE d.id IS NOT NULL RETURN d.id AS id, properties(d) AS p"
+READ_DOCUMENTS = (
+    "MATCH (d:Document) WHERE d.id IS NOT NULL RETURN collect([d.id, properties(d)]) AS rows"
+)
 READ_RELATIONSHIPS = (
-    "MATCH (s)-[r]->(o) "
-    "RETURN elementId(r) AS rid, s.id AS s, type(r) AS t, o.id AS o, r.load_hash AS h"
+    "MATCH (s) WHERE EXISTS { (s)-->() } "
+    "RETURN s.id AS s, COLLECT { MATCH (s)-[r]->(o) "
+    "RETURN [elementId(r), type(r), o.id, r.load_hash] } AS rels"
 )
 
 # Replace: deletions by key, each an index seek (no scan with a big `IN $list`).
@@ -433,14 +438,14 @@ class _State:
 
 
 def _read_state(tx: ManagedTransaction) -> _State:
-    entities = {
-        r["id"]: (frozenset(r["labels"]), r["name"], r["aliases"], r["type"])
-        for r in tx.run(READ_ENTITIES)
-    }
-    documents = {r["id"]: dict(r["p"]) for r in tx.run(READ_DOCUMENTS)}
+    rows = tx.run(READ_ENTITIES).single(strict=True)["rows"]
+    entities = {e: (frozenset(labels), name, aliases, t) for e, labels, name, aliases, t in rows}
+    rows = tx.run(READ_DOCUMENTS).single(strict=True)["rows"]
+    documents = {d: dict(props) for d, props in rows}
     relationships: dict[RelKey, list[tuple[str, Any]]] = defaultdict(list)
-    for rid, s, t, o, h in tx.run(READ_RELATIONSHIPS).values():
-        relationships[(s, t, o)].append((rid, h))
+    for s, rels in tx.run(READ_RELATIONSHIPS).values():
+        for rid, t, o, h in rels:
+            relationships[(s, t, o)].append((rid, h))
     return _State(entities, documents, dict(relationships))
 
 
@@ -515,7 +520,7 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
             existing = state.relationships.get(key)
             if not existing:
                 diff.new_relationships.setdefault(rel_type, []).append(row)
-            elif all(h == row["props"]["load_hash"] for _, h in existing):
+            elif len(existing) == 1 and existing[0][1] == row["props"]["load_hash"]:
                 diff.unchanged += 1
             else:
                 diff.changed_relationships += [
