@@ -8,7 +8,10 @@ Starts its own Neo4j (``neo4j_server.start``) in a temporary folder on a free po
 other server is touched, and stops it at the end. For every case and run it injects the
 fault, checks that what was there before is intact ("recovered"), reruns the same work and
 compares with a clean run ("graph identical": node and relationship counts plus a content
-hash in Neo4j; byte-identical files for build/ outputs). Prints one row per case:
+hash in Neo4j; byte-identical files for build/ outputs, except that after an interrupted
+rebuild the analytics files are compared up to float rounding, report.html and the score
+properties are left out: they vary between any two rebuilds, see tests/test_faults.py).
+Prints one row per case:
 case, runs, recovered, graph identical.
 """
 
@@ -242,6 +245,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
     parser.add_argument("--people", type=int, default=400, help="size of the synthetic graph")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
+    parser.add_argument(
+        "--case", action="append", choices=list(CASES), help="run only this case (repeatable)"
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="milgraph-reliability-") as tmp:
@@ -249,6 +255,8 @@ def main() -> None:
         bench.start()
         try:
             for case, method in CASES.items():
+                if args.case and case not in args.case:
+                    continue
                 recovered = identical = 0
                 started = time.perf_counter()
                 for run in range(args.runs):
