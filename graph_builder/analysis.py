@@ -431,11 +431,11 @@ def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Me
             "id": node,
             "name": attrs.get("name", str(node)),
             "type": attrs.get("type", ""),
-            "degree": deg[node],
-            "betweenness": btw.values[node],
-            "closeness": clo[node],
-            "eigenvector": eig[node],
-            "pagerank": pr[node],
+            "degree": _stable(deg[node]),
+            "betweenness": _stable(btw.values[node]),
+            "closeness": _stable(clo[node]),
+            "eigenvector": _stable(eig[node]),
+            "pagerank": _stable(pr[node]),
             "community": comm[node],
             "brokerage": brk[node],
             "articulation_point": node in cut,
@@ -452,6 +452,12 @@ def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Me
             f"{kp.baseline:.3f} -> {kp.fragmentation:.3f}"
         )
     return Metrics(rows, tuple(notes), kp)
+
+
+def _stable(value: float) -> float:
+    """Round away solver noise (ARPACK starts from a random vector; summation order
+    varies), so that identical graphs give byte-identical metrics files and rankings."""
+    return round(float(value), 10)
 
 
 def metrics_rows(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> list[dict[str, Any]]:

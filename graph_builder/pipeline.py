@@ -157,12 +157,10 @@ def schema_check(
 
 
 def write_jsonl(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """Write JSON lines atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    """Write JSON lines atomically (the old file or the new one, never half of one)."""
+    from graph_builder.analysis import atomic_write_text
+
+    atomic_write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 def rebuild(

@@ -193,7 +193,7 @@ def plot_network(
     nx.draw_networkx_nodes(G, flipped, ax=ax, node_color=colours, node_size=sizes)
     best = sorted(G, key=lambda n: -pr.get(n, 0.0))[:12]
     nx.draw_networkx_labels(
-        G, flipped, labels={n: G.nodes[n].get("name", n) for n in best}, ax=ax, font_size=8
+        G, flipped, labels={n: _plain(G.nodes[n].get("name", n)) for n in best}, ax=ax, font_size=8
     )
     for t, c in TYPE_COLOURS.items():
         ax.scatter([], [], color=_hex(c), label=t)
@@ -209,12 +209,17 @@ def plot_centralities(rows: Sequence[Mapping[str, Any]], n: int = 10) -> bytes:
     axes = fig.subplots(1, 2)
     for ax, column in zip(axes, ("pagerank", "betweenness"), strict=True):
         best = analysis.top(rows, column, n) if rows else []
-        names = [str(r["name"])[:30] for r in best][::-1]
+        names = [_plain(str(r["name"])[:30]) for r in best][::-1]
         ax.barh(names, [float(r[column]) for r in best][::-1], color="#0072b2")
         ax.set_title(f"Top {n} by {column}")
         ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return _png(fig)
+
+
+def _plain(text: Any) -> str:
+    """A label matplotlib shows as written: '$' would otherwise start maths mode."""
+    return str(text).replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> Any:

@@ -549,12 +549,6 @@ def test_disk_full_leaves_no_half_output(
     assert snapshot(out) == new_files
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py: write_jsonl leaves rejected.jsonl.tmp behind when a write fails "
-    "(no cleanup on error, unlike rdf.write_dataset and analysis.atomic_write_*); use "
-    "analysis.atomic_write_text or unlink the temp file in a finally",
-)
 def test_disk_full_leaves_no_temp_files(
     tmp_path: Path,
     ontology: Ontology,
@@ -595,13 +589,6 @@ def test_disk_full_on_cli_is_one_clear_line(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- reruns
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analysis.py/views.py/rdf.graph_data: two identical rebuilds (same corpus, same "
-    "process, fresh out dirs) give graph.trig byte-identical but metrics.csv, GraphML and "
-    "GEXF differing in the last float digits and in the order of tied rows; build the "
-    "networkx graph with nodes and edges in sorted order and break ties by id",
-)
 def test_identical_rebuilds_give_identical_analytics(tmp_path: Path, ontology: Ontology) -> None:
     corpus = small_corpus(tmp_path)
     for name in ("a", "b"):

@@ -501,11 +501,6 @@ def test_document_reader_50mb_single_line(big_line: Path, tmp_path: Path) -> Non
         assert docs == [] and f"larger than {MAX_FILE_BYTES // 1_000_000} MB" in skipped[0].reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.py: read_documents reads a whole oversized file (read_bytes) before "
-    "checking MAX_FILE_BYTES; stat() the size first",
-)
 def test_document_reader_refuses_oversized_file_without_reading_it(
     big_line: Path, tmp_path: Path
 ) -> None:
@@ -514,12 +509,6 @@ def test_document_reader_refuses_oversized_file_without_reading_it(
     assert peak_memory(lambda: read_documents([link])) < MAX_FILE_BYTES // 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.py: html_to_text is quadratic on unclosed start tags ('<a' * n: 40 KB "
-    "takes ~17 s, 20 MB would hang) because of Python 3.11.7's html.parser (gh-135462); "
-    "refuse or pre-split such input, or parse with a linear parser",
-)
 def test_html_reader_is_not_quadratic_on_unclosed_tags() -> None:
     started = time.perf_counter()
     with time_limit(5):
@@ -527,11 +516,6 @@ def test_html_reader_is_not_quadratic_on_unclosed_tags() -> None:
     assert time.perf_counter() - started < 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.py: _read_jsonl lets ValueError out of json.loads for an integer of "
-    "more than 4300 digits; catch ValueError like JSONDecodeError and skip the line",
-)
 def test_jsonl_article_reader_huge_integer(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     path.write_text('{"id": "a", "text": "x", "n": ' + "9" * 5000 + "}\n", encoding="utf-8")
@@ -539,12 +523,6 @@ def test_jsonl_article_reader_huge_integer(tmp_path: Path) -> None:
     assert docs == [] and skipped[0].path == f"{path}:1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.py: a JSONL article whose text holds an escaped NUL ('\\u0000') is "
-    "read (a raw NUL makes the file skipped); its statements are then refused downstream "
-    "and stop the rebuild. Skip the line like a binary file",
-)
 def test_jsonl_article_reader_escaped_nul(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     path.write_text('{"id": "a", "text": "x \\u0000 y"}\n', encoding="utf-8")
@@ -552,11 +530,6 @@ def test_jsonl_article_reader_escaped_nul(tmp_path: Path) -> None:
     assert docs == [] and skipped[0].path == f"{path}:1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.py: a JSONL article whose text or id holds a lone surrogate "
-    "('\\ud800') crashes content_hash with UnicodeEncodeError; skip the line with a reason",
-)
 def test_jsonl_article_reader_lone_surrogate(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
     path.write_text('{"id": "a", "text": "x \\ud800 y"}\n', encoding="utf-8")
@@ -629,44 +602,22 @@ def test_alias_table_reader_on_arbitrary_bytes(work: Path, data: bytes) -> None:
         ),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve.py: load_alias_table lets ValueError (zip strict: a quoted field spans "
-    "lines) and csv.Error (field larger than 131072) out; catch csv.Error and read rows "
-    "with csv.reader(handle) using reader.line_num for the line",
-)
 def test_alias_table_reader_quoted_fields(tmp_path: Path, text: str) -> None:
     path = tmp_path / "aliases.csv"
     path.write_text(text, encoding="utf-8")
     check_alias_table(path, text.count("\n"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve.py: load_alias_table accepts NUL/control characters in names "
-    "('Person,A\\x00,C,merge'); they break GraphML/GEXF later. Refuse them with FILE:LINE",
-)
 def test_alias_table_reader_refuses_control_characters(tmp_path: Path) -> None:
     path = tmp_path / "aliases.csv"
     path.write_text(ALIAS_HEADER + "Person,A\x00B,C,merge\n", encoding="utf-8")
     assert check_alias_table(path, 2) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve.py: load_alias_table(a directory) raises IsADirectoryError; catch "
-    "OSError on open and raise InputError naming the path",
-)
 def test_alias_table_reader_on_a_directory(tmp_path: Path) -> None:
     check_alias_table(tmp_path, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve.py: load_alias_table on a 50 MB single-line file reads it whole into a "
-    "list and csv raises csv.Error (field larger than field limit); bound the line length "
-    "and turn csv.Error into InputError(path, line)",
-)
 def test_alias_table_reader_50mb_single_line(big_line: Path, tmp_path: Path) -> None:
     path = tmp_path / "aliases.csv"
     path.symlink_to(big_line)
@@ -749,12 +700,6 @@ def test_trig_reader_50mb_single_line(big_line: Path, tmp_path: Path) -> None:
         assert check_dataset(path) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rdf.py: read_dataset on a .jsonld/.json file fetches a remote @context over "
-    "HTTP (rdflib JSON-LD), so a file can make milgraph send requests (SSRF); refuse "
-    "non-inline @context values or parse with remote contexts disabled",
-)
 def test_jsonld_reader_makes_no_network_request(tmp_path: Path) -> None:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

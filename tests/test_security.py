@@ -289,12 +289,6 @@ def _run(*args: str, env: dict[str, str], cwd: Path = PROJECT_ROOT) -> tuple[int
     return proc.returncode, proc.stdout + proc.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report.py: plot_network/plot_centralities pass entity names to matplotlib, which "
-    "parses '$...$' as mathtext: a name like 'Group $password {name: $x}' raises "
-    "ValueError and stops the rebuild. Draw labels with parse_math=False (or escape '$')",
-)
 def test_dollar_signs_in_names(tmp_path: Path, ontology: Ontology) -> None:
     statement = statement_from_dict(
         {**hostile_statements(ontology)[0].to_json(), "object": "Group $password {name: $x}"},
