@@ -9,8 +9,12 @@ Graph model (DESIGN.md):
   ``evidence`` / ``evidence_doc_ids`` (one entry per statement), ``modality`` (strongest),
   ``n_sources``, ``confidence``, ``first_date``/``last_date``, ``role``, ``relation``,
   ``link_kind``, ``attributed_to`` (list) and ``support_json`` (every supporting statement,
-  so :func:`remove_document` can recompute the aggregates exactly). Symmetric predicates
-  get one relationship per pair, whichever direction the data states.
+  so :func:`remove_document` can recompute the aggregates exactly) and ``load_hash`` (a
+  fingerprint of the others, so a reload tells unchanged relationships apart cheaply).
+  Symmetric predicates get one relationship per pair, whichever direction the data states.
+
+A load reads what the database holds first and writes only what differs (see
+:func:`load_graph` for what a replace guarantees).
 
 Labels and relationship types come only from the ontology and are checked against it
 (and against an identifier pattern) before they are placed in query text; every value
