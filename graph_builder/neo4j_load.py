@@ -813,9 +813,21 @@ def _replace(
 
 
 def plan_size(data: GraphData, ontology: Ontology) -> int:
-    """Rows a load of `data` writes (entities, documents, relationships, mentions)."""
-    plan = _plan(data, ontology)
-    return sum(len(rows) for _, rows in _steps(plan, ontology))
+    """Rows a load of `data` handles (entities, documents, relationships, mentions).
+
+    Counts what :func:`_plan` would produce without building its property maps (the
+    costly part), so a progress bar can be sized before the load.
+    """
+    relationships = 0
+    mentions = set(data.mentions)
+    for rel in _canonical_relations(data, ontology):
+        if not any(s.modality in MODALITY_ORDER for s in rel.support):
+            continue  # denied-only: never an edge
+        relationships += 1
+        for support in rel.support:
+            mentions.add((support.doc_id, rel.subject_id))
+            mentions.add((support.doc_id, rel.object_id))
+    return len(data.entities) + len(data.documents) + relationships + len(mentions)
 
 
 # --------------------------------------------------------------------------- removal

@@ -15,6 +15,7 @@ from graph_builder.model import Entity, GraphData, Relation, Support
 from graph_builder.neo4j_load import (
     graph_counts,
     load_graph,
+    plan_size,
     remove_document,
     write_scores,
 )
@@ -372,3 +373,15 @@ def test_big_replace_is_chunked_and_still_exact(
         small.removed_relationships,
     )
     assert _snapshot(neo4j_db) == fresh
+
+
+def test_progress_adds_up_to_plan_size(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology
+) -> None:
+    total = plan_size(seed_graph, ontology)
+    for replace in (False, True, True):  # fresh, then a replace that writes nothing
+        seen: list[int] = []
+        load_graph(
+            neo4j_db, seed_graph, ontology, batch_size=4, replace=replace, on_batch=seen.append
+        )
+        assert sum(seen) == total
