@@ -14,8 +14,8 @@ For each N it generates N synthetic statements (ontology-valid predicates betwee
 synthetic people, groups, events and places, spread over N/50 documents; with
 --supports-per-relation K about N/K distinct relationships), then measures
 
-- warm-up: one small load first, so JIT and query compilation are not in the figures
-  (its time is printed as ``warmup_seconds``);
+- warm-up: a load of --warmup statements (and its reload) first, on each path, so JIT
+  and query compilation are not in the figures (its time is printed as ``warmup_*``);
 - batched: ``neo4j_load.load_graph`` (UNWIND batches of --batch-size, one managed
   transaction per batch), on an empty database, then again (reload: nothing changed);
 - batched replace: ``load_graph(replace=True)`` on an empty database (one transaction
@@ -247,13 +247,22 @@ def bench(
     print(f"n{n}_mentions {len(data.mentions)} mentions")
 
     clear(driver)
-    warm = synthetic(2000, seed=1)  # JIT and query compilation: not write speed
-    meter.run(f"n{n}_warmup", 2000, lambda: load_graph(driver, warm, ontology))
-    if own_server:  # from empty, so the CREATE queries of a replace get compiled too
+    # JIT (a fresh JVM compiles for tens of CPU-seconds) and query compilation: not write
+    # speed. Each path once from empty and once more (reload), as measured below.
+    size = args.warmup
+    warm = synthetic(size, seed=1)
+    meter.run(
+        f"n{n}_warmup", size, lambda: load_graph(driver, warm, ontology, batch_size=batch_size)
+    )
+    load_graph(driver, warm, ontology, batch_size=batch_size)
+    if own_server:
         clear(driver)
         meter.run(
-            f"n{n}_warmup_replace", 2000, lambda: load_graph(driver, warm, ontology, replace=True)
+            f"n{n}_warmup_replace",
+            size,
+            lambda: load_graph(driver, warm, ontology, batch_size=batch_size, replace=True),
         )
+        load_graph(driver, warm, ontology, batch_size=batch_size, replace=True)
     clear(driver)
 
     batched = None
@@ -316,6 +325,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--sample-seconds", type=float, default=20.0, help="0: no per-statement")
     parser.add_argument("--supports-per-relation", type=float, default=1.0)
+    parser.add_argument("--warmup", type=int, default=10_000, help="statements, not timed")
     parser.add_argument(
         "--runs", default="upsert,replace,per-statement", help="comma-separated subset"
     )
