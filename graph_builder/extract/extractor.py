@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -75,9 +76,10 @@ def _place_parents(text: str, mentions: list[Mention]) -> dict[str, list[str]]:
     return parents
 
 
-# Workers are forked where the OS can (no re-import of spaCy), spawned elsewhere; either
-# way each loads its own model in the initializer and shares nothing mutable.
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+# Workers are spawned (fresh interpreters that read the BLAS thread limits below before
+# numpy loads), each loading its own model in the initializer.
+START_METHOD = "spawn"
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _WORKER: Extractor | None = None
 _WORKER_BATCH = 16
 
@@ -152,6 +154,8 @@ class Extractor:
             return
         chunks = [list(docs[i : i + batch_size]) for i in range(0, len(docs), batch_size)]
         context = multiprocessing.get_context(START_METHOD)
+        for var in BLAS_THREAD_VARS:  # one BLAS thread per worker: N workers, N cores
+            os.environ.setdefault(var, "1")
         with context.Pool(
             processes=min(jobs, len(chunks)),
             initializer=_start_worker,
