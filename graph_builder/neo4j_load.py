@@ -23,12 +23,15 @@ travels as a parameter.
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import hashlib
 import json
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -145,21 +148,47 @@ def relation_properties(relation: Relation) -> dict[str, Any]:
     24
     """
     supports = sorted({s.statement_id: s for s in relation.support}.values(), key=_support_order)
-    usable = any(s.modality in MODALITY_ORDER for s in supports)
-    dates = relation.dates
+    usable = any(s.modality in _RANK for s in supports)
+    # One pass computing what Relation.modality / doc_ids / confidence / dates / qualifier
+    # compute (same order of operations, so the same floats): this runs once per relation.
+    rank: int | None = None
+    best: dict[str, float] = {}
+    dates: set[str] = set()
+    roles: set[str] = set()
+    relations: set[str] = set()
+    kinds: set[str] = set()
+    for s in relation.support:
+        r = _RANK.get(s.modality)
+        if r is not None and (rank is None or r < rank):
+            rank = r
+        previous = best.get(s.doc_id, 0.0)
+        best[s.doc_id] = s.confidence if s.confidence > previous else previous
+        if s.date:
+            dates.add(s.date)
+        if s.role:
+            roles.add(s.role)
+        if s.relation:
+            relations.add(s.relation)
+        if s.link_kind:
+            kinds.add(s.link_kind)
+    doubt = 1.0
+    for value in best.values():
+        doubt *= 1.0 - value
+    ordered_dates = sorted(dates)
+    doc_ids = sorted(best)
     props: dict[str, Any] = {
-        "doc_ids": list(relation.doc_ids),
+        "doc_ids": doc_ids,
         "statement_ids": [s.statement_id for s in supports],
         "evidence": [s.evidence for s in supports],
         "evidence_doc_ids": [s.doc_id for s in supports],
-        "modality": relation.modality if usable else None,
-        "n_sources": relation.n_sources,
-        "confidence": relation.confidence,
-        "first_date": dates[0] if dates else None,
-        "last_date": dates[-1] if dates else None,
-        "role": relation.qualifier("role"),
-        "relation": relation.qualifier("relation"),
-        "link_kind": relation.qualifier("link_kind"),
+        "modality": MODALITY_ORDER[rank] if usable and rank is not None else None,
+        "n_sources": len(doc_ids),
+        "confidence": round(1.0 - doubt, 6),
+        "first_date": ordered_dates[0] if ordered_dates else None,
+        "last_date": ordered_dates[-1] if ordered_dates else None,
+        "role": ", ".join(sorted(roles)) if roles else None,
+        "relation": ", ".join(sorted(relations)) if relations else None,
+        "link_kind": ", ".join(sorted(kinds)) if kinds else None,
         "attributed_to": sorted({s.attributed_to for s in supports if s.attributed_to}),
         # Keys in sorted order, so this equals json.dumps(..., sort_keys=True), faster.
         "support_json": _JSON.encode([_support_dict(s) for s in supports]),
@@ -170,6 +199,7 @@ def relation_properties(relation: Relation) -> dict[str, Any]:
 
 
 _SUPPORT_FIELDS = tuple(sorted(f.name for f in fields(Support)))
+_RANK = {name: rank for rank, name in enumerate(MODALITY_ORDER)}
 _JSON = json.JSONEncoder()  # same separators and escaping as json.dumps' defaults
 
 
@@ -679,6 +709,37 @@ def load_graph(
             None, None, f"max transaction rows must be at least 1, got {max_transaction_rows}"
         )
     started = time.perf_counter()
+    with _gc_paused():
+        summary = _load(
+            driver, data, ontology, database, batch_size, replace, max_transaction_rows, on_batch
+        )
+    return dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 3))
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a load builds millions of small acyclic objects
+    (rows, state tuples), and its repeated full passes over them cost a third of the
+    client's time at 100k statements. Reference counting still frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(
+    driver: Driver,
+    data: GraphData,
+    ontology: Ontology,
+    database: str,
+    batch_size: int,
+    replace: bool,
+    max_transaction_rows: int | None,
+    on_batch: ProgressCallback | None,
+) -> LoadSummary:
     plan = _plan(data, ontology)  # validates everything before the first write
     ensure_schema(driver, ontology, database)
     progress = on_batch if on_batch is not None else (lambda n: None)
@@ -702,7 +763,7 @@ def load_graph(
         relationships=sum(len(rows) for rows in plan.relationships.values()),
         mentions=len(plan.mentions),
         batches=outcome.batches,
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=0.0,
         replaced=replace,
         removed_nodes=outcome.strays + len(diff.stale_entities) + len(diff.stale_documents)
         if replace
