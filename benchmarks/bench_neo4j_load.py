@@ -199,7 +199,7 @@ class Meter:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def run(self, name: str, statements: int, work: Callable[[], object]) -> float:
+    def run(self, name: str, statements: int | None, work: Callable[[], object]) -> float:
         load = os.getloadavg()[0]
         server, client = self._server_cpu(), time.process_time()
         started = time.perf_counter()
@@ -207,7 +207,8 @@ class Meter:
         seconds = time.perf_counter() - started
         client = time.process_time() - client
         print(f"{name}_seconds {seconds:.2f} s")
-        print(f"{name}_rate {statements / seconds:.0f} statements/s")
+        if statements is not None:
+            print(f"{name}_rate {statements / seconds:.0f} statements/s")
         print(f"{name}_load1 {max(load, os.getloadavg()[0]):.1f} load")
         print(f"{name}_client_cpu {client:.2f} s")
         after = self._server_cpu()
@@ -304,7 +305,7 @@ def bench(
         counted: list[int] = []
         seconds = meter.run(
             f"n{n}_per_statement_sample",
-            1,  # rate printed below, from the count
+            None,  # rate printed below, from the count
             lambda: counted.append(per_statement(driver, data, ontology, budget)[0]),
         )
         done = counted[0]
