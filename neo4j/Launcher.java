@@ -77,6 +77,8 @@ public class Launcher {
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                // LOAD CSV must not read files of the machine (the query API is for analysts).
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, parseSize(pagecache))
                 .build();
         CountDownLatch stopped = new CountDownLatch(1);

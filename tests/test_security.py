@@ -252,14 +252,6 @@ def test_run_read_only_refuses_writes(neo4j_db: Driver, cypher: str) -> None:
     assert [r["p"] for r in props] == [{"id": "keep", "name": "keep"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="neo4j/Launcher.java (neo4j_server.py): the local Neo4j lets LOAD CSV read any "
-    "file the JVM can (file:///etc/passwd returns its lines, even in a READ transaction); "
-    "only the clause check of queries.py stops it. Set "
-    "GraphDatabaseSettings.allow_file_urls=false (or load_csv_file_url_root to an empty "
-    "import folder under the home)",
-)
 def test_server_refuses_load_csv_of_local_files(neo4j_db: Driver) -> None:
     with pytest.raises(InputError):
         run_read_only(neo4j_db, "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l", {})
