@@ -99,7 +99,9 @@ def find_curated(corpus: Path) -> list[Path]:
 
 
 def _cache_path(out: Path, doc: Document, version: str) -> Path:
-    return out / "cache" / "extract" / f"{doc.content_hash}-{version}.jsonl"
+    # Relative dates ("on Sunday") resolve against the document date, so it is part of
+    # the key beside the text and the extractor version.
+    return out / "cache" / "extract" / f"{doc.content_hash}-{doc.date or 'undated'}-{version}.jsonl"
 
 
 def extract_with_cache(
