@@ -74,6 +74,18 @@ def load_graph_data(trig: Path, ontology: Ontology) -> GraphData:
         return graph_data(read_dataset(trig), ontology)
 
 
+def _scored_data(
+    trig: Path, min_modality: str, as_of: str | None, seed: int
+) -> tuple[Ontology, GraphData, list[dict[str, Any]]]:
+    """The dataset and the metrics rows every export writes beside the graph."""
+    from graph_builder import analysis, views
+
+    ontology = get_ontology()
+    data = load_graph_data(trig, ontology)
+    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    return ontology, data, analysis.metrics_rows(G, seed)
+
+
 def _f(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
@@ -229,12 +241,9 @@ def export_graphml(
     seed: Seed = 42,
 ) -> None:
     """Write GraphML for Gephi: typed attributes, labels, unique edge ids, scores."""
-    from graph_builder import analysis, export, views
+    from graph_builder import export
 
-    ontology = get_ontology()
-    data = load_graph_data(trig, ontology)
-    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    rows = analysis.metrics_rows(G, seed)
+    ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
     H = export.write_graphml(
         data, rows, output, min_modality=min_modality, as_of=as_of, ontology=ontology
     )
@@ -260,12 +269,9 @@ def export_gexf(
     seed: Seed = 42,
 ) -> None:
     """Write GEXF for Gephi with colours, sizes and a timeline from statement dates."""
-    from graph_builder import analysis, export, views
+    from graph_builder import export
 
-    ontology = get_ontology()
-    data = load_graph_data(trig, ontology)
-    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    rows = analysis.metrics_rows(G, seed)
+    ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
     H = export.write_gexf(
         data,
         rows,
@@ -290,12 +296,9 @@ def export_csv(
     seed: Seed = 42,
 ) -> None:
     """Write nodes.csv and edges.csv (spreadsheets; headers fit neo4j-admin import)."""
-    from graph_builder import analysis, export, views
+    from graph_builder import export
 
-    ontology = get_ontology()
-    data = load_graph_data(trig, ontology)
-    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    rows = analysis.metrics_rows(G, seed)
+    ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
     nodes, edges = export.write_csv(
         data, rows, output, min_modality=min_modality, as_of=as_of, ontology=ontology
     )
