@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from graph_builder.ontology import Ontology
 
 TABLE_COLUMNS = ("degree", "betweenness", "closeness", "eigenvector", "pagerank")
+# Most entities the network drawing shows (see drawn_graph).
+MAX_DRAWN_NODES = 1500
 
 
 def event_timeline(
@@ -102,6 +104,35 @@ def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
         row, col = divmod(i, per_row)
         out[n] = (round(20 + col * 960 / per_row, 2), round(660 + 14 * row, 2))
     return out
+
+
+def drawn_graph(G: nx.Graph, rows: Sequence[Mapping[str, Any]]) -> tuple[nx.Graph, str | None]:
+    """The part of `G` the report draws, and a note when that is not all of it.
+
+    A spring layout costs O(n^2) a step and a browser draws a few thousand SVG nodes at
+    most, so above :data:`MAX_DRAWN_NODES` the entities of highest PageRank are drawn.
+    """
+    if len(G) <= MAX_DRAWN_NODES:
+        return G, None
+    pagerank = {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
+    keep = sorted(G, key=lambda n: (-pagerank.get(str(n), 0.0), str(n)))[:MAX_DRAWN_NODES]
+    note = (
+        f"The network shows the {MAX_DRAWN_NODES:,} entities of highest PageRank out of "
+        f"{len(G):,}; graph.graphml and graph.gexf hold them all (open them in Gephi)."
+    )
+    return G.subgraph(keep).copy(), note
+
+
+def _key_players(G: nx.Graph, rows: Sequence[Mapping[str, Any]], k: int) -> analysis.KeyPlayers:
+    """Key players as analysis.compute_metrics finds them: on big graphs, among the
+    nodes of highest betweenness with one swap pass (a full search is O(n^2) or worse)."""
+    if len(G) <= analysis.KEY_PLAYER_FULL_MAX:
+        return analysis.key_players(G, k)
+    betweenness = {str(r["id"]): float(r.get("betweenness", 0.0)) for r in rows}
+    pool = sorted(G, key=lambda n: (-betweenness.get(str(n), 0.0), str(n)))
+    return analysis.key_players(
+        G, k, candidates=pool[: analysis.KEY_PLAYER_CANDIDATES], max_swap_passes=1
+    )
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
@@ -370,7 +401,9 @@ def write_report(
     """Write the HTML report and its PNG plots (``<stem>-network.png``,
     ``<stem>-centrality.png``) beside it; returns the paths written."""
     path = Path(path)
-    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    G, cap_note = drawn_graph(full, rows)
+    notes = [*notes, cap_note] if cap_note else list(notes)
     payload = network_payload(
         data, G, rows, min_modality=min_modality, as_of=as_of, ontology=ontology, seed=seed
     )
@@ -379,7 +412,7 @@ def write_report(
         "network": plot_network(G, pos, rows),
         "centrality": plot_centralities(rows, top),
     }
-    key = analysis.key_players(G, key_player_k)
+    key = _key_players(full, rows, key_player_k)
     page = render_html(
         data,
         rows,

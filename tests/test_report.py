@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 from graph_builder import analysis, report, views
@@ -146,3 +147,17 @@ def test_network_renders_in_headless_chromium(written: tuple[Path, GraphData]) -
     assert "&lt;script&gt;alert" in panel.group(1)
     assert "police" in panel.group(1) and "Report &lt;/title&gt;" in panel.group(1)
     assert len(re.findall(r"<script\b", dom)) == 2  # no script was injected
+
+
+def test_big_networks_draw_the_entities_of_highest_pagerank(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    G = nx.path_graph(["a", "b", "c", "d", "e"])
+    rows = [
+        {"id": n, "pagerank": pr} for n, pr in zip("abcde", (0.1, 0.3, 0.2, 0.3, 0.1), strict=True)
+    ]
+    assert report.drawn_graph(G, rows) == (G, None)  # small graphs are drawn whole
+    monkeypatch.setattr(report, "MAX_DRAWN_NODES", 3)
+    drawn, note = report.drawn_graph(G, rows)
+    assert sorted(drawn) == ["b", "c", "d"] and sorted(drawn.edges) == [("b", "c"), ("c", "d")]
+    assert note is not None and "3 entities of highest PageRank out of 5" in note
