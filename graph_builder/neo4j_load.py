@@ -51,10 +51,10 @@ RESERVED_ENTITY_KEYS = frozenset({"id", "name", "type", "aliases"})
 _SEP = "\u001f"
 
 ProgressCallback = Callable[[int], None]
-# Largest change set a replace applies in one transaction. Measured: ~3 KiB of transaction
-# memory a row while writing, and the commit needs more than twice that again; a 50k-row
-# transaction overflowed the 358 MiB a default 512m-heap server allows, 20k rows fit.
-DEFAULT_MAX_TRANSACTION_ROWS = 20_000
+# A replace is one transaction unless the caller asks for chunks (max_transaction_rows):
+# atomicity is the default, and the server keeps transaction state off-heap (see
+# neo4j/Launcher.java) so big change sets fit (measured: ~100 bytes of heap a row).
+DEFAULT_MAX_TRANSACTION_ROWS: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,9 @@ def _support_order(s: Support) -> tuple[str, str]:
 def relation_properties(relation: Relation) -> dict[str, Any]:
     """The aggregated properties stored on a relationship (None values are not stored).
 
-    ``load_hash`` fingerprints all the others, so a reload compares one short string per
-    relationship to know whether it must be rewritten.
+    ``load_hash`` fingerprints the supporting statements (every other property is computed
+    from them, by the code of :data:`PROPERTIES_VERSION`), so a reload compares one short
+    string per relationship to know whether it must be rewritten.
 
     >>> s = Support("st1", "doc1", "Ishaq led LeJ.", "reported", 0.9, date="2015-07-29",
     ...             attributed_to="police")
@@ -193,12 +194,16 @@ def relation_properties(relation: Relation) -> dict[str, Any]:
         # Keys in sorted order, so this equals json.dumps(..., sort_keys=True), faster.
         "support_json": _JSON.encode([_support_dict(s) for s in supports]),
     }
-    digest = hashlib.blake2b(_JSON.encode(props).encode("utf-8"), digest_size=12)
-    props["load_hash"] = digest.hexdigest()
+    # Hashing support_json alone (not all props again) halves the JSON work of a plan.
+    fingerprint = PROPERTIES_VERSION + props["support_json"]
+    props["load_hash"] = hashlib.blake2b(fingerprint.encode("utf-8"), digest_size=12).hexdigest()
     return props
 
 
 _SUPPORT_FIELDS = tuple(sorted(f.name for f in fields(Support)))
+# Bump when relation_properties computes any property differently: the load_hash then
+# changes, so the next load rewrites every relationship with the new properties.
+PROPERTIES_VERSION = "2:"
 _RANK = {name: rank for rank, name in enumerate(MODALITY_ORDER)}
 _JSON = json.JSONEncoder()  # same separators and escaping as json.dumps' defaults
 
@@ -663,18 +668,17 @@ def load_graph(
         fails midway, the batches already committed stay; rerunning finishes the job.
     ``replace=True``
         The database becomes equal to `data` exactly: nodes and relationships the data
-        does not contain (of any label or type) are deleted. When the change set (rows
-        to create, rewrite or delete) has at most `max_transaction_rows` rows, the state
-        read, the deletions and every batch run inside **one** managed transaction: a
-        failure midway rolls everything back, and readers see either the old graph or
-        the new one, never a mixture (``LoadSummary.atomic``). A bigger change set, such
-        as the first load of a large corpus, would need more transaction memory than a
-        default server has (about 2.5 KiB per row: 300k statements need several GiB), so
-        it is applied in transactions of at most `max_transaction_rows` rows, stale items
-        deleted first, then nodes, then relationships. Readers may then see a partial
+        does not contain (of any label or type) are deleted. By default the state read,
+        the deletions and every batch run inside **one** managed transaction, whatever
+        the size: a failure midway rolls everything back, and readers see either the old
+        graph or the new one, never a mixture (``LoadSummary.atomic``). A change set
+        bigger than the server's transaction memory fails before anything is committed
+        (:class:`Neo4jUnavailable` says how to give the server more). Callers who prefer
+        progress to atomicity on a small server may pass `max_transaction_rows`: the
+        change set is then applied in transactions of at most that many rows, stale
+        items deleted first, then nodes, then relationships; readers may see a partial
         graph while it loads, and after a failure midway the database holds part of the
-        change; rerunning the load finishes the job exactly, since it compares with what
-        is there. ``max_transaction_rows=None`` always uses one transaction.
+        change, which rerunning the load completes exactly.
 
     Parameters
     ----------
@@ -687,7 +691,8 @@ def load_graph(
     batch_size
         Rows per ``UNWIND`` query.
     max_transaction_rows
-        Largest change set a replace applies in one transaction (see Guarantees).
+        None (default): a replace is one transaction. A number: largest change set a
+        replace applies in one transaction; bigger ones are chunked (see Guarantees).
     on_batch
         Called with a number of rows as they are handled (written or found unchanged);
         the numbers add up to :func:`plan_size` (progress bars).
@@ -775,6 +780,10 @@ def _load(
     )
 
 
+class _OutOfTransactionMemory(Exception):
+    """The server's transaction memory pool is exhausted (not retried)."""
+
+
 @dataclass(frozen=True)
 class _Outcome:
     diff: _Diff
@@ -827,18 +836,30 @@ def _replace(
             return diff, None  # too big for one transaction; nothing written
         return diff, _apply(tx, with_strays(diff), batch_size, progress)
 
+    def no_retry_on_memory(work: Callable[..., Any]) -> Callable[..., Any]:
+        # The driver retries transient errors, but the same transaction needs the same
+        # memory again: fail at once (the transaction is rolled back).
+        def guarded(tx: ManagedTransaction, *args: Any) -> Any:
+            try:
+                return work(tx, *args)
+            except TransientError as exc:
+                if "MemoryPoolOutOfMemoryError" in (exc.code or ""):
+                    raise _OutOfTransactionMemory(exc.message or str(exc)) from None
+                raise
+
+        return guarded
+
     def write(work: Callable[..., Any], *args: Any) -> Any:
         try:
-            return session.execute_write(work, *args)
-        except TransientError as exc:
-            if "MemoryPoolOutOfMemoryError" not in (exc.code or ""):
-                raise
-            # The driver retried already; the same transaction needs the same memory.
+            return session.execute_write(no_retry_on_memory(work), *args)
+        except _OutOfTransactionMemory as exc:
             raise Neo4jUnavailable(
                 f"a replace transaction of up to {max_rows or 'all'} rows needs more "
-                f"transaction memory than the Neo4j server allows ({exc.message}); that "
-                "transaction was rolled back. Give the server a larger heap (`milgraph neo4j "
-                "stop`, then `milgraph neo4j start --heap 2g`) or lower max_transaction_rows"
+                f"transaction memory than the Neo4j server allows ({exc}); that "
+                "transaction was rolled back and the graph is unchanged. Give the server more "
+                "(`milgraph neo4j stop`, then `milgraph neo4j start --tx-memory 4g`), or load "
+                "in smaller transactions with `milgraph load --replace --chunk-rows 20000` "
+                "(not atomic)"
             ) from None
 
     diff, strays = write(atomic)

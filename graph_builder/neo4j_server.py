@@ -233,6 +233,7 @@ def start(
     heap: str = "512m",
     pagecache: str = "256m",
     timeout: float = 180,
+    tx_memory: str = "2g",
 ) -> ServerStatus:
     """Start the local Neo4j in the background and return once Bolt answers.
 
@@ -246,6 +247,9 @@ def start(
         Password of the ``neo4j`` user (at least 8 characters, Neo4j's rule).
     heap, pagecache
         JVM maximum heap and Neo4j page cache, e.g. ``"512m"``, ``"1g"``.
+    tx_memory
+        Memory for transaction state, kept off the heap: bounds the largest change set a
+        one-transaction (atomic) replace can write.
     timeout
         Seconds to wait for Bolt before giving up (the JVM is then stopped).
 
@@ -290,6 +294,8 @@ def start(
             str(port),
             "--pagecache",
             pagecache,
+            "--tx-memory",
+            tx_memory,
         ]
         env = {**os.environ, "MILGRAPH_NEO4J_PASSWORD": password}
         log_offset = log_path.stat().st_size if log_path.exists() else 0

@@ -152,9 +152,7 @@ def test_sampled_closeness_stays_within_its_stated_bound() -> None:
     def mean_distance(closeness: float) -> float:  # Wasserman-Faust, component of 1200
         return (1200 - 1) / (len(G) - 1) / closeness
 
-    errors = [
-        abs(mean_distance(estimate.values[v]) - mean_distance(exact[v])) for v in range(1200)
-    ]
+    errors = [abs(mean_distance(estimate.values[v]) - mean_distance(exact[v])) for v in range(1200)]
     assert max(errors) <= estimate.error_bound
     assert sum(errors) / len(errors) < 0.1  # hops: far tighter than the worst-case bound
     # The same seed gives the same estimate (rebuilds are repeatable).

@@ -11,7 +11,7 @@ import pytest
 from neo4j.exceptions import ClientError
 
 from graph_builder.errors import InputError, OntologyError
-from graph_builder.model import Entity, GraphData, Relation, Support
+from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Support
 from graph_builder.neo4j_load import (
     graph_counts,
     load_graph,
@@ -385,3 +385,43 @@ def test_progress_adds_up_to_plan_size(
             neo4j_db, seed_graph, ontology, batch_size=4, replace=replace, on_batch=seen.append
         )
         assert sum(seen) == total
+
+
+def _bulk_graph(people: int, *, bad_last_person: bool = False) -> GraphData:
+    """`people` members of 20 groups, one document each: about 4 rows per person."""
+    base = "https://milgraph.org/id/"
+    groups = [Entity(f"{base}MilitantGroup/g{i}", f"Group {i}", "MilitantGroup") for i in range(20)]
+    entities = {g.id: g for g in groups}
+    documents, relations = {}, []
+    for i in range(people):
+        person = Entity(f"{base}Person/p{i:05d}", f"Person {i}", "Person", (f"P{i}",))
+        if bad_last_person and i == people - 1:
+            # Neo4j cannot store a list of mixed types: fails on the server, late.
+            person = dataclasses.replace(person, aliases=("ok", 1))  # type: ignore[arg-type]
+        entities[person.id] = person
+        doc = DocumentInfo(f"bulk-{i:05d}", f"Report {i}", "2020-01-01", "bulk")
+        documents[doc.id] = doc
+        support = Support(
+            f"bulk-st{i}", doc.id, f"Person {i} joined Group {i % 20}.", "reported", 0.8
+        )
+        relations.append(Relation(person.id, "member_of", groups[i % 20].id, (support,)))
+    return GraphData(entities=entities, relations=tuple(relations), documents=documents)
+
+
+def test_replace_bigger_than_a_default_heap_chunk_is_still_one_transaction(
+    neo4j_db: Driver, ontology: Ontology
+) -> None:
+    # ~28k rows: beyond the 20k rows a 512m heap held before transaction state went off-heap.
+    small = _bulk_graph(100)
+    load_graph(neo4j_db, small, ontology)
+    before = _snapshot(neo4j_db)
+
+    broken = _bulk_graph(7000, bad_last_person=True)
+    assert plan_size(broken, ontology) > 25_000
+    with pytest.raises(ClientError, match="supports a subset of Cypher types"):
+        load_graph(neo4j_db, broken, ontology, replace=True, batch_size=5000)
+    assert _snapshot(neo4j_db) == before  # thousands of rows written, all rolled back
+
+    summary = load_graph(neo4j_db, _bulk_graph(7000), ontology, replace=True, batch_size=5000)
+    assert summary.atomic and summary.transactions == 1
+    assert graph_counts(neo4j_db) == (7020 + 7000, 7000 * 3)

@@ -34,6 +34,16 @@ def load_command(
             "lacks. Runs as one transaction, so a failure leaves the old graph whole.",
         ),
     ] = False,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="With --replace: commit every N changed rows instead of one transaction, "
+            "for a server too small for the whole change. NOT atomic: a failure midway "
+            "leaves part of the change (rerun the load to complete it).",
+        ),
+    ] = None,
     batch_size: Annotated[
         int | None,
         typer.Option("--batch-size", min=1, help="Rows per UNWIND batch (default from config)."),
@@ -73,6 +83,7 @@ def load_command(
                 database=settings.neo4j.database,
                 batch_size=batch_size or settings.batch_size,
                 replace=replace,
+                max_transaction_rows=chunk_rows,
                 on_batch=lambda n: progress.advance(task, n),
             )
         nodes, rels = neo4j_load.graph_counts(driver, settings.neo4j.database)

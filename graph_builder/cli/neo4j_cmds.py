@@ -37,6 +37,14 @@ def start_cmd(
     pagecache: Annotated[
         str, typer.Option(help="Neo4j page cache (graph data kept in memory), e.g. 256m.")
     ] = "256m",
+    tx_memory: Annotated[
+        str,
+        typer.Option(
+            "--tx-memory",
+            help="Memory for transaction state (off the heap), e.g. 2g: bounds the largest "
+            "graph change one atomic `load --replace` or rebuild can write.",
+        ),
+    ] = "2g",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for Bolt to answer.")] = 180,
     build_dir: BuildDir = DEFAULT_OUT,
 ) -> None:
@@ -50,6 +58,7 @@ def start_cmd(
             heap=heap,
             pagecache=pagecache,
             timeout=timeout,
+            tx_memory=tx_memory,
         )
     prefix = "started" if result.started else "already running"
     console.print(f"Neo4j {prefix}: {result.describe()}", highlight=False)
