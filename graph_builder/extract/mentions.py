@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from graph_builder.extract.gazetteer import Gazetteer
+from graph_builder.extract.gazetteer import Gazetteer, GroupNameWords
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -122,6 +122,10 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
     for match in gazetteer.find(text):
         mentions.append(Mention(match.start, match.end, match.entry.type, match.entry.name))
         taken.append((match.start, match.end))
+    known_groups = {m.start: m.end for m in mentions if m.type == "MilitantGroup"}
+    for found in unseen_groups(doc, gazetteer, text, taken, known_groups):
+        mentions.append(found)
+        taken.append((found.start, found.end))
 
     # Places: spaCy GPE/LOC/FAC, extended over "province"/"district". A name tagged as a
     # place anywhere in the article is a place where it is tagged a person too.
@@ -379,3 +383,338 @@ def salient_group(mentions: list[Mention]) -> str | None:
     counts = Counter(names)
     best = max(counts.values())
     return next(n for n in names if counts[n] == best)
+
+
+# --- armed groups the gazetteer does not list ----------------------------------------
+#
+# A name is taken for an armed group only on the article's own evidence: the words it is
+# built from (gazetteer "group_name_words") *and* what the text says of it. The weaker
+# the name's own signal, the stronger the context must be:
+#   militant head ("Lashkar", "Katiba") -> any cue, even "a commander of X";
+#   ambiguous head ("Tehreek", "Movement", also parties and armies) -> a militant,
+#       banned or link cue ("claimed responsibility", "the proscribed X", "X, a front
+#       for Hezbollah");
+#   no head word -> the text must call it a militant group ("X, a jihadist group").
+
+NAME_PART = r"(?:(?:al|el|an|ad|as|ash|at|az|ul|ud|wal|bil)-)?[A-Z][\w'’]*(?:-[\w'’]+)*"
+LINK_WORDS = frozenset("al el wal bin ibn ul ud e i fi li of for the".split())
+NAME_RUN = re.compile(
+    rf"(?<![\w'’-]){NAME_PART}(?: (?:(?:al|el|wal|bin|ibn|ul|ud|e|i|fi|li|of the|of|for the"
+    rf"|for) )?{NAME_PART})*"
+)
+ACRONYM_AFTER = re.compile(r"^ \((?P<acr>[A-Z][A-Za-z]{1,7})\)")
+NOT_IN_NAME = frozenset(
+    "January February March April May June July August September October November December "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+GROUP_NOUN = r"(?:group|outfit|organi[sz]ation|faction|militia|network|cell|offshoot|wing)"
+MILITANT_ADJ = (
+    r"(?:militant|jihadist|jihadi|terrorist|terror|extremist|insurgent|armed|rebel|"
+    r"pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|aligned|"
+    r"inspired))"
+)
+LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
+# (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
+# first: role < link < banned < activity < appos. A role cue after a name ("X chief")
+# is told apart ("role-after"): it also follows people's names.
+CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
+    (
+        "appos",
+        re.compile(
+            rf"\b{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?{GROUP_NOUN},? (?:(?:called|named|known as|"
+            rf"calling itself) )?(?:the )?$"
+        ),
+        re.compile(
+            rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was|remains|became) )?"
+            rf"(?:an?|the|one of the) (?:[\w-]+ ){{0,2}}?{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?"
+            rf"{GROUP_NOUN}s?\b"
+        ),
+    ),
+    (
+        "activity",
+        re.compile(
+            r"\b(?:militants|fighters|insurgents|jihadists|gunmen|suicide bombers?|bombers|"
+            r"operatives)(?: (?:belonging|loyal|linked|affiliated))? (?:of|from|to|with) "
+            r"(?:the )?$|\b(?:claimed|carried out|staged) by (?:the )?$"
+        ),
+        re.compile(
+            r"^(?:'s|’s)? (?:militants?|fighters?|insurgents?|jihadists?|gunmen|suicide "
+            r"bombers?|operatives?)\b|^(?:,[^,.;]{0,60},)? (?:\w+ly )?(?:has |had |have )?"
+            r"(?:\w+ly )?(?:claimed|claims|claim) (?:responsibility|credit)\b|"
+            r"^ (?:\w+ly )?(?:carried out|was behind|were behind|is behind|staged|perpetrated|"
+            r"masterminded) (?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|assaults?|"
+            r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b|"
+            r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for\b"
+        ),
+    ),
+    (
+        "banned",
+        re.compile(
+            rf"\b(?:banned|proscribed|outlawed|blacklisted)(?: (?:[\w-]+ )?{GROUP_NOUN})?,? "
+            rf"(?:the )?$"
+        ),
+        re.compile(
+            r"^(?:,? which| has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|"
+            r"proscribed|outlawed|blacklisted|designated (?:as )?(?:an? )?(?:foreign |global )?"
+            r"terrorist)\b|^ as (?:an? )?(?:foreign |global )?terrorist (?:group|organi[sz]ation|"
+            r"entity)"
+        ),
+    ),
+    (
+        "link",
+        None,
+        re.compile(
+            rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was) )?(?:an?|the|one) "
+            rf"(?:[\w-]+ ){{0,2}}?(?:{LINK_NOUN}|splinter(?: group| faction)?) (?:of|for|within|"
+            rf"to|from) (?:the )?$|^ (?:\w+ly )?(?:broke away from|split from|pledged "
+            rf"allegiance to|swore allegiance to|merged with|is allied (?:with|to)|(?:is|was) an? "
+            rf"(?:splinter|breakaway) (?:group |faction )?of) (?:the )?$"
+        ),
+    ),
+    (
+        "role",
+        re.compile(
+            r"\b(?:leader|chief|head|emir|amir|founder|co-founder|commander|spokesman|"
+            r"spokesperson|member|deputy|militant|fighter|recruiter|operative|cadre|financier|"
+            r"ideologue|sub-leader)s? (?:of|for|in|with) (?:the )?$|\b(?:joined|founded|formed|"
+            r"leads|led|heads|headed|fought (?:with|for|alongside)|belonged to|belongs to|"
+            r"set up) (?:the )?$"
+        ),
+        re.compile(
+            r"^(?:'s|’s)? (?:[\w-]+ )?(?:leader|chief|head|emir|amir|founder|commander|"
+            r"spokesman|spokesperson|deputy)\b|^(?:,[^,.;]{0,60},)? (?:was|is|has been|had been) "
+            r"(?:\w+ )?(?:founded|formed|led|headed|set up) (?:in \d{4} )?by\b|"
+            r"^, which (?:[\w ]+? )?(?:set up|founded|formed|led|leads|heads)\b"
+        ),
+    ),
+)
+# "X, an al-Qaeda affiliate": the link cue names the known group first.
+AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
+APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) (?:[\w-]+ )?$")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A name that may be an armed group's, before the article's evidence is weighed."""
+
+    name: str
+    acronym: str | None
+    head: str  # "militant", "ambiguous" or "none"
+    org_like: bool  # tagged ORG by the parser (a no-head name must be)
+
+
+def unseen_groups(
+    doc: Doc,
+    gazetteer: Gazetteer,
+    text: str,
+    taken: list[tuple[int, int]],
+    known: dict[int, int],
+) -> list[Mention]:
+    """Mentions of armed groups the gazetteer does not list, on the article's evidence.
+
+    ``taken`` holds the spans the gazetteer already claimed; ``known`` maps the start
+    of each known group mention to its end, for link cues ("X, a front for Kata'ib
+    Hezbollah", "X, an al-Qaeda affiliate").
+    """
+    words = gazetteer.name_words
+    candidates = _group_candidates(doc, text, taken, words)
+    known_spans = dict(known)
+    accepted: dict[str, _Candidate] = {}
+    for _ in range(2):  # a group linked to one just recognised counts on the second pass
+        for cand in candidates.values():
+            if cand.name in accepted:
+                continue
+            spots = _occurrences(text, cand)
+            kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans)}
+            if _enough(cand, kinds, doc, spots):
+                accepted[cand.name] = cand
+        known_spans.update(kv for c in accepted.values() for kv in _occurrences(text, c))
+    found: list[Mention] = []
+    busy = list(taken)
+    for cand in sorted(accepted.values(), key=lambda c: len(c.name), reverse=True):
+        for start, end in _occurrences(text, cand):
+            if not _overlaps(start, end, busy):
+                found.append(Mention(start, end, "MilitantGroup", cand.name))
+                busy.append((start, end))
+    return found
+
+
+def _group_candidates(
+    doc: Doc, text: str, taken: list[tuple[int, int]], words: GroupNameWords
+) -> dict[str, _Candidate]:
+    """Capitalised name runs that could name a group, keyed by their canonical form."""
+    out: dict[str, _Candidate] = {}
+    for m in NAME_RUN.finditer(text):
+        if _overlaps(m.start(), m.end(), taken) or _title_line(text, m.start()):
+            continue
+        span = _trim_name(doc, text, m.start(), m.end(), words)
+        if span is None:
+            continue
+        start, end = span
+        name = text[start:end]
+        head = _head_kind(name, words)
+        if name in out or not _plausible(name, head, doc, start, end, words):
+            continue
+        acr = ACRONYM_AFTER.match(text[end : end + 12])
+        acronym = acr.group("acr") if acr and _initials_fit(acr.group("acr"), name) else None
+        ents = doc.char_span(start, end, alignment_mode="expand")
+        org_like = ents is not None and all(t.ent_type_ == "ORG" for t in ents)
+        out[name] = _Candidate(name, acronym, head, org_like)
+    return out
+
+
+def _title_line(text: str, pos: int) -> bool:
+    """Whether `pos` lies in a headline-style line (most words capitalised)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    words = re.findall(r"[A-Za-z][\w'-]*", line)
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _word_base(word: str) -> str:
+    """ "Tehreek-e-Muzaffar" -> "Tehreek"; "al-Shabaab's" -> "Shabaab"."""
+    word = re.sub(r"(?:'s|’s)$", "", word)
+    word = re.sub(r"^(?:al|el|Al|El)-", "", word)
+    return word.split("-")[0]
+
+
+def _head_kind(name: str, words: GroupNameWords) -> str:
+    bases = [_word_base(w) for w in name.split()]
+    if any(b in words.militant for b in bases) or "Islamic State" in name:
+        return "militant"
+    if any(b in words.ambiguous for b in bases):
+        return "ambiguous"
+    return "none"
+
+
+def _trim_name(
+    doc: Doc, text: str, start: int, end: int, words: GroupNameWords
+) -> tuple[int, int] | None:
+    """The name inside a capitalised run: sentence-initial words ("Today", "The"),
+    nationality adjectives ("Iraqi") and anything before an "of"/"for" that precedes
+    the head word are not part of it."""
+    tokens = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    heads = [
+        i
+        for i, (s, e) in enumerate(tokens)
+        if _word_base(text[s:e]) in words.militant | words.ambiguous or text[s:e] in ("Islamic",)
+    ]
+    first = heads[0] if heads else 0
+    for i in range(first - 1, -1, -1):
+        s, e = tokens[i]
+        if text[s:e] in ("of", "for"):
+            first = i + 1
+            break
+        if text[s:e] == "the" or text[s:e] in LINK_WORDS:
+            continue
+        span = doc.char_span(s, e, alignment_mode="expand")
+        tok = span[0] if span is not None and len(span) else None
+        if tok is None or tok.pos_ != "PROPN" or tok.ent_type_ in ("NORP", "DATE", "TIME"):
+            first = i + 1
+            break
+        first = i
+    while first < len(tokens) and text[tokens[first][0] : tokens[first][1]] in LINK_WORDS:
+        first += 1
+    last = len(tokens)
+    for i in range(first, len(tokens)):
+        if text[tokens[i][0] : tokens[i][1]] in NOT_IN_NAME:
+            last = i
+            break
+    while last > first and text[tokens[last - 1][0] : tokens[last - 1][1]] in LINK_WORDS:
+        last -= 1
+    if last <= first:
+        return None
+    s, e = tokens[first][0], tokens[last - 1][1]
+    possessive = re.search(r"(?:'s|’s|')$", text[s:e])
+    return s, e - (len(possessive.group(0)) if possessive else 0)
+
+
+def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: GroupNameWords) -> bool:
+    """Whether a name can be an armed group's at all, whatever the text says of it."""
+    tokens = name.split()
+    if name.isupper() or not name[:1].isupper():
+        return False  # a bare acronym ("CTD") is only ever an alias of a name
+    if any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", name) for w in words.not_militant):
+        return False  # "Counter Terrorism Department", "Pakistan Tehreek-e-Insaf"
+    heads = words.militant | words.ambiguous
+    distinctive = [
+        t
+        for t in tokens
+        if _word_base(t) not in heads and t not in words.rebel and t not in LINK_WORDS
+    ]
+    if head != "none" and not distinctive and "-" not in name:
+        return False  # "Army", "Liberation Front": a description, not a name
+    unit_heads = {"Army", "Force", "Forces", "Brigade", "Brigades", "Battalion", "Battalions"}
+    if head == "ambiguous" and {_word_base(t) for t in tokens} & unit_heads:
+        # "Philippine Army", "National Guard Brigade": a state's force unless the name
+        # says it is a rebel one ("Balochistan Liberation Army").
+        if not any(t in words.rebel for t in tokens):
+            return False
+    span = doc.char_span(start, end, alignment_mode="expand")
+    labels = {t.ent_type_ for t in span} - {""} if span is not None else set()
+    if head == "none" and labels != {"ORG"}:
+        return False
+    return len(tokens) <= 7
+
+
+def _initials_fit(acronym: str, name: str) -> bool:
+    """Whether "TMI" can abbreviate "Tehreek-e-Muzaffar-ul-Islam": its letters are, in
+    order, initials of the name's words and hyphenated parts."""
+    parts = [p for p in re.split(r"[\s-]+", name) if p and p[0].isupper()]
+    initials = "".join(p[0] for p in parts).lower()
+    it = iter(initials)
+    return acronym[0].lower() == initials[:1] and all(c in it for c in acronym.lower())
+
+
+def _occurrences(text: str, cand: _Candidate) -> list[tuple[int, int]]:
+    spots = [
+        (m.start(), m.end())
+        for m in re.finditer(rf"(?<![\w-]){re.escape(cand.name)}(?![\w]|-\w)", text)
+    ]
+    if cand.acronym:
+        spots += [
+            (m.start(), m.end())
+            for m in re.finditer(rf"(?<![\w-]){re.escape(cand.acronym)}(?![\w]|-\w)", text)
+        ]
+    return spots
+
+
+def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
+    """The kinds of militant context around one occurrence of a name."""
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[max(line_start, start - 80) : start]
+    after_end = text.find("\n", end)
+    after = text[end : min(end + 140, after_end if after_end >= 0 else len(text))]
+    found = set()
+    for kind, before_re, after_re in CUES:
+        if before_re is not None and before_re.search(before):
+            found.add(kind)
+        hit = after_re.search(after) if after_re is not None else None
+        if hit is not None and (kind != "link" or end + hit.end() in known):
+            found.add("role-after" if kind == "role" else kind)
+    # "X, an al-Qaeda affiliate": article, then a known group, then a link noun.
+    article = APPOS_ARTICLE.match(after[:40])
+    if article is not None:
+        group_end = known.get(end + article.end())
+        if group_end is not None and AFFILIATE_OF_KNOWN.match(text[group_end : group_end + 30]):
+            found.add("link")
+    return found
+
+
+def _enough(cand: _Candidate, kinds: set[str], doc: Doc, spots: list[tuple[int, int]]) -> bool:
+    """Whether the cues found suffice for a name of this build."""
+    if cand.head == "militant":
+        if kinds - {"role-after"}:
+            return True
+        # "Ansar Abbasi's deputy": a role after a name the parser reads as a person's
+        # everywhere is the person's; "a member of X" never is.
+        return "role-after" in kinds and not all(_is_person(doc, s, e) for s, e in spots)
+    if cand.head == "ambiguous":
+        return bool(kinds & {"appos", "activity", "banned", "link"})
+    return cand.org_like and "appos" in kinds
+
+
+def _is_person(doc: Doc, start: int, end: int) -> bool:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span is not None and all(t.ent_type_ == "PERSON" for t in span)
