@@ -466,9 +466,9 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
         re.compile(
             rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was) )?(?:an?|the|one) "
             rf"(?:[\w-]+ ){{0,2}}?(?:{LINK_NOUN}|splinter(?: group| faction)?) (?:of|for|within|"
-            rf"to|from) (?:the )?$|^ (?:\w+ly )?(?:broke away from|split from|pledged "
+            rf"to|from) (?:the )?|^ (?:\w+ly )?(?:broke away from|split from|pledged "
             rf"allegiance to|swore allegiance to|merged with|is allied (?:with|to)|(?:is|was) an? "
-            rf"(?:splinter|breakaway) (?:group |faction )?of) (?:the )?$"
+            rf"(?:splinter|breakaway) (?:group |faction )?of) (?:the )?"
         ),
     ),
     (
@@ -490,7 +490,7 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
 )
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
 AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
-APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) (?:[\w-]+ )?$")
+APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) ")
 
 
 @dataclass(frozen=True)
@@ -526,7 +526,7 @@ def unseen_groups(
                 continue
             spots = _occurrences(text, cand)
             kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans)}
-            if _enough(cand, kinds, doc, spots):
+            if _enough(cand, kinds):
                 accepted[cand.name] = cand
         known_spans.update(kv for c in accepted.values() for kv in _occurrences(text, c))
     found: list[Mention] = []
@@ -702,19 +702,12 @@ def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
     return found
 
 
-def _enough(cand: _Candidate, kinds: set[str], doc: Doc, spots: list[tuple[int, int]]) -> bool:
+def _enough(cand: _Candidate, kinds: set[str]) -> bool:
     """Whether the cues found suffice for a name of this build."""
     if cand.head == "militant":
-        if kinds - {"role-after"}:
-            return True
-        # "Ansar Abbasi's deputy": a role after a name the parser reads as a person's
-        # everywhere is the person's; "a member of X" never is.
-        return "role-after" in kinds and not all(_is_person(doc, s, e) for s, e in spots)
+        # "Ansar Mahmood's deputy": a role after a name also follows a person's name, so
+        # it counts only beside another cue; "a member of X" never follows one.
+        return bool(kinds - {"role-after"})
     if cand.head == "ambiguous":
         return bool(kinds & {"appos", "activity", "banned", "link"})
     return cand.org_like and "appos" in kinds
-
-
-def _is_person(doc: Doc, start: int, end: int) -> bool:
-    span = doc.char_span(start, end, alignment_mode="expand")
-    return span is not None and all(t.ent_type_ == "PERSON" for t in span)
