@@ -415,8 +415,8 @@ MILITANT_ADJ = (
 )
 LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
 # (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
-# first: role < link < banned < activity < appos. A role cue after a name ("X chief")
-# is told apart ("role-after"): it also follows people's names.
+# first: role < link < militant-role < banned < activity < appos. A role cue after a
+# name ("X chief") is told apart ("role-after"): it also follows people's names.
 CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
     (
         "appos",
@@ -446,6 +446,13 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
             r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b|"
             r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for\b"
         ),
+    ),
+    (
+        "militant-role",
+        re.compile(
+            r"\b(?:commander|emir|amir|militant|fighter|recruiter|operative)s? (?:of|in) (?:the )?$"
+        ),
+        re.compile(r"^(?:'s|’s)? (?:[\w-]+ )?(?:commander|emir|amir|militants?|fighters?)\b"),
     ),
     (
         "banned",
@@ -487,6 +494,12 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
             r"^, which (?:[\w ]+? )?(?:set up|founded|formed|led|leads|heads)\b"
         ),
     ),
+)
+# "Police blamed X for the attack": an accusation of violence.
+BLAMED_BEFORE = re.compile(r"\b(?:blamed|blames|blame) (?:the )?$")
+BLAMED_AFTER = re.compile(
+    r"^(?: \([^)]{1,10}\))? for (?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
+    r"assaults?|ambush(?:es)?|massacres?|killings?|kidnappings?|assassinations?)\b"
 )
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
 AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
@@ -659,10 +672,13 @@ def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: Grou
 
 
 def _initials_fit(acronym: str, name: str) -> bool:
-    """Whether "TMI" can abbreviate "Tehreek-e-Muzaffar-ul-Islam": its letters are, in
-    order, initials of the name's words and hyphenated parts."""
-    parts = [p for p in re.split(r"[\s-]+", name) if p and p[0].isupper()]
-    initials = "".join(p[0] for p in parts).lower()
+    """Whether "SeF" can abbreviate "Sipah-e-Furar": its letters are, in order, initials
+    of the name's words and hyphenated parts ("e", "ul" included).
+
+    >>> _initials_fit("TMI", "Tehreek-e-Muzaffar-ul-Islam"), _initials_fit("CTD", "Jaish al-Adl")
+    (True, False)
+    """
+    initials = "".join(p[0] for p in re.split(r"[\s-]+", name) if p).lower()
     it = iter(initials)
     return acronym[0].lower() == initials[:1] and all(c in it for c in acronym.lower())
 
@@ -685,6 +701,10 @@ def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
     line_start = text.rfind("\n", 0, start) + 1
     before = text[max(line_start, start - 80) : start]
     after_end = text.find("\n", end)
+    # "Jamaat-e-Tameen (JeT) is an affiliate of ...": read past the acronym
+    paren = ACRONYM_AFTER.match(text[end : end + 12])
+    if paren is not None:
+        end += paren.end()
     after = text[end : min(end + 140, after_end if after_end >= 0 else len(text))]
     found = set()
     for kind, before_re, after_re in CUES:
@@ -693,6 +713,8 @@ def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
         hit = after_re.search(after) if after_re is not None else None
         if hit is not None and (kind != "link" or end + hit.end() in known):
             found.add("role-after" if kind == "role" else kind)
+    if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after):
+        found.add("activity")
     # "X, an al-Qaeda affiliate": article, then a known group, then a link noun.
     article = APPOS_ARTICLE.match(after[:40])
     if article is not None:
@@ -709,5 +731,5 @@ def _enough(cand: _Candidate, kinds: set[str]) -> bool:
         # it counts only beside another cue; "a member of X" never follows one.
         return bool(kinds - {"role-after"})
     if cand.head == "ambiguous":
-        return bool(kinds & {"appos", "activity", "banned", "link"})
+        return bool(kinds & {"appos", "activity", "militant-role", "banned", "link"})
     return cand.org_like and "appos" in kinds
