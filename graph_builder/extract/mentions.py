@@ -415,7 +415,7 @@ MILITANT_ADJ = (
 )
 LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
 # (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
-# first: role < link < militant-role < banned < activity < appos. A role cue after a
+# first: role, ties < link < militant-role < banned < activity < appos. A role cue after a
 # name ("X chief") is told apart ("role-after"): it also follows people's names.
 CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
     (
@@ -471,11 +471,26 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
         "link",
         None,
         re.compile(
-            rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was) )?(?:an?|the|one) "
-            rf"(?:[\w-]+ ){{0,2}}?(?:{LINK_NOUN}|splinter(?: group| faction)?) (?:of|for|within|"
-            rf"to|from) (?:the )?|^ (?:\w+ly )?(?:broke away from|split from|pledged "
-            rf"allegiance to|swore allegiance to|merged with|is allied (?:with|to)|(?:is|was) an? "
-            rf"(?:splinter|breakaway) (?:group |faction )?of) (?:the )?"
+            rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was|operates as|acts as) )?"
+            rf"(?:an?|the|one) (?:[\w-]+ ){{0,2}}?(?:{LINK_NOUN}|splinter(?: group| faction)?) "
+            rf"(?:of|for|within|to|from) (?:the )?"
+            rf"|^ (?:\w+ly )?(?:broke away from|split from|pledged allegiance to|swore "
+            rf"allegiance to|merged with|is allied (?:with|to)|(?:is|was) an? (?:splinter|"
+            rf"breakaway) (?:group |faction )?of) (?:the )?"
+        ),
+    ),
+    (
+        "ties",
+        re.compile(
+            r"\b(?:(?:close )?(?:ties|links?|connections?) (?:to|with)|allied (?:with|to)|"
+            r"fought alongside|merged with|broke away from|(?:affiliate|offshoot|faction|"
+            r"splinter(?: group| faction)?) of|(?:its|a|their) rival) (?:the )?$"
+        ),
+        re.compile(
+            r"^ (?:(?:has|have|is|was|had) )?(?:\w+ly )?(?:(?:alleged|said|believed|thought) to "
+            r"have )?(?:fought alongside|(?:close )?(?:ties|links?) (?:to|with)|maintains? "
+            r"(?:close )?(?:ties|links) (?:to|with)|allied (?:with|to)|clashed (?:\w+ )?with "
+            r"(?:its )?(?:rival )?) ?(?:the )?"
         ),
     ),
     (
@@ -496,9 +511,10 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
     ),
 )
 # "Police blamed X for the attack": an accusation of violence.
-BLAMED_BEFORE = re.compile(r"\b(?:blamed|blames|blame) (?:the )?$")
+BLAMED_BEFORE = re.compile(r"\b(?:blamed|blames|blame|accused|accuses|accuse) (?:the )?$")
 BLAMED_AFTER = re.compile(
-    r"^(?: \([^)]{1,10}\))? for (?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
+    r"^ (?:for|of) (?:(?:carrying out|staging|being behind|planning|masterminding) )?"
+    r"(?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
     r"assaults?|ambush(?:es)?|massacres?|killings?|kidnappings?|assassinations?)\b"
 )
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
@@ -672,15 +688,17 @@ def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: Grou
 
 
 def _initials_fit(acronym: str, name: str) -> bool:
-    """Whether "SeF" can abbreviate "Sipah-e-Furar": its letters are, in order, initials
-    of the name's words and hyphenated parts ("e", "ul" included).
+    """Whether "SeF" can abbreviate "Sipah-i-Furar": the acronym's capitals are, in
+    order, initials of the name's capitalised words and hyphenated parts (its small
+    letters stand for joiners, "e", "ul", spelt differently by each outlet).
 
     >>> _initials_fit("TMI", "Tehreek-e-Muzaffar-ul-Islam"), _initials_fit("CTD", "Jaish al-Adl")
     (True, False)
     """
-    initials = "".join(p[0] for p in re.split(r"[\s-]+", name) if p).lower()
+    initials = "".join(p[0] for p in re.split(r"[\s-]+", name) if p[:1].isupper())
+    capitals = "".join(c for c in acronym if c.isupper())
     it = iter(initials)
-    return acronym[0].lower() == initials[:1] and all(c in it for c in acronym.lower())
+    return len(capitals) >= 2 and capitals[0] == initials[:1] and all(c in it for c in capitals)
 
 
 def _occurrences(text: str, cand: _Candidate) -> list[tuple[int, int]]:
@@ -711,7 +729,7 @@ def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
         if before_re is not None and before_re.search(before):
             found.add(kind)
         hit = after_re.search(after) if after_re is not None else None
-        if hit is not None and (kind != "link" or end + hit.end() in known):
+        if hit is not None and (kind not in ("link", "ties") or end + hit.end() in known):
             found.add("role-after" if kind == "role" else kind)
     if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after):
         found.add("activity")
