@@ -426,3 +426,46 @@ def test_wounded_are_not_victims(extractor: Extractor) -> None:
     killed = {s.subject for s in statements if s.predicate == "killed_in"}
     assert {"Sher Khan", "Nadir Ali", "Saeed Ullah"} <= killed
     assert not killed & {"Gul Zaman", "Rafiq Ahmed"}
+
+
+def test_membership_verbs_and_hedged_roles(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Karim Dadullah allegedly belonged to Lashkar-e-Taiba. "
+        "Nasir Baig fought with the Pakistani Taliban for several years. "
+        "Umar Jalali is accused of being a commander of Jaish-e-Mohammed. "
+        "Police said Mohammad Tariq Awan serves as deputy chief of Harkat-ul-Mujahideen.",
+    )
+    found = {(s.subject, s.predicate, s.object): s for s in statements}
+    assert ("Karim Dadullah", "member_of", "Lashkar-e-Taiba") in found
+    assert ("Nasir Baig", "member_of", "Pakistani Taliban") in found
+    accused = found[("Umar Jalali", "member_of", "Jaish-e-Mohammed")]
+    assert accused.modality == "alleged"
+    deputy = found[("Mohammad Tariq Awan", "leader_of", "Harkat-ul-Mujahideen")]
+    assert deputy.role == "deputy"
+
+
+def test_second_in_command_spokesman_and_claimed_member(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Idris Kamara is second in command of Boko Haram. "
+        "Yusuf Bello, who speaks for Boko Haram, denied the report. "
+        "Boko Haram said Musa Adamu was one of its fighters.",
+    )
+    found = {(s.subject, s.predicate, s.object): s for s in statements}
+    assert found[("Idris Kamara", "leader_of", "Boko Haram")].role == "deputy"
+    assert ("Yusuf Bello", "member_of", "Boko Haram") in found
+    assert found[("Musa Adamu", "member_of", "Boko Haram")].modality == "claimed"
+
+
+def test_rivals_and_fighting_alongside(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Hamas and Hezbollah are old allies. "
+        "Ahrar al-Sham has fought alongside Hayat Tahrir al-Sham in Idlib. "
+        "Al-Shabaab has clashed repeatedly with its rival Islamic State Somalia Province.",
+    )
+    kinds = {frozenset((s.subject, s.object)): s.link_kind for s in statements}
+    assert kinds[frozenset(("Hamas", "Hezbollah"))] == "ally"
+    assert kinds[frozenset(("Ahrar al-Sham", "Hayat Tahrir al-Sham"))] == "ally"
+    assert kinds[frozenset(("al-Shabaab", "Islamic State Somalia Province"))] == "rival"

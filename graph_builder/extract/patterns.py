@@ -154,7 +154,8 @@ NAMED_AS = re.compile(
     rf"{GROUP_WORDS}{PLACE_POSS}(?P<o>{G})"
 )
 COPULA_ROLE = re.compile(
-    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:is|was|has been|had been|became|remains) (?:also )?"
+    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:is|was|has been|had been|became|remains|serves as|served as|"
+    rf"has served as|acts as) (?:also )?"
     rf"(?:(?:a|an|the) )?(?P<mods>(?:[\w-]+ ){{0,3}}?)(?:(?P<o>{G})(?:'s)? (?P<role>{ROLES})"
     rf"|(?P<role2>{ROLES}) (?:of|for|in) {GROUP_WORDS}(?P<o2>{G}))"
 )
@@ -175,7 +176,9 @@ SUBJ_VERB_GROUP = re.compile(
     rf"(?P<s>{P})(?:, [^;⟨]*?,|,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
     rf"(?P<verb>led|leads|heads|headed|commanded|commands|founded|co-founded|formed|"
     rf"established|created|set up|joined|rejoined|took over|took control of|took charge of|"
-    rf"took command of|assumed (?:the )?leadership of) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
+    rf"took command of|assumed (?:the )?leadership of|belonged to|belongs to|fought (?:with|for)|"
+    rf"(?:is|was|are) (?:believed|said|thought|reported) to (?:lead|head)) (?:the )?"
+    rf"(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
 )
 WHO_VERB_GROUP = re.compile(
     rf"(?P<s>{P}), (?:(?!⟨P)[^;.])*?\bwho (?:(?:police|officials|investigators|prosecutors) "
@@ -184,7 +187,8 @@ WHO_VERB_GROUP = re.compile(
     rf"joined) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
 )
 WHICH_HE_LED = re.compile(
-    rf"(?P<o>{G})(?:[^.;⟨]*?)?,? which (?P<s>{P}) (?:\w+ )?(?P<verb>led|founded|headed|formed)"
+    rf"(?P<o>{G})(?:[^.;⟨]*?)?,? which (?P<s>{P}) (?:\w+ )?(?P<verb>led|founded|headed|formed|"
+    rf"set up|established|created)"
 )
 LINK_CUES = (
     (r"in league with|colluding with|working with", "ties"),
@@ -193,17 +197,47 @@ LINK_CUES = (
         r"links? (?:to|with)|connections? (?:to|with)|linked (?:to|with)",
         "ties",
     ),
-    (r"allied (?:with|to)|(?:an? )?(?:close )?all(?:y|ies) of|alliance with", "ally"),
+    (
+        r"allied (?:with|to)|(?:an? )?(?:close )?all(?:y|ies) of|alliance with|"
+        r"fought alongside|fighting alongside",
+        "ally",
+    ),
+    (
+        r"clashed (?:\w+ )?with (?:(?:its|their|⟨G\d+⟩'s) )?rivals?|(?:its|their|a) rival",
+        "rival",
+    ),
     (
         r"affiliated? (?:with|to|of)|(?:a |an )?(?:faction|branch|wing|offshoot|front|arm) "
         r"(?:within|of|for)|an? alias (?:of|for)|(?:a |an )?proxy (?:of|for)",
         "affiliate",
     ),
-    (r"merged (?:with|into)|rejoined|re-joined|joined forces with", "merger"),
+    (r"merged (?:with|into)|rejoined|re-joined|joined forces with|merger with", "merger"),
     (
         r"(?:a |the )?splinter (?:group |faction )?(?:of|from)|broke away from|split from",
         "splinter",
     ),
+)
+RIVALS = re.compile(
+    rf"(?P<a>{G}) and (?:the )?(?P<b>{G}) (?:are|were|have been|had been|remain) (?:\w+ )?"
+    rf"(?P<kind>rivals|allies)\b"
+)
+# "P is accused of being a commander of G", "P was identified as a militant of G"
+ROLE_AS = re.compile(
+    rf"(?P<s>{P}){APPOSITION} (?:is|was|were|are|has been|had been) (?:\w+ly )?(?:also )?"
+    rf"(?P<verb>accused of being|suspected of being|identified as|described as|believed to be|"
+    rf"said to be|thought to be) (?:a|an|the) (?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES}) "
+    rf"(?:of|for|in|with) {GROUP_WORDS}(?P<o>{G})"
+)
+SECOND_IN_COMMAND = re.compile(
+    rf"(?P<s>{P}){APPOSITION} (?:is|was|has been|had been|became|serves as|served as) "
+    rf"(?:the )?second[- ]in[- ]command (?:of|in|to) (?:the )?(?P<o>{G})"
+)
+SPEAKS_FOR = re.compile(rf"(?P<s>{P}),? who (?:speaks|spoke|has spoken) for (?:the )?(?P<o>{G})")
+# "G said P was one of its fighters": the group's own claim of a member
+ONE_OF_ITS = re.compile(
+    rf"(?P<o>{G}) (?:has |had )?(?:said|says|claimed|claims|announced) (?:that )?(?P<s>{P}) "
+    rf"(?:was|is|had been) (?:one of (?:its|{G}'s)|its|{G}'s|a|an) (?:[\w-]+ )?"
+    rf"(?:fighters?|members?|commanders?|militants?|operatives?)\b"
 )
 LINKED_ADJ = re.compile(
     rf"(?P<o>{G})-(?P<kind>linked|allied|affiliated|aligned|backed) (?:[\w-]+ ){{0,3}}?(?P<s>{G})"
@@ -360,6 +394,11 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     def slot(key: str) -> Slot:
         return view.slot(key)
 
+    # First, so the group's own claim is recorded as one, not as the copula's report.
+    for m in ONE_OF_ITS.finditer(t):
+        yield Candidate(
+            slot(m.group("s")), "member_of", slot(m.group("o")), "role", m.group(0), claimed=True
+        )
     for regex in (
         ROLE_APPOS,
         APPOS_ROLE_G,
@@ -402,6 +441,24 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 role=qualifier,
             )
 
+    for m in ROLE_AS.finditer(t):
+        hedged = m.group("verb").startswith(("accused", "suspected", "believed", "thought"))
+        for predicate, qualifier in _role_predicate(m.group("role"), m.group("mods")):
+            yield Candidate(
+                slot(m.group("s")),
+                predicate,
+                slot(m.group("o")),
+                "role",
+                m.group(0),
+                role=qualifier,
+                alleged=hedged,
+            )
+    for m in SECOND_IN_COMMAND.finditer(t):
+        yield Candidate(
+            slot(m.group("s")), "leader_of", slot(m.group("o")), "role", m.group(0), role="deputy"
+        )
+    for m in SPEAKS_FOR.finditer(t):
+        yield Candidate(slot(m.group("s")), "member_of", slot(m.group("o")), "role", m.group(0))
     for m in LED_BY.finditer(t):
         group = _group_before(view, m.start())
         if re.search(r",? and (?:is|was|are|were|has been|had been) $", t[: m.start()]):
@@ -420,8 +477,10 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     for regex in (SUBJ_VERB_GROUP, WHO_VERB_GROUP, WHICH_HE_LED):
         for m in regex.finditer(t):
             verb = m.group("verb")
-            if verb in ("joined",):
+            if verb in ("joined", "belonged to", "belongs to") or verb.startswith("fought"):
                 predicate, role = "member_of", None
+            elif verb.endswith((" lead", " head")):  # "is believed to lead"
+                predicate, role = "leader_of", None
             elif verb == "rejoined":
                 continue
             elif verb in ("led", "leads", "heads", "headed", "commanded", "commands") or (
@@ -457,6 +516,15 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     t[max(0, m.start() - 40) : m.end()],
                     link_kind=kind,
                 )
+    for m in RIVALS.finditer(t):
+        yield Candidate(
+            slot(m.group("a")),
+            "linked_to",
+            slot(m.group("b")),
+            "link",
+            m.group(0),
+            link_kind="rival" if m.group("kind") == "rivals" else "ally",
+        )
     for m in LINKED_ADJ.finditer(t):
         adjective = {"linked": "ties", "backed": "ties", "allied": "ally"}.get(m.group("kind"))
         yield Candidate(
