@@ -66,6 +66,11 @@ def test_claimed_responsibility_names_an_armed_group(extractor: Extractor) -> No
     assert groups(extractor, text) == {"Makran Liberation Front"}
 
 
+def test_terrorism_listing_names_an_armed_group(extractor: Extractor) -> None:
+    text = "Tehreek-e-Nasr has been banned by the UK Home Office since 2014."
+    assert groups(extractor, text) == {"Tehreek-e-Nasr"}
+
+
 def test_front_for_a_known_group(extractor: Extractor) -> None:
     text = (
         "Officials said Hizb al-Nasr is a front for Hezbollah. Ali Kassem, a senior member "
@@ -88,6 +93,9 @@ def test_affiliate_apposition_with_a_known_group(extractor: Extractor) -> None:
         "A local leader of the Pakistan Tehreek-e-Insaf condemned the killings.",
         "Hundreds of members of the Jamiat Ulema-e-Islam Fazl protested in Quetta.",
         "The Muttahida Qaumi Movement (MQM) said the banned outfit had threatened its workers.",
+        # banned or blamed, as parties are too
+        "The Awami League accused the Jamaat-e-Islami of carrying out the attack.",
+        "Police raided offices of the banned Jamaat-e-Islami in Srinagar.",
         # state forces and government bodies, with militant words around them
         "The Counter Terrorism Department (CTD) said militants of the banned group had fled.",
         "Soldiers of the 33rd Infantry Brigade carried out a raid, the Philippine Army said.",

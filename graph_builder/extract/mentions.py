@@ -123,7 +123,8 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
         mentions.append(Mention(match.start, match.end, match.entry.type, match.entry.name))
         taken.append((match.start, match.end))
     known_groups = {m.start: m.end for m in mentions if m.type == "MilitantGroup"}
-    for found in unseen_groups(doc, gazetteer, text, taken, known_groups):
+    orgs = frozenset(m.start for m in mentions if m.type == "Organization")
+    for found in unseen_groups(doc, gazetteer, text, taken, known_groups, orgs):
         mentions.append(found)
         taken.append((found.start, found.end))
 
@@ -415,8 +416,9 @@ MILITANT_ADJ = (
 )
 LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
 # (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
-# first: role, ties < link < militant-role < banned < activity < appos. A role cue after a
-# name ("X chief") is told apart ("role-after"): it also follows people's names.
+# first: role, ties, banned, accused < link < militant-role < listed < activity < appos.
+# A role cue after a name ("X chief") is told apart ("role-after"): it also follows
+# people's names.
 CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
     (
         "appos",
@@ -462,9 +464,16 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
         ),
         re.compile(
             r"^(?:,? which| has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|"
-            r"proscribed|outlawed|blacklisted|designated (?:as )?(?:an? )?(?:foreign |global )?"
-            r"terrorist)\b|^ as (?:an? )?(?:foreign |global )?terrorist (?:group|organi[sz]ation|"
-            r"entity)"
+            r"proscribed|outlawed|blacklisted)\b"
+        ),
+    ),
+    (
+        "listed",
+        None,
+        re.compile(
+            r"^(?:,? which| has| had| was| is| were| have)*(?: been)? (?:\w+ly )?designated "
+            r"(?:as )?(?:an? )?(?:foreign |global )?terrorist\b|^ as (?:an? )?(?:foreign |global )?"
+            r"terrorist (?:group|organi[sz]ation|entity)"
         ),
     ),
     (
@@ -517,6 +526,10 @@ BLAMED_AFTER = re.compile(
     r"(?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
     r"assaults?|ambush(?:es)?|massacres?|killings?|kidnappings?|assassinations?)\b"
 )
+BANNED_BY = re.compile(
+    r"^(?: has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|proscribed|"
+    r"outlawed|blacklisted|listed|sanctioned) by (?:the )?"
+)
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
 AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
 APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) ")
@@ -538,12 +551,14 @@ def unseen_groups(
     text: str,
     taken: list[tuple[int, int]],
     known: dict[int, int],
+    orgs: frozenset[int] = frozenset(),
 ) -> list[Mention]:
     """Mentions of armed groups the gazetteer does not list, on the article's evidence.
 
     ``taken`` holds the spans the gazetteer already claimed; ``known`` maps the start
     of each known group mention to its end, for link cues ("X, a front for Kata'ib
-    Hezbollah", "X, an al-Qaeda affiliate").
+    Hezbollah", "X, an al-Qaeda affiliate"); ``orgs`` holds the starts of organisation
+    mentions, for listings ("banned by the UK Home Office").
     """
     words = gazetteer.name_words
     candidates = _group_candidates(doc, text, taken, words)
@@ -554,7 +569,7 @@ def unseen_groups(
             if cand.name in accepted:
                 continue
             spots = _occurrences(text, cand)
-            kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans)}
+            kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans, orgs)}
             if _enough(cand, kinds):
                 accepted[cand.name] = cand
         known_spans.update(kv for c in accepted.values() for kv in _occurrences(text, c))
@@ -714,7 +729,7 @@ def _occurrences(text: str, cand: _Candidate) -> list[tuple[int, int]]:
     return spots
 
 
-def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
+def _cues(text: str, start: int, end: int, known: dict[int, int], orgs: frozenset[int]) -> set[str]:
     """The kinds of militant context around one occurrence of a name."""
     line_start = text.rfind("\n", 0, start) + 1
     before = text[max(line_start, start - 80) : start]
@@ -732,7 +747,10 @@ def _cues(text: str, start: int, end: int, known: dict[int, int]) -> set[str]:
         if hit is not None and (kind not in ("link", "ties") or end + hit.end() in known):
             found.add("role-after" if kind == "role" else kind)
     if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after):
-        found.add("activity")
+        found.add("accused")
+    banned_by = BANNED_BY.match(after)
+    if banned_by is not None and end + banned_by.end() in orgs:
+        found.add("listed")  # "banned by the UK Home Office": a terrorism listing
     # "X, an al-Qaeda affiliate": article, then a known group, then a link noun.
     article = APPOS_ARTICLE.match(after[:40])
     if article is not None:
@@ -749,5 +767,7 @@ def _enough(cand: _Candidate, kinds: set[str]) -> bool:
         # it counts only beside another cue; "a member of X" never follows one.
         return bool(kinds - {"role-after"})
     if cand.head == "ambiguous":
-        return bool(kinds & {"appos", "activity", "militant-role", "banned", "link"})
+        # "the banned Jamaat-e-Islami", "blamed the Jamaat for the attack": parties are
+        # banned and blamed too; it takes what only armed groups are or do.
+        return bool(kinds & {"appos", "activity", "militant-role", "listed", "link"})
     return cand.org_like and "appos" in kinds
