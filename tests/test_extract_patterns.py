@@ -469,3 +469,31 @@ def test_rivals_and_fighting_alongside(extractor: Extractor) -> None:
     assert kinds[frozenset(("Hamas", "Hezbollah"))] == "ally"
     assert kinds[frozenset(("Ahrar al-Sham", "Hayat Tahrir al-Sham"))] == "ally"
     assert kinds[frozenset(("al-Shabaab", "Islamic State Somalia Province"))] == "rival"
+
+
+def test_among_those_killed_and_copula_kin(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "A suicide bomber struck a market in Kohat on Friday. Gul Zaman Afridi, a retired "
+        "teacher, was among those killed in the suicide bombing. "
+        "Shams Afridi is the cousin of Gul Zaman Afridi.",
+    )
+    found = {(s.subject, s.predicate, s.object) for s in statements}
+    assert any(s == "Gul Zaman Afridi" and p == "killed_in" for s, p, _ in found)
+    assert ("Shams Afridi", "relative_of", "Gul Zaman Afridi") in found
+
+
+def test_group_says_it_carried_out_the_attack(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Gunmen stormed a police post in Bannu on Monday. "
+        "Lashkar-e-Islam said it had carried out the attack.",
+    )
+    claims = [s for s in statements if s.predicate == "responsible_for"]
+    assert [(s.subject, s.modality) for s in claims] == [("Lashkar-e-Islam", "claimed")]
+
+
+def test_on_the_sanctions_list_of(extractor: Extractor) -> None:
+    statements = run(extractor, "Qadir Nurzada is on the sanctions list of the United Nations.")
+    found = {(s.subject, s.predicate, s.object) for s in statements}
+    assert ("Qadir Nurzada", "designated_by", "United Nations") in found

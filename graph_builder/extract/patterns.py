@@ -263,8 +263,14 @@ CLAIM = re.compile(
     rf"(?:responsibility for |credit for )?(?:the |a |an )?(?P<o>{LIST(E)})"
 )
 CARRIED_OUT = re.compile(
-    rf"(?P<s>{PG}){APPOSITION} (?:\w+ly )?(?:carried out|conducted|staged|perpetrated|"
+    rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?(?:carried out|conducted|staged|"
+    rf"perpetrated|planned|plotted|"
     rf"masterminded|was behind|were behind|is behind|are behind|orchestrated)\b(?P<tail>[^;]*)"
+)
+# "X said it had carried out the attack": the group's own claim
+SAID_IT_CARRIED_OUT = re.compile(
+    rf"(?P<s>{G}) (?:has |had )?(?:said|says|claimed|announced|declared) (?:that )?{G} "
+    rf"(?:had |has )?(?:carried out|staged|conducted|was behind)\b(?P<tail>[^;]*)"
 )
 CARRIED_OUT_BY = re.compile(
     rf"(?P<o>{E})(?:, [^;⟨]*?,)? (?:had been |has been |have been |was |were |is |are )?"
@@ -312,8 +318,8 @@ BOMBER_AS = re.compile(
     rf"\bidentified the (?:suicide )?(?:bomber|attacker|gunman|assailant) as (?P<s>{P})"
 )
 ORG_DESIGNATES = re.compile(
-    rf"(?P<o>{O}),? (?:which |that )?(?:has |had |have )?(?:\w+ly )?(?:designated|listed|banned|"
-    rf"proscribed|blacklisted|outlawed) (?P<s>{LIST(PG)})"
+    rf"(?P<o>{O}),? (?:which |that )?(?:has |had |have )?(?:\w+ly )?(?:designated|listed|lists|"
+    rf"banned|proscribed|blacklisted|outlawed) (?P<s>{LIST(PG)})"
 )
 DESIGNATED_BY = re.compile(
     rf"\b(?:designated|listed|banned|proscribed|blacklisted|sanctioned)\b[^.;⟨]*? by "
@@ -327,6 +333,10 @@ SANCTIONS_ON = re.compile(rf"\bimposed sanctions on (?P<s>{LIST(PG)})")
 ON_LIST = re.compile(
     rf"\bon (?:the )?(?P<o>{O})(?:'s)? (?:[\w-]+ )?(?:sanctions|terror(?:ism|ist)?|blacklist)"
     rf"(?: \w+)? list"
+)
+ON_LIST_OF = re.compile(
+    rf"\bon (?:the|a|its) (?:[\w-]+ )?(?:sanctions|terror(?:ism|ist)?|black) ?list (?:of|kept by|"
+    rf"maintained by) (?:the )?(?P<o>{O})"
 )
 KIN_OF_OWNER = re.compile(
     rf"(?P<owner>{P}'s|\b[Hh]is|\b[Hh]er)(?: (?:\w+ ){{0,2}}?)? {KIN_MODS}(?P<kin>{KIN}),? "
@@ -357,6 +367,13 @@ DEAD_AMONG = re.compile(
     r"\b(?:[Aa]mong (?:the dead|those killed|the victims|the people killed) (?:was|were) |"
     r"[Tt]he (?:dead|victims) (?:\w+ )?included |[Tt]hose killed (?:\w+ )?(?:included|were) |"
     r"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
+)
+AMONG_KILLED_IN = re.compile(
+    rf"(?P<list>{LIST(P)}){APPOSITION} (?:was|were) (?:also )?among (?:those|the people|the "
+    rf"\d+ people|the victims) killed in (?:the |a |an )?(?P<o>{E})"
+)
+COPULA_KIN = re.compile(
+    rf"(?P<s>{P}) (?:is|was) (?:the|a|an) {KIN_MODS}(?P<kin>{KIN}) of (?P<o>{P})(?!'s)"
 )
 DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
 KILLED_IN = re.compile(
@@ -578,6 +595,13 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             yield Candidate(
                 slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True
             )
+    for m in SAID_IT_CARRIED_OUT.finditer(t):
+        events = view.slots_in(m.group("tail"), "E")
+        fallback = _event_slot(view, state) if not events else None
+        for obj in events or ([fallback] if fallback is not None else []):
+            yield Candidate(
+                slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True
+            )
     for m in CARRIED_OUT.finditer(t):
         for obj in view.slots_in(m.group("tail"), "E"):
             yield Candidate(slot(m.group("s")), "responsible_for", obj, "carried", m.group(0))
@@ -684,7 +708,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 continue
             for s in view.slots_in(m.group("s"), "PG"):
                 yield Candidate(s, "designated_by", org, "designated", m.group(0))
-    for m in ON_LIST.finditer(t):
+    for m in [*ON_LIST.finditer(t), *ON_LIST_OF.finditer(t)]:
         subject = view.nearest_before(m.start(), "PG")
         if subject is not None:
             yield Candidate(
@@ -709,7 +733,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
         for rel in view.slots_in(m.group("list"), "P"):
             if rel.names != owner.names:
                 yield _kin(rel, owner, m.group("kin"), m.group(0), state)
-    for regex in (KIN_APPOS, KIN_POSS_APPOS):
+    for regex in (KIN_APPOS, KIN_POSS_APPOS, COPULA_KIN):
         for m in regex.finditer(t):
             if slot(m.group("s")).names != slot(m.group("o")).names:
                 yield _kin(
@@ -748,7 +772,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     yield Candidate(a, "associate_of", b, "associate", m.group(0))
 
     # killed_in (surface forms; verbs are read from the parse)
-    for m in KILLED_IN.finditer(t):
+    for m in [*KILLED_IN.finditer(t), *AMONG_KILLED_IN.finditer(t)]:
         for victim in view.slots_in(m.group("list"), "P"):
             yield Candidate(victim, "killed_in", slot(m.group("o")), "killed", m.group(0))
     event = None
