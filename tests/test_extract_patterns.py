@@ -497,3 +497,12 @@ def test_on_the_sanctions_list_of(extractor: Extractor) -> None:
     statements = run(extractor, "Qadir Nurzada is on the sanctions list of the United Nations.")
     found = {(s.subject, s.predicate, s.object) for s in statements}
     assert ("Qadir Nurzada", "designated_by", "United Nations") in found
+
+
+def test_denied_that_he_leads_is_no_fact(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Hakim Safi has denied that he leads Lashkar-e-Islam. "
+        "Wali Daud denied that he was a member of Lashkar-e-Islam.",
+    )
+    assert [s for s in statements if s.predicate in ("leader_of", "member_of")] == []

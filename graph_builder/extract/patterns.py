@@ -404,8 +404,25 @@ def _find_his_relatives(text: str, owner: str | None, state: DocumentState) -> l
     return state.relatives.get((owner, kin), [])
 
 
+# "X has denied that he leads Y": what follows is the denied claim, never a fact.
+DENIED_THAT = re.compile(
+    r"\b(?:denied|denies|deny|denying|rejected|rejects|dismissed)(?: (?:reports|claims|"
+    r"allegations|suggestions|accusations))? that (?:⟨[PG]\d+⟩(?:'s)? )?$"
+)
+
+
 def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
-    """Every surface pattern over the sentence template."""
+    """Every surface pattern over the sentence template, less those whose words follow
+    "denied that" (the denials themselves are read by :func:`denials`)."""
+    t = view.template
+    for cand in _surface(view, state):
+        at = t.find(cand.cue) if cand.cue else -1
+        if at > 0 and DENIED_THAT.search(t[:at]):
+            continue
+        yield cand
+
+
+def _surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     t = view.template
 
     def slot(key: str) -> Slot:
