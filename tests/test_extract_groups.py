@@ -111,6 +111,14 @@ def test_not_militant_groups(extractor: Extractor, text: str) -> None:
     assert groups(extractor, text) == set()
 
 
+def test_a_place_named_with_a_group_word_is_not_a_group(extractor: Extractor) -> None:
+    text = (
+        "Militants from Lashkar Gah claimed responsibility for the ambush. Fighting in "
+        "Lashkar Gah has displaced thousands of families."
+    )
+    assert groups(extractor, text) == set()
+
+
 def test_a_person_named_with_a_group_word_is_not_a_group(extractor: Extractor) -> None:
     text = "Ansar Mahmood, a columnist, said Ansar Mahmood's deputy editor had resigned."
     assert groups(extractor, text) == set()

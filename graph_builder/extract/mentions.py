@@ -436,7 +436,7 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
         "activity",
         re.compile(
             r"\b(?:militants|fighters|insurgents|jihadists|gunmen|suicide bombers?|bombers|"
-            r"operatives)(?: (?:belonging|loyal|linked|affiliated))? (?:of|from|to|with) "
+            r"operatives)(?: (?:belonging|loyal|linked|affiliated))? (?:of|to|with) "
             r"(?:the )?$|\b(?:claimed|carried out|staged) by (?:the )?$"
         ),
         re.compile(
@@ -570,7 +570,7 @@ def unseen_groups(
                 continue
             spots = _occurrences(text, cand)
             kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans, orgs)}
-            if _enough(cand, kinds):
+            if _enough(cand, kinds) and not any(_placed(text, s) for s, _ in spots):
                 accepted[cand.name] = cand
         known_spans.update(kv for c in accepted.values() for kv in _occurrences(text, c))
     found: list[Mention] = []
@@ -758,6 +758,19 @@ def _cues(text: str, start: int, end: int, known: dict[int, int], orgs: frozense
         if group_end is not None and AFFILIATE_OF_KNOWN.match(text[group_end : group_end + 30]):
             found.add("link")
     return found
+
+
+# "in Lashkar Gah", "near Jund": a name after a locative preposition is a place's (but
+# "a commander in Sipah-e-Furar" is a group's).
+LOCATIVE_BEFORE = re.compile(
+    r"(?<!commander )(?<!commanders )(?<!member )(?<!members )(?<!militant )(?<!fighter )"
+    r"(?<!split )(?<!role )(?<!rift )\b(?:in|near|outside|inside|at|around|towards|into) "
+    r"(?:the )?$"
+)
+
+
+def _placed(text: str, start: int) -> bool:
+    return LOCATIVE_BEFORE.search(text[max(0, start - 40) : start]) is not None
 
 
 def _enough(cand: _Candidate, kinds: set[str]) -> bool:
