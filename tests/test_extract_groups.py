@@ -131,3 +131,13 @@ def test_name_words_must_be_lists(tmp_path: Path) -> None:
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InputError, match="group_name_words.militant"):
         load_gazetteer(bad)
+
+
+def test_its_after_an_unlisted_organisation_is_not_the_group(extractor: Extractor) -> None:
+    text = (
+        "Lashkar-e-Qadiri claimed responsibility for the bombing of a bus in Larkana. "
+        "The Sindh United Party (SUP), which runs the provincial government, "
+        "condemned the bombing. Its spokesman, Aslam Soomro, called for a strike."
+    )
+    found = triples(extractor, text)
+    assert not any(s == "Aslam Soomro" and p == "member_of" for s, p, _ in found)
