@@ -52,6 +52,27 @@ class GroupNameWords:
     not_militant: tuple[str, ...] = ()
     state_prefix: frozenset[str] = frozenset()
     rebel: frozenset[str] = frozenset()
+    _not_militant_re: re.Pattern[str] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
+
+    def __post_init__(self) -> None:
+        words = "|".join(re.escape(w) for w in sorted(self.not_militant, key=len, reverse=True))
+        # one compiled matcher for every name tried in a document
+        object.__setattr__(
+            self,
+            "_not_militant_re",
+            re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") if words else None,
+        )
+
+    def names_other_body(self, name: str) -> bool:
+        """Whether a name holds a word of a state body, party, NGO or outlet.
+
+        >>> GroupNameWords(not_militant=("Police", "Party")).names_other_body("Sindh Police")
+        True
+        """
+        pattern = self._not_militant_re
+        return pattern is not None and pattern.search(name) is not None
 
 
 @dataclass(frozen=True)

@@ -679,7 +679,7 @@ def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: Grou
     tokens = name.split()
     if name.isupper() or not name[:1].isupper():
         return False  # a bare acronym ("CTD") is only ever an alias of a name
-    if any(re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", name) for w in words.not_militant):
+    if words.names_other_body(name):
         return False  # "Counter Terrorism Department", "Pakistan Tehreek-e-Insaf"
     heads = words.militant | words.ambiguous
     distinctive = [
