@@ -506,3 +506,16 @@ def test_denied_that_he_leads_is_no_fact(extractor: Extractor) -> None:
         "Wali Daud denied that he was a member of Lashkar-e-Islam.",
     )
     assert [s for s in statements if s.predicate in ("leader_of", "member_of")] == []
+
+
+def test_claimed_responsibility_on_a_day_and_commanded_by(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Gunmen attacked a police post in Tank on Sunday. Lashkar-e-Islam claimed "
+        "responsibility on Monday for the attack. The group is commanded by Sher Ali Mehsud, "
+        "officials said.",
+    )
+    found = {(s.subject, s.predicate, s.object): s for s in statements}
+    claims = [s for s in statements if s.predicate == "responsible_for"]
+    assert [(s.subject, s.modality) for s in claims] == [("Lashkar-e-Islam", "claimed")]
+    assert ("Sher Ali Mehsud", "leader_of", "Lashkar-e-Islam") in found

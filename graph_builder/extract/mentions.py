@@ -53,7 +53,8 @@ PRONOUNS_HE = re.compile(r"\b(?:he|He|him|his|His)\b")
 GROUP_ANAPHOR = re.compile(
     r"\b[Tt]he (?:(?:militant|extremist|hardline|jihadist|terrorist|Islamist|sectarian|"
     r"banned|outlawed|militant|extremist) )*"
-    r"(?:group|organisation|organization|movement|network|gang|outfit|affiliate|branch)\b"
+    r"(?:group|organisation|organization|movement|network|gang|outfit|faction|affiliate|"
+    r"branch)\b"
 )
 GROUP_PRONOUN = re.compile(r"\b(?:[Ii]ts|it)\b")
 ORG_ANAPHOR = re.compile(

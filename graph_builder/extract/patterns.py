@@ -166,7 +166,7 @@ DESCRIBED_AS = re.compile(
 )
 WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
 LED_BY = re.compile(
-    rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
+    rf"\b(?P<verb>led|headed|commanded|founded|formed|established|set up|created)"
     rf"(?: (?:since|from|in|at|until|during) (?:[\w ]|⟨L\d+⟩)+?)*? by "
     rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? "
     rf"|(?:the|a|an) (?:(?!{KIN}\b|of\b)[\w-]+ ){{1,3}})?"
@@ -260,7 +260,8 @@ FORMED_FROM = re.compile(
 )
 CLAIM = re.compile(
     rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?claimed "
-    rf"(?:responsibility for |credit for )?(?:the |a |an )?(?P<o>{LIST(E)})"
+    rf"(?:(?:responsibility|credit) (?:(?:late |early )?on \w+ |in a statement )?for )?"
+    rf"(?:the |a |an )?(?P<o>{LIST(E)})"
 )
 CARRIED_OUT = re.compile(
     rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?(?:carried out|conducted|staged|"
@@ -502,7 +503,8 @@ def _surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             group = first[0] if first else None
         if group is None:
             continue
-        predicate = "leader_of" if m.group("verb") in ("led", "headed") else "founder_of"
+        leads = m.group("verb") in ("led", "headed", "commanded")
+        predicate = "leader_of" if leads else "founder_of"
         yield Candidate(slot(m.group("s")), predicate, group, "verb", t[m.start() : m.end()])
         if m.group("kin"):
             owner = view.nearest_before(m.start("kin"), "P")
