@@ -426,3 +426,96 @@ def test_wounded_are_not_victims(extractor: Extractor) -> None:
     killed = {s.subject for s in statements if s.predicate == "killed_in"}
     assert {"Sher Khan", "Nadir Ali", "Saeed Ullah"} <= killed
     assert not killed & {"Gul Zaman", "Rafiq Ahmed"}
+
+
+def test_membership_verbs_and_hedged_roles(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Karim Dadullah allegedly belonged to Lashkar-e-Taiba. "
+        "Nasir Baig fought with the Pakistani Taliban for several years. "
+        "Umar Jalali is accused of being a commander of Jaish-e-Mohammed. "
+        "Police said Mohammad Tariq Awan serves as deputy chief of Harkat-ul-Mujahideen.",
+    )
+    found = {(s.subject, s.predicate, s.object): s for s in statements}
+    assert ("Karim Dadullah", "member_of", "Lashkar-e-Taiba") in found
+    assert ("Nasir Baig", "member_of", "Pakistani Taliban") in found
+    accused = found[("Umar Jalali", "member_of", "Jaish-e-Mohammed")]
+    assert accused.modality == "alleged"
+    deputy = found[("Mohammad Tariq Awan", "leader_of", "Harkat-ul-Mujahideen")]
+    assert deputy.role == "deputy"
+
+
+def test_second_in_command_spokesman_and_claimed_member(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Idris Kamara is second in command of Boko Haram. "
+        "Yusuf Bello, who speaks for Boko Haram, denied the report. "
+        "Boko Haram said Musa Adamu was one of its fighters.",
+    )
+    found = {(s.subject, s.predicate, s.object): s for s in statements}
+    assert found[("Idris Kamara", "leader_of", "Boko Haram")].role == "deputy"
+    assert ("Yusuf Bello", "member_of", "Boko Haram") in found
+    assert found[("Musa Adamu", "member_of", "Boko Haram")].modality == "claimed"
+
+
+def test_rivals_and_fighting_alongside(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Hamas and Hezbollah are old allies. "
+        "Ahrar al-Sham has fought alongside Hayat Tahrir al-Sham in Idlib. "
+        "Al-Shabaab has clashed repeatedly with its rival Islamic State Somalia Province.",
+    )
+    kinds = {frozenset((s.subject, s.object)): s.link_kind for s in statements}
+    assert kinds[frozenset(("Hamas", "Hezbollah"))] == "ally"
+    assert kinds[frozenset(("Ahrar al-Sham", "Hayat Tahrir al-Sham"))] == "ally"
+    assert kinds[frozenset(("al-Shabaab", "Islamic State Somalia Province"))] == "rival"
+
+
+def test_among_those_killed_and_copula_kin(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "A suicide bomber struck a market in Kohat on Friday. Gul Zaman Afridi, a retired "
+        "teacher, was among those killed in the suicide bombing. "
+        "Shams Afridi is the cousin of Gul Zaman Afridi.",
+    )
+    found = {(s.subject, s.predicate, s.object) for s in statements}
+    assert any(s == "Gul Zaman Afridi" and p == "killed_in" for s, p, _ in found)
+    assert ("Shams Afridi", "relative_of", "Gul Zaman Afridi") in found
+
+
+def test_group_says_it_carried_out_the_attack(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Gunmen stormed a police post in Bannu on Monday. "
+        "Lashkar-e-Islam said it had carried out the attack.",
+    )
+    claims = [s for s in statements if s.predicate == "responsible_for"]
+    assert [(s.subject, s.modality) for s in claims] == [("Lashkar-e-Islam", "claimed")]
+
+
+def test_on_the_sanctions_list_of(extractor: Extractor) -> None:
+    statements = run(extractor, "Qadir Nurzada is on the sanctions list of the United Nations.")
+    found = {(s.subject, s.predicate, s.object) for s in statements}
+    assert ("Qadir Nurzada", "designated_by", "United Nations") in found
+
+
+def test_denied_that_he_leads_is_no_fact(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Hakim Safi has denied that he leads Lashkar-e-Islam. "
+        "Wali Daud denied that he was a member of Lashkar-e-Islam.",
+    )
+    assert [s for s in statements if s.predicate in ("leader_of", "member_of")] == []
+
+
+def test_claimed_responsibility_on_a_day_and_commanded_by(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "Gunmen attacked a police post in Tank on Sunday. Lashkar-e-Islam claimed "
+        "responsibility on Monday for the attack. The group is commanded by Sher Ali Mehsud, "
+        "officials said.",
+    )
+    found = {(s.subject, s.predicate, s.object): s for s in statements}
+    claims = [s for s in statements if s.predicate == "responsible_for"]
+    assert [(s.subject, s.modality) for s in claims] == [("Lashkar-e-Islam", "claimed")]
+    assert ("Sher Ali Mehsud", "leader_of", "Lashkar-e-Islam") in found

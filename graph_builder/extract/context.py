@@ -380,6 +380,10 @@ def read_sentence(
     slots.sort(key=lambda s: s.start)
     if first_group is not None:
         state.previous_first_group = first_group
+    elif _names_other_subject(sent, slots):
+        # "The Kurdistan Democratic Party condemned the strike. Its spokesman ...": a
+        # sentence led by another named body takes "its" away from the last group.
+        state.previous_first_group = None
 
     template = _template(text, sent, slots)
     # "Afghanistan's branch of the Islamic State group" -> the branch the article names.
@@ -467,6 +471,20 @@ def _clause_years(head: Token) -> frozenset[str]:
         for t in head.sent
         if YEAR.fullmatch(t.text) and t.i != head.i and _clause_verb(t) == verb
     )
+
+
+def _names_other_subject(sent: Span, slots: list[Slot]) -> bool:
+    """Whether a sentence's subject is a proper name that is no group, person or place
+    mention (an organisation the gazetteer does not list)."""
+    for token in sent:
+        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
+            if token.pos_ != "PROPN" and not any(c.pos_ == "PROPN" for c in token.children):
+                return False
+            return not any(s.start <= token.idx < s.end for s in slots) and token.ent_type_ in (
+                "ORG",
+                "NORP",
+            )
+    return False
 
 
 def _org_subject(opening: str, gazetteer: Gazetteer) -> bool:

@@ -37,6 +37,45 @@ class GazetteerMatch:
 
 
 @dataclass(frozen=True)
+class GroupNameWords:
+    """Words that make up the names of armed groups the gazetteer does not list.
+
+    ``militant`` words ("Lashkar", "Jaish", "Katiba") nearly always name an armed
+    group; ``ambiguous`` ones ("Tehreek", "Movement", "Army") also name parties and
+    states' forces; ``not_militant`` ones ("Police", "Party", "University") make a name
+    a state body, party, NGO or outlet. ``state_prefix`` and ``rebel`` words tell a
+    state's army ("National Army") from a rebel one ("Liberation Army").
+    """
+
+    militant: frozenset[str] = frozenset()
+    ambiguous: frozenset[str] = frozenset()
+    not_militant: tuple[str, ...] = ()
+    state_prefix: frozenset[str] = frozenset()
+    rebel: frozenset[str] = frozenset()
+    _not_militant_re: re.Pattern[str] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
+
+    def __post_init__(self) -> None:
+        words = "|".join(re.escape(w) for w in sorted(self.not_militant, key=len, reverse=True))
+        # one compiled matcher for every name tried in a document
+        object.__setattr__(
+            self,
+            "_not_militant_re",
+            re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") if words else None,
+        )
+
+    def names_other_body(self, name: str) -> bool:
+        """Whether a name holds a word of a state body, party, NGO or outlet.
+
+        >>> GroupNameWords(not_militant=("Police", "Party")).names_other_body("Sindh Police")
+        True
+        """
+        pattern = self._not_militant_re
+        return pattern is not None and pattern.search(name) is not None
+
+
+@dataclass(frozen=True)
 class Gazetteer:
     """Compiled gazetteer; build it with :func:`load_gazetteer`."""
 
@@ -45,6 +84,7 @@ class Gazetteer:
     event_nouns: frozenset[str]
     _pattern: re.Pattern[str] = field(repr=False, compare=False)
     _lookup: dict[str, GazetteerEntry] = field(repr=False, compare=False)
+    name_words: GroupNameWords = field(default_factory=lambda: GroupNameWords())
 
     def find(self, text: str) -> list[GazetteerMatch]:
         """Non-overlapping mentions of gazetteer entries in `text`, leftmost-longest."""
@@ -127,4 +167,24 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
         event_nouns=frozenset(data.get("event_nouns", [])),
         _pattern=pattern,
         _lookup=lookup,
+        name_words=_name_words(path, data.get("group_name_words", {})),
+    )
+
+
+def _name_words(path: Path, data: object) -> GroupNameWords:
+    """The ``group_name_words`` section: lists of words under fixed keys."""
+    if not isinstance(data, dict):
+        raise InputError(path, None, f"group_name_words: expected an object, got {data!r}")
+    lists: dict[str, list[str]] = {}
+    for key in ("militant", "ambiguous", "not_militant", "state_prefix", "rebel_words"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+            raise InputError(path, None, f"group_name_words.{key}: expected a list of words")
+        lists[key] = value
+    return GroupNameWords(
+        militant=frozenset(lists["militant"]),
+        ambiguous=frozenset(lists["ambiguous"]),
+        not_militant=tuple(lists["not_militant"]),
+        state_prefix=frozenset(lists["state_prefix"]),
+        rebel=frozenset(lists["rebel_words"]),
     )

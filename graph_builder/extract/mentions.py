@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from graph_builder.extract.gazetteer import Gazetteer
+from graph_builder.extract.gazetteer import Gazetteer, GroupNameWords
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -53,7 +53,8 @@ PRONOUNS_HE = re.compile(r"\b(?:he|He|him|his|His)\b")
 GROUP_ANAPHOR = re.compile(
     r"\b[Tt]he (?:(?:militant|extremist|hardline|jihadist|terrorist|Islamist|sectarian|"
     r"banned|outlawed|militant|extremist) )*"
-    r"(?:group|organisation|organization|movement|network|gang|outfit|affiliate|branch)\b"
+    r"(?:group|organisation|organization|movement|network|gang|outfit|faction|affiliate|"
+    r"branch)\b"
 )
 GROUP_PRONOUN = re.compile(r"\b(?:[Ii]ts|it)\b")
 ORG_ANAPHOR = re.compile(
@@ -122,6 +123,11 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
     for match in gazetteer.find(text):
         mentions.append(Mention(match.start, match.end, match.entry.type, match.entry.name))
         taken.append((match.start, match.end))
+    known_groups = {m.start: m.end for m in mentions if m.type == "MilitantGroup"}
+    orgs = frozenset(m.start for m in mentions if m.type == "Organization")
+    for found in unseen_groups(doc, gazetteer, text, taken, known_groups, orgs):
+        mentions.append(found)
+        taken.append((found.start, found.end))
 
     # Places: spaCy GPE/LOC/FAC, extended over "province"/"district". A name tagged as a
     # place anywhere in the article is a place where it is tagged a person too.
@@ -379,3 +385,403 @@ def salient_group(mentions: list[Mention]) -> str | None:
     counts = Counter(names)
     best = max(counts.values())
     return next(n for n in names if counts[n] == best)
+
+
+# --- armed groups the gazetteer does not list ----------------------------------------
+#
+# A name is taken for an armed group only on the article's own evidence: the words it is
+# built from (gazetteer "group_name_words") *and* what the text says of it. The weaker
+# the name's own signal, the stronger the context must be:
+#   militant head ("Lashkar", "Katiba") -> any cue, even "a commander of X";
+#   ambiguous head ("Tehreek", "Movement", also parties and armies) -> a militant,
+#       banned or link cue ("claimed responsibility", "the proscribed X", "X, a front
+#       for Hezbollah");
+#   no head word -> the text must call it a militant group ("X, a jihadist group").
+
+NAME_PART = r"(?:(?:al|el|an|ad|as|ash|at|az|ul|ud|wal|bil)-)?[A-Z][\w'’]*(?:-[\w'’]+)*"
+LINK_WORDS = frozenset("al el wal bin ibn ul ud e i fi li of for the".split())
+NAME_RUN = re.compile(
+    rf"(?<![\w'’-]){NAME_PART}(?: (?:(?:al|el|wal|bin|ibn|ul|ud|e|i|fi|li|of the|of|for the"
+    rf"|for) )?{NAME_PART})*"
+)
+ACRONYM_AFTER = re.compile(r"^ \((?P<acr>[A-Z][A-Za-z]{1,7})\)")
+NOT_IN_NAME = frozenset(
+    "January February March April May June July August September October November December "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+GROUP_NOUN = r"(?:group|outfit|organi[sz]ation|faction|militia|network|cell|offshoot|wing)"
+MILITANT_ADJ = (
+    r"(?:militant|jihadist|jihadi|terrorist|terror|extremist|insurgent|armed|rebel|"
+    r"pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|aligned|"
+    r"inspired))"
+)
+LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
+# (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
+# first: role, ties, banned, accused < link < militant-role < listed < activity < appos.
+# A role cue after a name ("X chief") is told apart ("role-after"): it also follows
+# people's names.
+CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
+    (
+        "appos",
+        re.compile(
+            rf"\b{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?{GROUP_NOUN},? (?:(?:called|named|known as|"
+            rf"calling itself) )?(?:the )?$"
+        ),
+        re.compile(
+            rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was|remains|became) )?"
+            rf"(?:an?|the|one of the) (?:[\w-]+ ){{0,2}}?{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?"
+            rf"{GROUP_NOUN}s?\b"
+        ),
+    ),
+    (
+        "activity",
+        re.compile(
+            r"\b(?:militants|fighters|insurgents|jihadists|gunmen|suicide bombers?|bombers|"
+            r"operatives)(?: (?:belonging|loyal|linked|affiliated))? (?:of|to|with) "
+            r"(?:the )?$|\b(?:claimed|carried out|staged) by (?:the )?$"
+        ),
+        re.compile(
+            r"^(?:'s|’s)? (?:militants?|fighters?|insurgents?|jihadists?|gunmen|suicide "
+            r"bombers?|operatives?)\b|^(?:,[^,.;]{0,60},)? (?:\w+ly )?(?:has |had |have )?"
+            r"(?:\w+ly )?(?:claimed|claims|claim) (?:responsibility|credit)\b|"
+            r"^ (?:\w+ly )?(?:carried out|was behind|were behind|is behind|staged|perpetrated|"
+            r"masterminded) (?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|assaults?|"
+            r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b|"
+            r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for\b"
+        ),
+    ),
+    (
+        "militant-role",
+        re.compile(
+            r"\b(?:commander|emir|amir|militant|fighter|recruiter|operative)s? (?:of|in) (?:the )?$"
+        ),
+        re.compile(r"^(?:'s|’s)? (?:[\w-]+ )?(?:commander|emir|amir|militants?|fighters?)\b"),
+    ),
+    (
+        "banned",
+        re.compile(
+            rf"\b(?:banned|proscribed|outlawed|blacklisted)(?: (?:[\w-]+ )?{GROUP_NOUN})?,? "
+            rf"(?:the )?$"
+        ),
+        re.compile(
+            r"^(?:,? which| has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|"
+            r"proscribed|outlawed|blacklisted)\b"
+        ),
+    ),
+    (
+        "listed",
+        None,
+        re.compile(
+            r"^(?:,? which| has| had| was| is| were| have)*(?: been)? (?:\w+ly )?designated "
+            r"(?:as )?(?:an? )?(?:foreign |global )?terrorist\b|^ as (?:an? )?(?:foreign |global )?"
+            r"terrorist (?:group|organi[sz]ation|entity)"
+        ),
+    ),
+    (
+        "link",
+        None,
+        re.compile(
+            rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was|operates as|acts as) )?"
+            rf"(?:an?|the|one) (?:[\w-]+ ){{0,2}}?(?:{LINK_NOUN}|splinter(?: group| faction)?) "
+            rf"(?:of|for|within|to|from) (?:the )?"
+            rf"|^ (?:\w+ly )?(?:broke away from|split from|pledged allegiance to|swore "
+            rf"allegiance to|merged with|is allied (?:with|to)|(?:is|was) an? (?:splinter|"
+            rf"breakaway) (?:group |faction )?of) (?:the )?"
+        ),
+    ),
+    (
+        "ties",
+        re.compile(
+            r"\b(?:(?:close )?(?:ties|links?|connections?) (?:to|with)|allied (?:with|to)|"
+            r"fought alongside|merged with|broke away from|(?:affiliate|offshoot|faction|"
+            r"splinter(?: group| faction)?) of|(?:its|a|their) rival) (?:the )?$"
+        ),
+        re.compile(
+            r"^ (?:(?:has|have|is|was|had) )?(?:\w+ly )?(?:(?:alleged|said|believed|thought) to "
+            r"have )?(?:fought alongside|(?:close )?(?:ties|links?) (?:to|with)|maintains? "
+            r"(?:close )?(?:ties|links) (?:to|with)|allied (?:with|to)|clashed (?:\w+ )?with "
+            r"(?:its )?(?:rival )?) ?(?:the )?"
+        ),
+    ),
+    (
+        "role",
+        re.compile(
+            r"\b(?:leader|chief|head|emir|amir|founder|co-founder|commander|spokesman|"
+            r"spokesperson|member|deputy|militant|fighter|recruiter|operative|cadre|financier|"
+            r"ideologue|sub-leader)s? (?:of|for|in|with) (?:the )?$|\b(?:joined|founded|formed|"
+            r"leads|led|heads|headed|fought (?:with|for|alongside)|belonged to|belongs to|"
+            r"set up) (?:the )?$"
+        ),
+        re.compile(
+            r"^(?:'s|’s)? (?:[\w-]+ )?(?:leader|chief|head|emir|amir|founder|commander|"
+            r"spokesman|spokesperson|deputy)\b|^(?:,[^,.;]{0,60},)? (?:was|is|has been|had been) "
+            r"(?:\w+ )?(?:founded|formed|led|headed|set up) (?:in \d{4} )?by\b|"
+            r"^, which (?:[\w ]+? )?(?:set up|founded|formed|led|leads|heads)\b"
+        ),
+    ),
+)
+# "Police blamed X for the attack": an accusation of violence.
+BLAMED_BEFORE = re.compile(r"\b(?:blamed|blames|blame|accused|accuses|accuse) (?:the )?$")
+BLAMED_AFTER = re.compile(
+    r"^ (?:for|of) (?:(?:carrying out|staging|being behind|planning|masterminding) )?"
+    r"(?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
+    r"assaults?|ambush(?:es)?|massacres?|killings?|kidnappings?|assassinations?)\b"
+)
+BANNED_BY = re.compile(
+    r"^(?: has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|proscribed|"
+    r"outlawed|blacklisted|listed|sanctioned) by (?:the )?"
+)
+# "X, an al-Qaeda affiliate": the link cue names the known group first.
+AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
+APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) ")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A name that may be an armed group's, before the article's evidence is weighed."""
+
+    name: str
+    acronym: str | None
+    head: str  # "militant", "ambiguous" or "none"
+    org_like: bool  # tagged ORG by the parser (a no-head name must be)
+
+
+def unseen_groups(
+    doc: Doc,
+    gazetteer: Gazetteer,
+    text: str,
+    taken: list[tuple[int, int]],
+    known: dict[int, int],
+    orgs: frozenset[int] = frozenset(),
+) -> list[Mention]:
+    """Mentions of armed groups the gazetteer does not list, on the article's evidence.
+
+    ``taken`` holds the spans the gazetteer already claimed; ``known`` maps the start
+    of each known group mention to its end, for link cues ("X, a front for Kata'ib
+    Hezbollah", "X, an al-Qaeda affiliate"); ``orgs`` holds the starts of organisation
+    mentions, for listings ("banned by the UK Home Office").
+    """
+    words = gazetteer.name_words
+    candidates = _group_candidates(doc, text, taken, words)
+    known_spans = dict(known)
+    accepted: dict[str, _Candidate] = {}
+    for _ in range(2):  # a group linked to one just recognised counts on the second pass
+        for cand in candidates.values():
+            if cand.name in accepted:
+                continue
+            spots = _occurrences(text, cand)
+            kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans, orgs)}
+            if _enough(cand, kinds) and not any(_placed(text, s) for s, _ in spots):
+                accepted[cand.name] = cand
+        known_spans.update(kv for c in accepted.values() for kv in _occurrences(text, c))
+    found: list[Mention] = []
+    busy = list(taken)
+    for cand in sorted(accepted.values(), key=lambda c: len(c.name), reverse=True):
+        for start, end in _occurrences(text, cand):
+            if not _overlaps(start, end, busy):
+                found.append(Mention(start, end, "MilitantGroup", cand.name))
+                busy.append((start, end))
+    return found
+
+
+def _group_candidates(
+    doc: Doc, text: str, taken: list[tuple[int, int]], words: GroupNameWords
+) -> dict[str, _Candidate]:
+    """Capitalised name runs that could name a group, keyed by their canonical form."""
+    out: dict[str, _Candidate] = {}
+    for m in NAME_RUN.finditer(text):
+        if _overlaps(m.start(), m.end(), taken) or _title_line(text, m.start()):
+            continue
+        span = _trim_name(doc, text, m.start(), m.end(), words)
+        if span is None:
+            continue
+        start, end = span
+        name = text[start:end]
+        head = _head_kind(name, words)
+        if name in out or not _plausible(name, head, doc, start, end, words):
+            continue
+        acr = ACRONYM_AFTER.match(text[end : end + 12])
+        acronym = acr.group("acr") if acr and _initials_fit(acr.group("acr"), name) else None
+        ents = doc.char_span(start, end, alignment_mode="expand")
+        org_like = ents is not None and all(t.ent_type_ == "ORG" for t in ents)
+        out[name] = _Candidate(name, acronym, head, org_like)
+    return out
+
+
+def _title_line(text: str, pos: int) -> bool:
+    """Whether `pos` lies in a headline-style line (most words capitalised)."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    words = re.findall(r"[A-Za-z][\w'-]*", line)
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _word_base(word: str) -> str:
+    """ "Tehreek-e-Muzaffar" -> "Tehreek"; "al-Shabaab's" -> "Shabaab"."""
+    word = re.sub(r"(?:'s|’s)$", "", word)
+    word = re.sub(r"^(?:al|el|Al|El)-", "", word)
+    return word.split("-")[0]
+
+
+def _head_kind(name: str, words: GroupNameWords) -> str:
+    bases = [_word_base(w) for w in name.split()]
+    if any(b in words.militant for b in bases) or "Islamic State" in name:
+        return "militant"
+    if any(b in words.ambiguous for b in bases):
+        return "ambiguous"
+    return "none"
+
+
+def _trim_name(
+    doc: Doc, text: str, start: int, end: int, words: GroupNameWords
+) -> tuple[int, int] | None:
+    """The name inside a capitalised run: sentence-initial words ("Today", "The"),
+    nationality adjectives ("Iraqi") and anything before an "of"/"for" that precedes
+    the head word are not part of it."""
+    tokens = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    heads = [
+        i
+        for i, (s, e) in enumerate(tokens)
+        if _word_base(text[s:e]) in words.militant | words.ambiguous or text[s:e] in ("Islamic",)
+    ]
+    first = heads[0] if heads else 0
+    for i in range(first - 1, -1, -1):
+        s, e = tokens[i]
+        if text[s:e] in ("of", "for"):
+            first = i + 1
+            break
+        if text[s:e] == "the" or text[s:e] in LINK_WORDS:
+            continue
+        span = doc.char_span(s, e, alignment_mode="expand")
+        tok = span[0] if span is not None and len(span) else None
+        if tok is None or tok.pos_ != "PROPN" or tok.ent_type_ in ("NORP", "DATE", "TIME"):
+            first = i + 1
+            break
+        first = i
+    while first < len(tokens) and text[tokens[first][0] : tokens[first][1]] in LINK_WORDS:
+        first += 1
+    last = len(tokens)
+    for i in range(first, len(tokens)):
+        if text[tokens[i][0] : tokens[i][1]] in NOT_IN_NAME:
+            last = i
+            break
+    while last > first and text[tokens[last - 1][0] : tokens[last - 1][1]] in LINK_WORDS:
+        last -= 1
+    if last <= first:
+        return None
+    s, e = tokens[first][0], tokens[last - 1][1]
+    possessive = re.search(r"(?:'s|’s|')$", text[s:e])
+    return s, e - (len(possessive.group(0)) if possessive else 0)
+
+
+def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: GroupNameWords) -> bool:
+    """Whether a name can be an armed group's at all, whatever the text says of it."""
+    tokens = name.split()
+    if name.isupper() or not name[:1].isupper():
+        return False  # a bare acronym ("CTD") is only ever an alias of a name
+    if words.names_other_body(name):
+        return False  # "Counter Terrorism Department", "Pakistan Tehreek-e-Insaf"
+    heads = words.militant | words.ambiguous
+    distinctive = [
+        t
+        for t in tokens
+        if _word_base(t) not in heads and t not in words.rebel and t not in LINK_WORDS
+    ]
+    if head != "none" and not distinctive and "-" not in name:
+        return False  # "Army", "Liberation Front": a description, not a name
+    unit_heads = {"Army", "Force", "Forces", "Brigade", "Brigades", "Battalion", "Battalions"}
+    if head == "ambiguous" and {_word_base(t) for t in tokens} & unit_heads:
+        # "Philippine Army", "National Guard Brigade": a state's force unless the name
+        # says it is a rebel one ("Balochistan Liberation Army").
+        if not any(t in words.rebel for t in tokens):
+            return False
+    span = doc.char_span(start, end, alignment_mode="expand")
+    labels = {t.ent_type_ for t in span} - {""} if span is not None else set()
+    if head == "none" and labels != {"ORG"}:
+        return False
+    return len(tokens) <= 7
+
+
+def _initials_fit(acronym: str, name: str) -> bool:
+    """Whether "SeF" can abbreviate "Sipah-i-Furar": the acronym's capitals are, in
+    order, initials of the name's capitalised words and hyphenated parts (its small
+    letters stand for joiners, "e", "ul", spelt differently by each outlet).
+
+    >>> _initials_fit("TMI", "Tehreek-e-Muzaffar-ul-Islam"), _initials_fit("CTD", "Jaish al-Adl")
+    (True, False)
+    """
+    initials = "".join(p[0] for p in re.split(r"[\s-]+", name) if p[:1].isupper())
+    capitals = "".join(c for c in acronym if c.isupper())
+    it = iter(initials)
+    return len(capitals) >= 2 and capitals[0] == initials[:1] and all(c in it for c in capitals)
+
+
+def _occurrences(text: str, cand: _Candidate) -> list[tuple[int, int]]:
+    spots = [
+        (m.start(), m.end())
+        for m in re.finditer(rf"(?<![\w-]){re.escape(cand.name)}(?![\w]|-\w)", text)
+    ]
+    if cand.acronym:
+        spots += [
+            (m.start(), m.end())
+            for m in re.finditer(rf"(?<![\w-]){re.escape(cand.acronym)}(?![\w]|-\w)", text)
+        ]
+    return spots
+
+
+def _cues(text: str, start: int, end: int, known: dict[int, int], orgs: frozenset[int]) -> set[str]:
+    """The kinds of militant context around one occurrence of a name."""
+    line_start = text.rfind("\n", 0, start) + 1
+    before = text[max(line_start, start - 80) : start]
+    after_end = text.find("\n", end)
+    # "Jamaat-e-Tameen (JeT) is an affiliate of ...": read past the acronym
+    paren = ACRONYM_AFTER.match(text[end : end + 12])
+    if paren is not None:
+        end += paren.end()
+    after = text[end : min(end + 140, after_end if after_end >= 0 else len(text))]
+    found = set()
+    for kind, before_re, after_re in CUES:
+        if before_re is not None and before_re.search(before):
+            found.add(kind)
+        hit = after_re.search(after) if after_re is not None else None
+        if hit is not None and (kind not in ("link", "ties") or end + hit.end() in known):
+            found.add("role-after" if kind == "role" else kind)
+    if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after):
+        found.add("accused")
+    banned_by = BANNED_BY.match(after)
+    if banned_by is not None and end + banned_by.end() in orgs:
+        found.add("listed")  # "banned by the UK Home Office": a terrorism listing
+    # "X, an al-Qaeda affiliate": article, then a known group, then a link noun.
+    article = APPOS_ARTICLE.match(after[:40])
+    if article is not None:
+        group_end = known.get(end + article.end())
+        if group_end is not None and AFFILIATE_OF_KNOWN.match(text[group_end : group_end + 30]):
+            found.add("link")
+    return found
+
+
+# "in Lashkar Gah", "near Jund": a name after a locative preposition is a place's (but
+# "a commander in Sipah-e-Furar" is a group's).
+LOCATIVE_BEFORE = re.compile(
+    r"(?<!commander )(?<!commanders )(?<!member )(?<!members )(?<!militant )(?<!fighter )"
+    r"(?<!split )(?<!role )(?<!rift )\b(?:in|near|outside|inside|at|around|towards|into) "
+    r"(?:the )?$"
+)
+
+
+def _placed(text: str, start: int) -> bool:
+    return LOCATIVE_BEFORE.search(text[max(0, start - 40) : start]) is not None
+
+
+def _enough(cand: _Candidate, kinds: set[str]) -> bool:
+    """Whether the cues found suffice for a name of this build."""
+    if cand.head == "militant":
+        # "Ansar Mahmood's deputy": a role after a name also follows a person's name, so
+        # it counts only beside another cue; "a member of X" never follows one.
+        return bool(kinds - {"role-after"})
+    if cand.head == "ambiguous":
+        # "the banned Jamaat-e-Islami", "blamed the Jamaat for the attack": parties are
+        # banned and blamed too; it takes what only armed groups are or do.
+        return bool(kinds & {"appos", "activity", "militant-role", "listed", "link"})
+    return cand.org_like and "appos" in kinds

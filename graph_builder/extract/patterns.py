@@ -154,7 +154,8 @@ NAMED_AS = re.compile(
     rf"{GROUP_WORDS}{PLACE_POSS}(?P<o>{G})"
 )
 COPULA_ROLE = re.compile(
-    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:is|was|has been|had been|became|remains) (?:also )?"
+    rf"(?P<s>{P})(?:, [^;⟨]*?,)? (?:is|was|has been|had been|became|remains|serves as|served as|"
+    rf"has served as|acts as) (?:also )?"
     rf"(?:(?:a|an|the) )?(?P<mods>(?:[\w-]+ ){{0,3}}?)(?:(?P<o>{G})(?:'s)? (?P<role>{ROLES})"
     rf"|(?P<role2>{ROLES}) (?:of|for|in) {GROUP_WORDS}(?P<o2>{G}))"
 )
@@ -165,7 +166,7 @@ DESCRIBED_AS = re.compile(
 )
 WHOSE_ROLE = re.compile(rf"(?P<o>{G}),? whose (?P<role>{ROLES}),? (?P<s>{P})")
 LED_BY = re.compile(
-    rf"\b(?P<verb>led|headed|founded|formed|established|set up|created)"
+    rf"\b(?P<verb>led|headed|commanded|founded|formed|established|set up|created)"
     rf"(?: (?:since|from|in|at|until|during) (?:[\w ]|⟨L\d+⟩)+?)*? by "
     rf"(?:(?:his|her|its|⟨P\d+⟩'s) (?P<kin>{KIN}),? "
     rf"|(?:the|a|an) (?:(?!{KIN}\b|of\b)[\w-]+ ){{1,3}})?"
@@ -175,7 +176,9 @@ SUBJ_VERB_GROUP = re.compile(
     rf"(?P<s>{P})(?:, [^;⟨]*?,|,)? (?:(?:had |has |have )?(?:\w+ly |also |then |later |now )?)"
     rf"(?P<verb>led|leads|heads|headed|commanded|commands|founded|co-founded|formed|"
     rf"established|created|set up|joined|rejoined|took over|took control of|took charge of|"
-    rf"took command of|assumed (?:the )?leadership of) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
+    rf"took command of|assumed (?:the )?leadership of|belonged to|belongs to|fought (?:with|for)|"
+    rf"(?:is|was|are) (?:believed|said|thought|reported) to (?:lead|head)) (?:the )?"
+    rf"(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
 )
 WHO_VERB_GROUP = re.compile(
     rf"(?P<s>{P}), (?:(?!⟨P)[^;.])*?\bwho (?:(?:police|officials|investigators|prosecutors) "
@@ -184,7 +187,8 @@ WHO_VERB_GROUP = re.compile(
     rf"joined) (?:the )?(?:[\w-]+ ){{0,4}}?(?P<o>{G})"
 )
 WHICH_HE_LED = re.compile(
-    rf"(?P<o>{G})(?:[^.;⟨]*?)?,? which (?P<s>{P}) (?:\w+ )?(?P<verb>led|founded|headed|formed)"
+    rf"(?P<o>{G})(?:[^.;⟨]*?)?,? which (?P<s>{P}) (?:\w+ )?(?P<verb>led|founded|headed|formed|"
+    rf"set up|established|created)"
 )
 LINK_CUES = (
     (r"in league with|colluding with|working with", "ties"),
@@ -193,17 +197,47 @@ LINK_CUES = (
         r"links? (?:to|with)|connections? (?:to|with)|linked (?:to|with)",
         "ties",
     ),
-    (r"allied (?:with|to)|(?:an? )?(?:close )?all(?:y|ies) of|alliance with", "ally"),
+    (
+        r"allied (?:with|to)|(?:an? )?(?:close )?all(?:y|ies) of|alliance with|"
+        r"fought alongside|fighting alongside",
+        "ally",
+    ),
+    (
+        r"clashed (?:\w+ )?with (?:(?:its|their|⟨G\d+⟩'s) )?rivals?|(?:its|their|a) rival",
+        "rival",
+    ),
     (
         r"affiliated? (?:with|to|of)|(?:a |an )?(?:faction|branch|wing|offshoot|front|arm) "
         r"(?:within|of|for)|an? alias (?:of|for)|(?:a |an )?proxy (?:of|for)",
         "affiliate",
     ),
-    (r"merged (?:with|into)|rejoined|re-joined|joined forces with", "merger"),
+    (r"merged (?:with|into)|rejoined|re-joined|joined forces with|merger with", "merger"),
     (
         r"(?:a |the )?splinter (?:group |faction )?(?:of|from)|broke away from|split from",
         "splinter",
     ),
+)
+RIVALS = re.compile(
+    rf"(?P<a>{G}) and (?:the )?(?P<b>{G}) (?:are|were|have been|had been|remain) (?:\w+ )?"
+    rf"(?P<kind>rivals|allies)\b"
+)
+# "P is accused of being a commander of G", "P was identified as a militant of G"
+ROLE_AS = re.compile(
+    rf"(?P<s>{P}){APPOSITION} (?:is|was|were|are|has been|had been) (?:\w+ly )?(?:also )?"
+    rf"(?P<verb>accused of being|suspected of being|identified as|described as|believed to be|"
+    rf"said to be|thought to be) (?:a|an|the) (?P<mods>(?:[\w-]+ ){{0,2}}?)(?P<role>{ROLES}) "
+    rf"(?:of|for|in|with) {GROUP_WORDS}(?P<o>{G})"
+)
+SECOND_IN_COMMAND = re.compile(
+    rf"(?P<s>{P}){APPOSITION} (?:is|was|has been|had been|became|serves as|served as) "
+    rf"(?:the )?second[- ]in[- ]command (?:of|in|to) (?:the )?(?P<o>{G})"
+)
+SPEAKS_FOR = re.compile(rf"(?P<s>{P}),? who (?:speaks|spoke|has spoken) for (?:the )?(?P<o>{G})")
+# "G said P was one of its fighters": the group's own claim of a member
+ONE_OF_ITS = re.compile(
+    rf"(?P<o>{G}) (?:has |had )?(?:said|says|claimed|claims|announced) (?:that )?(?P<s>{P}) "
+    rf"(?:was|is|had been) (?:one of (?:its|{G}'s)|its|{G}'s|a|an) (?:[\w-]+ )?"
+    rf"(?:fighters?|members?|commanders?|militants?|operatives?)\b"
 )
 LINKED_ADJ = re.compile(
     rf"(?P<o>{G})-(?P<kind>linked|allied|affiliated|aligned|backed) (?:[\w-]+ ){{0,3}}?(?P<s>{G})"
@@ -226,11 +260,18 @@ FORMED_FROM = re.compile(
 )
 CLAIM = re.compile(
     rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?claimed "
-    rf"(?:responsibility for |credit for )?(?:the |a |an )?(?P<o>{LIST(E)})"
+    rf"(?:(?:responsibility|credit) (?:(?:late |early )?on \w+ |in a statement )?for )?"
+    rf"(?:the |a |an )?(?P<o>{LIST(E)})"
 )
 CARRIED_OUT = re.compile(
-    rf"(?P<s>{PG}){APPOSITION} (?:\w+ly )?(?:carried out|conducted|staged|perpetrated|"
+    rf"(?P<s>{PG}){APPOSITION} (?:has |had |have )?(?:\w+ly )?(?:carried out|conducted|staged|"
+    rf"perpetrated|planned|plotted|"
     rf"masterminded|was behind|were behind|is behind|are behind|orchestrated)\b(?P<tail>[^;]*)"
+)
+# "X said it had carried out the attack": the group's own claim
+SAID_IT_CARRIED_OUT = re.compile(
+    rf"(?P<s>{G}) (?:has |had )?(?:said|says|claimed|announced|declared) (?:that )?{G} "
+    rf"(?:had |has )?(?:carried out|staged|conducted|was behind)\b(?P<tail>[^;]*)"
 )
 CARRIED_OUT_BY = re.compile(
     rf"(?P<o>{E})(?:, [^;⟨]*?,)? (?:had been |has been |have been |was |were |is |are )?"
@@ -278,8 +319,8 @@ BOMBER_AS = re.compile(
     rf"\bidentified the (?:suicide )?(?:bomber|attacker|gunman|assailant) as (?P<s>{P})"
 )
 ORG_DESIGNATES = re.compile(
-    rf"(?P<o>{O}),? (?:which |that )?(?:has |had |have )?(?:\w+ly )?(?:designated|listed|banned|"
-    rf"proscribed|blacklisted|outlawed) (?P<s>{LIST(PG)})"
+    rf"(?P<o>{O}),? (?:which |that )?(?:has |had |have )?(?:\w+ly )?(?:designated|listed|lists|"
+    rf"banned|proscribed|blacklisted|outlawed) (?P<s>{LIST(PG)})"
 )
 DESIGNATED_BY = re.compile(
     rf"\b(?:designated|listed|banned|proscribed|blacklisted|sanctioned)\b[^.;⟨]*? by "
@@ -293,6 +334,10 @@ SANCTIONS_ON = re.compile(rf"\bimposed sanctions on (?P<s>{LIST(PG)})")
 ON_LIST = re.compile(
     rf"\bon (?:the )?(?P<o>{O})(?:'s)? (?:[\w-]+ )?(?:sanctions|terror(?:ism|ist)?|blacklist)"
     rf"(?: \w+)? list"
+)
+ON_LIST_OF = re.compile(
+    rf"\bon (?:the|a|its) (?:[\w-]+ )?(?:sanctions|terror(?:ism|ist)?|black) ?list (?:of|kept by|"
+    rf"maintained by) (?:the )?(?P<o>{O})"
 )
 KIN_OF_OWNER = re.compile(
     rf"(?P<owner>{P}'s|\b[Hh]is|\b[Hh]er)(?: (?:\w+ ){{0,2}}?)? {KIN_MODS}(?P<kin>{KIN}),? "
@@ -324,6 +369,13 @@ DEAD_AMONG = re.compile(
     r"[Tt]he (?:dead|victims) (?:\w+ )?included |[Tt]hose killed (?:\w+ )?(?:included|were) |"
     r"(?:was|were) (?:also )?killed,? including )(?P<list>[^;]*)"
 )
+AMONG_KILLED_IN = re.compile(
+    rf"(?P<list>{LIST(P)}){APPOSITION} (?:was|were) (?:also )?among (?:those|the people|the "
+    rf"\d+ people|the victims) killed in (?:the |a |an )?(?P<o>{E})"
+)
+COPULA_KIN = re.compile(
+    rf"(?P<s>{P}) (?:is|was) (?:the|a|an) {KIN_MODS}(?P<kin>{KIN}) of (?P<o>{P})(?!'s)"
+)
 DEAD_AMONG_AFTER = re.compile(rf"(?P<list>{LIST(P)}) (?:was|were) (?:also )?among the dead")
 KILLED_IN = re.compile(
     rf"(?P<list>{LIST(P)})(?:{APPOSITION}|,? who) (?:who )?"
@@ -353,13 +405,35 @@ def _find_his_relatives(text: str, owner: str | None, state: DocumentState) -> l
     return state.relatives.get((owner, kin), [])
 
 
+# "X has denied that he leads Y": what follows is the denied claim, never a fact.
+DENIED_THAT = re.compile(
+    r"\b(?:denied|denies|deny|denying|rejected|rejects|dismissed)(?: (?:reports|claims|"
+    r"allegations|suggestions|accusations))? that (?:⟨[PG]\d+⟩(?:'s)? )?$"
+)
+
+
 def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
-    """Every surface pattern over the sentence template."""
+    """Every surface pattern over the sentence template, less those whose words follow
+    "denied that" (the denials themselves are read by :func:`denials`)."""
+    t = view.template
+    for cand in _surface(view, state):
+        at = t.find(cand.cue) if cand.cue else -1
+        if at > 0 and DENIED_THAT.search(t[:at]):
+            continue
+        yield cand
+
+
+def _surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     t = view.template
 
     def slot(key: str) -> Slot:
         return view.slot(key)
 
+    # First, so the group's own claim is recorded as one, not as the copula's report.
+    for m in ONE_OF_ITS.finditer(t):
+        yield Candidate(
+            slot(m.group("s")), "member_of", slot(m.group("o")), "role", m.group(0), claimed=True
+        )
     for regex in (
         ROLE_APPOS,
         APPOS_ROLE_G,
@@ -402,6 +476,24 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 role=qualifier,
             )
 
+    for m in ROLE_AS.finditer(t):
+        hedged = m.group("verb").startswith(("accused", "suspected", "believed", "thought"))
+        for predicate, qualifier in _role_predicate(m.group("role"), m.group("mods")):
+            yield Candidate(
+                slot(m.group("s")),
+                predicate,
+                slot(m.group("o")),
+                "role",
+                m.group(0),
+                role=qualifier,
+                alleged=hedged,
+            )
+    for m in SECOND_IN_COMMAND.finditer(t):
+        yield Candidate(
+            slot(m.group("s")), "leader_of", slot(m.group("o")), "role", m.group(0), role="deputy"
+        )
+    for m in SPEAKS_FOR.finditer(t):
+        yield Candidate(slot(m.group("s")), "member_of", slot(m.group("o")), "role", m.group(0))
     for m in LED_BY.finditer(t):
         group = _group_before(view, m.start())
         if re.search(r",? and (?:is|was|are|were|has been|had been) $", t[: m.start()]):
@@ -411,7 +503,8 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
             group = first[0] if first else None
         if group is None:
             continue
-        predicate = "leader_of" if m.group("verb") in ("led", "headed") else "founder_of"
+        leads = m.group("verb") in ("led", "headed", "commanded")
+        predicate = "leader_of" if leads else "founder_of"
         yield Candidate(slot(m.group("s")), predicate, group, "verb", t[m.start() : m.end()])
         if m.group("kin"):
             owner = view.nearest_before(m.start("kin"), "P")
@@ -420,8 +513,10 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     for regex in (SUBJ_VERB_GROUP, WHO_VERB_GROUP, WHICH_HE_LED):
         for m in regex.finditer(t):
             verb = m.group("verb")
-            if verb in ("joined",):
+            if verb in ("joined", "belonged to", "belongs to") or verb.startswith("fought"):
                 predicate, role = "member_of", None
+            elif verb.endswith((" lead", " head")):  # "is believed to lead"
+                predicate, role = "leader_of", None
             elif verb == "rejoined":
                 continue
             elif verb in ("led", "leads", "heads", "headed", "commanded", "commands") or (
@@ -457,6 +552,15 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     t[max(0, m.start() - 40) : m.end()],
                     link_kind=kind,
                 )
+    for m in RIVALS.finditer(t):
+        yield Candidate(
+            slot(m.group("a")),
+            "linked_to",
+            slot(m.group("b")),
+            "link",
+            m.group(0),
+            link_kind="rival" if m.group("kind") == "rivals" else "ally",
+        )
     for m in LINKED_ADJ.finditer(t):
         adjective = {"linked": "ties", "backed": "ties", "allied": "ally"}.get(m.group("kind"))
         yield Candidate(
@@ -507,6 +611,13 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     # responsible_for
     for m in CLAIM.finditer(t):
         for obj in view.slots_in(m.group("o"), "E"):
+            yield Candidate(
+                slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True
+            )
+    for m in SAID_IT_CARRIED_OUT.finditer(t):
+        events = view.slots_in(m.group("tail"), "E")
+        fallback = _event_slot(view, state) if not events else None
+        for obj in events or ([fallback] if fallback is not None else []):
             yield Candidate(
                 slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True
             )
@@ -616,7 +727,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 continue
             for s in view.slots_in(m.group("s"), "PG"):
                 yield Candidate(s, "designated_by", org, "designated", m.group(0))
-    for m in ON_LIST.finditer(t):
+    for m in [*ON_LIST.finditer(t), *ON_LIST_OF.finditer(t)]:
         subject = view.nearest_before(m.start(), "PG")
         if subject is not None:
             yield Candidate(
@@ -641,7 +752,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
         for rel in view.slots_in(m.group("list"), "P"):
             if rel.names != owner.names:
                 yield _kin(rel, owner, m.group("kin"), m.group(0), state)
-    for regex in (KIN_APPOS, KIN_POSS_APPOS):
+    for regex in (KIN_APPOS, KIN_POSS_APPOS, COPULA_KIN):
         for m in regex.finditer(t):
             if slot(m.group("s")).names != slot(m.group("o")).names:
                 yield _kin(
@@ -680,7 +791,7 @@ def surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                     yield Candidate(a, "associate_of", b, "associate", m.group(0))
 
     # killed_in (surface forms; verbs are read from the parse)
-    for m in KILLED_IN.finditer(t):
+    for m in [*KILLED_IN.finditer(t), *AMONG_KILLED_IN.finditer(t)]:
         for victim in view.slots_in(m.group("list"), "P"):
             yield Candidate(victim, "killed_in", slot(m.group("o")), "killed", m.group(0))
     event = None
