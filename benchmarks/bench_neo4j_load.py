@@ -319,6 +319,36 @@ def bench(
         clear(driver)
 
 
+def floor(driver: Driver, meter: Meter, rows: int = 50_000) -> None:
+    """The machine's ceiling for transactional Cypher writes: bare nodes with one property,
+    then bare relationships between them, `UNWIND` batches of 10k in one transaction each.
+    A milgraph statement costs more than one such row (a relationship with ~18 provenance
+    properties plus its share of entities, documents and MENTIONS)."""
+    ids = [f"{PREFIX}floor/{i}" for i in range(rows)]
+    pairs = [{"s": ids[i], "o": ids[(i * 7 + 1) % rows]} for i in range(rows)]
+
+    def write(query: str, items: list[Any]) -> None:
+        with driver.session() as session:
+            for start in range(0, len(items), 10_000):
+                batch = items[start : start + 10_000]
+                session.execute_write(lambda tx, b=batch: tx.run(query, rows=b).consume())
+
+    node_query = "UNWIND $rows AS id CREATE (:Entity:Floor {id: id})"
+    rel_query = (
+        "UNWIND $rows AS row MATCH (s:Entity {id: row.s}) MATCH (o:Entity {id: row.o}) "
+        "CREATE (s)-[:FLOOR]->(o)"
+    )
+    clear(driver)  # warm-up: JIT and query compilation
+    write(node_query, ids)
+    write(rel_query, pairs)
+    clear(driver)
+    nodes = meter.run("floor_nodes", None, lambda: write(node_query, ids))
+    rels = meter.run("floor_relationships", None, lambda: write(rel_query, pairs))
+    print(f"floor_nodes_rate {rows / nodes:.0f} rows/s")
+    print(f"floor_relationships_rate {rows / rels:.0f} rows/s")
+    clear(driver)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10_000], help="N statements")
@@ -328,7 +358,7 @@ def main() -> None:
     parser.add_argument("--supports-per-relation", type=float, default=1.0)
     parser.add_argument("--warmup", type=int, default=10_000, help="statements, not timed")
     parser.add_argument(
-        "--runs", default="upsert,replace,per-statement", help="comma-separated subset"
+        "--runs", default="floor,upsert,replace,per-statement", help="comma-separated subset"
     )
     parser.add_argument("--heap", default="1g")
     parser.add_argument("--pagecache", default="512m")
@@ -354,6 +384,8 @@ def main() -> None:
                     print(f"server_heap {args.heap} max")
                 print(f"batch_size {args.batch_size} rows")
                 print(f"cpus {os.cpu_count()} cores")
+                if "floor" in args.runs.split(","):
+                    floor(driver, Meter(server_pid))
                 for n in args.sizes:
                     bench(driver, ontology, n, args, Meter(server_pid), not args.uri)
         finally:
