@@ -52,8 +52,8 @@ _SEP = "\u001f"
 
 ProgressCallback = Callable[[int], None]
 # A replace is one transaction unless the caller asks for chunks (max_transaction_rows):
-# atomicity is the default, and the server keeps transaction state off-heap (see
-# neo4j/Launcher.java) so big change sets fit (measured: ~100 bytes of heap a row).
+# atomicity is the default. The local server keeps transaction state off-heap (see
+# neo4j/Launcher.java); its heap bounds the change set (measured in neo4j_server.start).
 DEFAULT_MAX_TRANSACTION_ROWS: int | None = None
 
 
@@ -852,12 +852,18 @@ def _replace(
     def write(work: Callable[..., Any], *args: Any) -> Any:
         try:
             return session.execute_write(no_retry_on_memory(work), *args)
-        except _OutOfTransactionMemory as exc:
+        except (_OutOfTransactionMemory, TransientError) as exc:
+            # A commit that runs out of memory surfaces here, after the driver's retries.
+            if isinstance(exc, TransientError) and "MemoryPoolOutOfMemoryError" not in (
+                exc.code or ""
+            ):
+                raise
+            detail = exc.message if isinstance(exc, TransientError) else str(exc)
             raise Neo4jUnavailable(
                 f"a replace transaction of up to {max_rows or 'all'} rows needs more "
-                f"transaction memory than the Neo4j server allows ({exc}); that "
+                f"transaction memory than the Neo4j server allows ({detail}); that "
                 "transaction was rolled back and the graph is unchanged. Give the server more "
-                "(`milgraph neo4j stop`, then `milgraph neo4j start --tx-memory 4g`), or load "
+                "(`milgraph neo4j stop`, then `milgraph neo4j start --heap 4g`), or load "
                 "in smaller transactions with `milgraph load --replace --chunk-rows 20000` "
                 "(not atomic)"
             ) from None

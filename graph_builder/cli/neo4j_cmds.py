@@ -33,18 +33,17 @@ BuildDir = Annotated[
 )
 def start_cmd(
     port: Annotated[int, typer.Option(help="Bolt port, bound on 127.0.0.1 only.")] = 7687,
-    heap: Annotated[str, typer.Option(help="Maximum JVM heap, e.g. 512m or 1g.")] = "512m",
+    heap: Annotated[
+        str,
+        typer.Option(
+            help="Maximum JVM heap, e.g. 1g or 4g. About 70% of it is transaction memory, "
+            "which bounds the largest graph change one atomic `load --replace` or rebuild "
+            "can write (1g: about 100k statements)."
+        ),
+    ] = "1g",
     pagecache: Annotated[
         str, typer.Option(help="Neo4j page cache (graph data kept in memory), e.g. 256m.")
     ] = "256m",
-    tx_memory: Annotated[
-        str,
-        typer.Option(
-            "--tx-memory",
-            help="Memory for transaction state (off the heap), e.g. 2g: bounds the largest "
-            "graph change one atomic `load --replace` or rebuild can write.",
-        ),
-    ] = "2g",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for Bolt to answer.")] = 180,
     build_dir: BuildDir = DEFAULT_OUT,
 ) -> None:
@@ -58,7 +57,6 @@ def start_cmd(
             heap=heap,
             pagecache=pagecache,
             timeout=timeout,
-            tx_memory=tx_memory,
         )
     prefix = "started" if result.started else "already running"
     console.print(f"Neo4j {prefix}: {result.describe()}", highlight=False)
