@@ -362,3 +362,44 @@ def test_cli_stats_sparql_and_export(
     assert set(read_dataset(nq).quads((None, None, None, None))) == set(
         read_dataset(trig).quads((None, None, None, None))
     )
+
+
+# ---------------------------------------------------------------- pyoxigraph reader and writer
+
+
+def test_trig_is_read_by_rdflib_and_rdflib_trig_is_read_back(
+    gold: tuple[Resolution, list[DocumentInfo]], ontology: Ontology, tmp_path: Path
+) -> None:
+    res, docs = gold
+    ds = build_dataset(res, docs, ontology)
+    quads = set(ds.quads((None, None, None, None)))
+    ours = tmp_path / "ours.trig"
+    write_dataset(ds, ours)
+    by_rdflib = Dataset()
+    by_rdflib.parse(ours, format="trig")  # a standard TriG parser reads what we write
+    assert set(by_rdflib.quads((None, None, None, None))) == quads
+    theirs = tmp_path / "theirs.trig"
+    ds.serialize(theirs, format="trig")  # and we read TriG written by another tool
+    assert set(read_dataset(theirs).quads((None, None, None, None))) == quads
+    assert sorted(dataset_statements(read_dataset(theirs), ontology), key=key) == sorted(
+        res.statements, key=key
+    )
+
+
+def test_trig_header_declares_only_used_prefixes(ontology: Ontology) -> None:
+    res = resolve(
+        [stmt("a", "Malik Ishaq", "Person", "leader_of", "LeJ", "MilitantGroup")], ontology
+    )
+    text = serialize_dataset(build_dataset(res, [], ontology)).decode("utf-8")
+    header = [line for line in text.splitlines() if line.startswith("@prefix")]
+    assert header == sorted(header)
+    assert "@prefix person: <https://milgraph.org/id/person/> ." in header
+    assert not any(line.startswith("@prefix location:") for line in header)  # no Location
+
+
+def test_bad_trig_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "graph.trig"
+    path.write_text("<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid trig") as error:
+        read_dataset(path)
+    assert error.value.path == str(path) and error.value.line == 2
