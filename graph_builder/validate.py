@@ -20,7 +20,6 @@ from rdflib.term import Node
 from graph_builder.config import PROJECT_ROOT
 from graph_builder.errors import OntologyError
 from graph_builder.ontology import MG, Ontology, Predicate
-from graph_builder.rdf import union_graph
 
 DEFAULT_SHAPES = PROJECT_ROOT / "ontology" / "shapes.ttl"
 MGSH = Namespace("https://milgraph.org/shapes#")
@@ -179,8 +178,7 @@ def validate_dataset(
         Empty when the dataset conforms; sorted by document and statement.
     """
     shapes_graph = shapes if isinstance(shapes, Graph) else load_shapes(ontology, shapes)
-    data = union_graph(ds)
-    data += ontology.graph  # the modalities, predicates and link kinds the shapes refer to
+    data = _data_graph(ds, ontology)
     conforms, results, _text = pyshacl.validate(
         data,
         shacl_graph=shapes_graph,
@@ -205,6 +203,20 @@ def validate_dataset(
                 message += f" (value: {value})"
         out.update(_trace(data, focus, _short(message, data)))
     return sorted(out, key=lambda v: (v.doc_id or "", v.statement_id or "", v.focus, v.message))
+
+
+def _data_graph(ds: Dataset, ontology: Ontology) -> Graph:
+    """All graphs' triples in one graph, with the ontology (the modalities, predicates and
+    link kinds the shapes refer to): records refer to each other across graphs.
+
+    Filled in one batch per source (addN), much faster than one add per triple.
+    """
+    data = Graph()
+    for prefix, ns in ds.namespaces():
+        data.bind(prefix, ns, replace=True)
+    data.addN((s, p, o, data) for s, p, o, _ in ds.quads((None, None, None, None)))
+    data.addN((s, p, o, data) for s, p, o in ontology.graph)
+    return data
 
 
 def _local(node: Node) -> str:
