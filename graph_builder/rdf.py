@@ -354,10 +354,17 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     return ox.NamedNode(str(term))
 
 
+def _triple_key(triple: tuple[Node, Node, Node]) -> tuple[str, ...]:
+    """Sort key of a triple in plain strings (rdflib terms compare in Python, slowly)."""
+    s, p, o = triple
+    kind = "l" if isinstance(o, Literal) else "b" if isinstance(o, BNode) else "i"
+    extra = (o.language or str(o.datatype or "")) if isinstance(o, Literal) else ""
+    return (str(s), str(p), kind, str(o), extra)
+
+
 def _ox_quads(ds: Dataset) -> list[ox.Quad]:
     """The dataset's quads as pyoxigraph quads, sorted by graph, then subject, predicate
     and object, so the same dataset always gives the same sequence."""
-    default = ox.DefaultGraph()
     cache: dict[Node, Any] = {}  # IRIs repeat (predicates, classes, graphs): convert once
 
     def term(node: Node) -> Any:
@@ -368,13 +375,13 @@ def _ox_quads(ds: Dataset) -> list[ox.Quad]:
                 cache[node] = found
         return found
 
-    quads = set()
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        name = getattr(g, "identifier", g)
-        graph = default if name is None or name == DATASET_DEFAULT_GRAPH_ID else term(name)
-        quads.add(ox.Quad(term(s), term(p), term(o), graph))
-    keyed = sorted(((str(q.graph_name), str(q.triple)), q) for q in quads)
-    return [q for _, q in keyed]
+    quads = []
+    for graph in sorted(ds.graphs(), key=lambda g: str(g.identifier)):
+        name = graph.identifier
+        ox_name = ox.DefaultGraph() if name == DATASET_DEFAULT_GRAPH_ID else term(name)
+        for s, p, o in sorted(graph.triples((None, None, None)), key=_triple_key):
+            quads.append(ox.Quad(term(s), term(p), term(o), ox_name))
+    return quads
 
 
 def _prefix_header(ds: Dataset, body: bytes) -> bytes:
@@ -498,7 +505,7 @@ def _parse_with_oxigraph(ds: Dataset, path: Path, fmt: str) -> None:
         raise InputError(path, None, f"not valid {fmt}: {exc}") from None
     for name, triples in by_graph.items():
         if isinstance(name, ox.DefaultGraph):
-            graph = ds.default_context
+            graph = ds.default_graph
         else:
             identifier = term(name)
             assert isinstance(identifier, IdentifiedNode)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import RDF, Dataset, URIRef
+from rdflib import RDF, Dataset, Literal, URIRef
 from typer.testing import CliRunner
 
 from graph_builder.cli import app
@@ -33,6 +33,7 @@ from graph_builder.statements import Statement
 
 BASE = "https://milgraph.org/id/"
 ALLEGED_QUERY = PROJECT_ROOT / "queries" / "sparql" / "alleged_statements.rq"
+XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
 
 def stmt(doc: str, s: str, st_: str, p: str, o: str, ot: str, **kw: object) -> Statement:
@@ -403,3 +404,21 @@ def test_bad_trig_is_reported_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid trig") as error:
         read_dataset(path)
     assert error.value.path == str(path) and error.value.line == 2
+
+
+def test_default_graph_and_typed_literals_round_trip(tmp_path: Path) -> None:
+    ds = Dataset()
+    ds.add((URIRef("urn:a"), URIRef("urn:b"), Literal("plain")))
+    named = ds.graph(URIRef("urn:g"))
+    for value in (
+        Literal(1),
+        Literal("chat", lang="fr"),
+        Literal("2015-02-31", datatype=URIRef(XSD_DATE)),
+    ):
+        named.add((URIRef("urn:a"), URIRef("urn:b"), value))
+    for fmt, suffix in (("trig", ".trig"), ("nquads", ".nq")):
+        path = tmp_path / f"graph{suffix}"
+        write_dataset(ds, path, fmt)
+        assert set(read_dataset(path).quads((None, None, None, None))) == set(
+            ds.quads((None, None, None, None))
+        ), fmt
