@@ -62,6 +62,7 @@ _TEXT_FIELDS = {
 }
 _DATE_FIELDS = {"date": MG.date, "start": MG.start, "end": MG.end}
 Triples = list[tuple[Node, Node, Node]]
+_RDF_TYPE = RDF.type  # ClosedNamespace attribute lookups are slow in hot loops
 
 
 # ---------------------------------------------------------------- IRIs and terms
@@ -575,11 +576,12 @@ class _Index:
     def __init__(self, ds: Dataset) -> None:
         self._data: dict[Node, dict[Node, list[Node]]] = defaultdict(lambda: defaultdict(list))
         self._typed: dict[Node, list[Node]] = defaultdict(list)
+        rdf_type = RDF.type  # namespace attribute lookups are slow in a hot loop
         for s, p, o, _ in ds.quads((None, None, None, None)):
             values = self._data[s][p]
             if o not in values:
                 values.append(o)
-                if p == RDF.type:
+                if p == rdf_type:
                     self._typed[o].append(s)
 
     def value(self, node: Node | None, prop: URIRef) -> Node | None:
@@ -599,7 +601,7 @@ def _str(graph: _Index, node: Node, prop: URIRef) -> str | None:
 
 
 def _entity_type(graph: _Index, node: Node, by_class: dict[Node, str]) -> str:
-    for cls in graph.objects(node, RDF.type):
+    for cls in graph.objects(node, _RDF_TYPE):
         if cls in by_class:
             return by_class[cls]
     raise InputError(None, None, f"entity {node} has no entity class of the ontology")
@@ -610,39 +612,41 @@ def _statements(graph: _Index, ontology: Ontology) -> list[Statement]:
     by_predicate = {p.iri: name for name, p in ontology.predicates.items()}
     by_modality = {iri: name for name, iri in modality_iris(ontology).items()}
     by_link = {iri: name for name, iri in link_kind_iris(ontology).items()}
+    # namespace attribute lookups build a new URIRef each time: once here, not per record
+    subject_p, object_p, predicate_p = RDF.subject, RDF.object, RDF.predicate
+    doc_p, doc_id_p, label_p = PROV.wasDerivedFrom, MG.docId, SKOS.prefLabel
+    start_p, end_p, modality_p, link_p = MG.spanStart, MG.spanEnd, MG.modality, MG.linkKind
+    subject_name_p, object_name_p = MG.subjectName, MG.objectName
+    evidence_p, confidence_p = MG.evidence, MG.confidence
+    qualifiers = {**_TEXT_FIELDS, **_DATE_FIELDS}
     out = []
     for node in graph.subjects(RDF.type, MG.Assertion):
-        subject, obj = graph.value(node, RDF.subject), graph.value(node, RDF.object)
-        predicate = graph.value(node, RDF.predicate)
-        doc = graph.value(node, PROV.wasDerivedFrom)
+        subject, obj = graph.value(node, subject_p), graph.value(node, object_p)
+        predicate = graph.value(node, predicate_p)
+        doc = graph.value(node, doc_p)
         if subject is None or obj is None or predicate not in by_predicate or doc is None:
             raise InputError(
                 None, None, f"assertion {node} lacks subject, predicate, object or document"
             )
-        start, end = graph.value(node, MG.spanStart), graph.value(node, MG.spanEnd)
-        modality = graph.value(node, MG.modality)
-        link = graph.value(node, MG.linkKind)
+        start, end = graph.value(node, start_p), graph.value(node, end_p)
+        modality = graph.value(node, modality_p)
+        link = graph.value(node, link_p)
         out.append(
             Statement(
-                doc_id=_str(graph, doc, MG.docId) or str(doc).rsplit("/", 1)[-1],
-                subject=_str(graph, node, MG.subjectName)
-                or _str(graph, subject, SKOS.prefLabel)
-                or "",
+                doc_id=_str(graph, doc, doc_id_p) or str(doc).rsplit("/", 1)[-1],
+                subject=_str(graph, node, subject_name_p) or _str(graph, subject, label_p) or "",
                 subject_type=_entity_type(graph, subject, by_class),
                 predicate=by_predicate[predicate],  # type: ignore[index]
-                object=_str(graph, node, MG.objectName) or _str(graph, obj, SKOS.prefLabel) or "",
+                object=_str(graph, node, object_name_p) or _str(graph, obj, label_p) or "",
                 object_type=_entity_type(graph, obj, by_class),
-                evidence=_str(graph, node, MG.evidence) or "",
+                evidence=_str(graph, node, evidence_p) or "",
                 span=(int(start), int(end)) if start is not None and end is not None else None,  # type: ignore[call-overload]
                 modality=by_modality.get(modality, str(modality)),  # type: ignore[call-overload]
-                confidence=float(str(graph.value(node, MG.confidence))),
+                confidence=float(str(graph.value(node, confidence_p))),
                 link_kind=by_link.get(link, str(link)) if link is not None else None,  # type: ignore[call-overload]
                 subject_id=str(subject),
                 object_id=str(obj),
-                **{
-                    name: _str(graph, node, prop)
-                    for name, prop in {**_TEXT_FIELDS, **_DATE_FIELDS}.items()
-                },
+                **{name: _str(graph, node, prop) for name, prop in qualifiers.items()},
             )
         )
     return sorted(out, key=lambda s: (s.doc_id, s.span or (-1, -1), s.statement_id))
