@@ -27,7 +27,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
@@ -63,6 +65,43 @@ _TEXT_FIELDS = {
 _DATE_FIELDS = {"date": MG.date, "start": MG.start, "end": MG.end}
 Triples = list[tuple[Node, Node, Node]]
 _RDF_TYPE = RDF.type  # ClosedNamespace attribute lookups are slow in hot loops
+# Namespace attribute access builds a new URIRef each time: the terms written for every
+# record, built once.
+_T = SimpleNamespace(
+    **{
+        "DCTERMS_date": DCTERMS.date,
+        "DCTERMS_source": DCTERMS.source,
+        "DCTERMS_title": DCTERMS.title,
+        "MG_Assertion": MG.Assertion,
+        "MG_Document": MG.Document,
+        "MG_MergeDecision": MG.MergeDecision,
+        "MG_applied": MG.applied,
+        "MG_canonicalName": MG.canonicalName,
+        "MG_confidence": MG.confidence,
+        "MG_contentHash": MG.contentHash,
+        "MG_docId": MG.docId,
+        "MG_entity": MG.entity,
+        "MG_entityType": MG.entityType,
+        "MG_evidence": MG.evidence,
+        "MG_linkKind": MG.linkKind,
+        "MG_mergedName": MG.mergedName,
+        "MG_modality": MG.modality,
+        "MG_objectName": MG.objectName,
+        "MG_reason": MG.reason,
+        "MG_rule": MG.rule,
+        "MG_spanEnd": MG.spanEnd,
+        "MG_spanStart": MG.spanStart,
+        "MG_statementId": MG.statementId,
+        "MG_subjectName": MG.subjectName,
+        "MG_url": MG.url,
+        "PROV_wasDerivedFrom": PROV.wasDerivedFrom,
+        "RDF_object": RDF.object,
+        "RDF_predicate": RDF.predicate,
+        "RDF_subject": RDF.subject,
+        "RDF_type": RDF.type,
+        "XSD_anyURI": XSD.anyURI,
+    }
+)
 
 
 # ---------------------------------------------------------------- IRIs and terms
@@ -85,6 +124,7 @@ def graph_iri(base_iri: str, name: str) -> URIRef:
     return URIRef(f"{base_iri}graph/{name}")
 
 
+@lru_cache(maxsize=1 << 16)  # dates repeat across records; literals are immutable
 def date_literal(value: str) -> Literal:
     """An ISO date as xsd:date, xsd:gYearMonth or xsd:gYear by its precision.
 
@@ -101,7 +141,12 @@ def decimal_literal(value: float) -> Literal:
     >>> str(decimal_literal(0.1 + 0.2)), str(decimal_literal(1e-05))
     ('0.30000000000000004', '0.00001')
     """
-    return Literal(format(Decimal(repr(float(value))), "f"), datatype=XSD.decimal)
+    return _decimal_literal(repr(float(value)))  # keyed by repr: -0.0 == 0.0 but prints apart
+
+
+@lru_cache(maxsize=1 << 16)  # confidences repeat across records; literals are immutable
+def _decimal_literal(text: str) -> Literal:
+    return Literal(format(Decimal(text), "f"), datatype=XSD.decimal)
 
 
 def modality_iris(ontology: Ontology) -> dict[str, URIRef]:
@@ -247,18 +292,18 @@ def _add_all(ds: Dataset, name: URIRef, triples: Triples) -> None:
 
 
 def _add_document(out: Triples, node: URIRef, info: DocumentInfo) -> None:
-    out.append((node, RDF.type, MG.Document))
-    out.append((node, MG.docId, Literal(info.id)))
+    out.append((node, _T.RDF_type, _T.MG_Document))
+    out.append((node, _T.MG_docId, Literal(info.id)))
     if info.title:
-        out.append((node, DCTERMS.title, Literal(info.title)))
+        out.append((node, _T.DCTERMS_title, Literal(info.title)))
     if info.date:
-        out.append((node, DCTERMS.date, date_literal(info.date)))
+        out.append((node, _T.DCTERMS_date, date_literal(info.date)))
     if info.source:
-        out.append((node, DCTERMS.source, Literal(info.source)))
+        out.append((node, _T.DCTERMS_source, Literal(info.source)))
     if info.url:
-        out.append((node, MG.url, Literal(info.url, datatype=XSD.anyURI)))
+        out.append((node, _T.MG_url, Literal(info.url, datatype=_T.XSD_anyURI)))
     if info.content_hash:
-        out.append((node, MG.contentHash, Literal(info.content_hash)))
+        out.append((node, _T.MG_contentHash, Literal(info.content_hash)))
 
 
 def _add_assertion(
@@ -272,23 +317,23 @@ def _add_assertion(
     link_kinds: dict[str, URIRef],
 ) -> None:
     node = assertion_iri(base_iri, s.statement_id)
-    out.append((node, RDF.type, MG.Assertion))
-    out.append((node, MG.statementId, Literal(s.statement_id)))
-    out.append((node, RDF.subject, subject))
-    out.append((node, RDF.predicate, predicate))
-    out.append((node, RDF.object, obj))
-    out.append((node, MG.subjectName, Literal(s.subject)))
-    out.append((node, MG.objectName, Literal(s.object)))
-    out.append((node, PROV.wasDerivedFrom, doc_iri(base_iri, s.doc_id)))
-    out.append((node, MG.evidence, Literal(s.evidence)))
+    out.append((node, _T.RDF_type, _T.MG_Assertion))
+    out.append((node, _T.MG_statementId, Literal(s.statement_id)))
+    out.append((node, _T.RDF_subject, subject))
+    out.append((node, _T.RDF_predicate, predicate))
+    out.append((node, _T.RDF_object, obj))
+    out.append((node, _T.MG_subjectName, Literal(s.subject)))
+    out.append((node, _T.MG_objectName, Literal(s.object)))
+    out.append((node, _T.PROV_wasDerivedFrom, doc_iri(base_iri, s.doc_id)))
+    out.append((node, _T.MG_evidence, Literal(s.evidence)))
     # an unknown modality or link kind stays visible (as a literal) for SHACL to report
-    out.append((node, MG.modality, modalities.get(s.modality, Literal(s.modality))))
-    out.append((node, MG.confidence, decimal_literal(s.confidence)))
+    out.append((node, _T.MG_modality, modalities.get(s.modality, Literal(s.modality))))
+    out.append((node, _T.MG_confidence, decimal_literal(s.confidence)))
     if s.span is not None:
-        out.append((node, MG.spanStart, Literal(s.span[0])))
-        out.append((node, MG.spanEnd, Literal(s.span[1])))
+        out.append((node, _T.MG_spanStart, Literal(s.span[0])))
+        out.append((node, _T.MG_spanEnd, Literal(s.span[1])))
     if s.link_kind:
-        out.append((node, MG.linkKind, link_kinds.get(s.link_kind, Literal(s.link_kind))))
+        out.append((node, _T.MG_linkKind, link_kinds.get(s.link_kind, Literal(s.link_kind))))
     for name, prop in _TEXT_FIELDS.items():
         value = getattr(s, name)
         if value:
@@ -306,14 +351,14 @@ def _merge_key(d: MergeDecision) -> tuple[str, ...]:
 def _add_merge(out: Triples, base_iri: str, d: MergeDecision) -> None:
     digest = hashlib.sha256("\x1f".join(_merge_key(d)).encode("utf-8")).hexdigest()[:16]
     node = URIRef(f"{base_iri}merge/{digest}")
-    out.append((node, RDF.type, MG.MergeDecision))
-    out.append((node, MG.entity, URIRef(d.entity_id)))
-    out.append((node, MG.entityType, Literal(d.entity_type)))
-    out.append((node, MG.canonicalName, Literal(d.canonical)))
-    out.append((node, MG.mergedName, Literal(d.merged)))
-    out.append((node, MG.rule, Literal(d.rule)))
-    out.append((node, MG.reason, Literal(d.reason)))
-    out.append((node, MG.applied, Literal(d.applied)))
+    out.append((node, _T.RDF_type, _T.MG_MergeDecision))
+    out.append((node, _T.MG_entity, URIRef(d.entity_id)))
+    out.append((node, _T.MG_entityType, Literal(d.entity_type)))
+    out.append((node, _T.MG_canonicalName, Literal(d.canonical)))
+    out.append((node, _T.MG_mergedName, Literal(d.merged)))
+    out.append((node, _T.MG_rule, Literal(d.rule)))
+    out.append((node, _T.MG_reason, Literal(d.reason)))
+    out.append((node, _T.MG_applied, Literal(d.applied)))
 
 
 # ---------------------------------------------------------------- files
