@@ -516,6 +516,8 @@ def _rdflib_term(term: Any) -> Node:
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
+    if not isinstance(term, ox.Literal):  # an RDF 1.2 triple term: rdflib has none
+        raise ValueError(f"unsupported RDF term {term}: triple terms cannot be read")
     if term.language:
         return Literal(term.value, lang=term.language)
     datatype = term.datatype.value

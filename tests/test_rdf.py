@@ -422,3 +422,11 @@ def test_default_graph_and_typed_literals_round_trip(tmp_path: Path) -> None:
         assert set(read_dataset(path).quads((None, None, None, None))) == set(
             ds.quads((None, None, None, None))
         ), fmt
+
+
+def test_triple_terms_are_refused_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "star.trig"
+    path.write_text("<urn:a> <urn:b> <<( <urn:x> <urn:y> <urn:z> )>> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match="triple terms") as error:
+        read_dataset(path)
+    assert error.value.path == str(path)
