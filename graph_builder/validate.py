@@ -4,6 +4,11 @@ The shapes live in ``ontology/shapes.ttl``. The per-predicate type checks there
 (``leader_of`` links a Person to a MilitantGroup...) are what :func:`predicate_shapes`
 generates from the ontology's domains and ranges; a test keeps the two in step, and a
 predicate added to the ontology but not yet to the file is checked all the same.
+
+The shapes are written for pyshacl at scale: constraints that apply to every assertion
+sit on top-level property shapes (checked for all focus nodes in one pass), and nested
+shapes (sh:or, sh:node) only on shapes whose focus nodes are few distinct values (dates,
+link kinds). A violation of such a value shape is traced to every record holding it.
 """
 
 from __future__ import annotations
