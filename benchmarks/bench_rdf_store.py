@@ -1,7 +1,7 @@
 """RDF store at scale: rdflib's in-memory store against Oxigraph (oxrdflib), same API.
 
 Run: .venv/bin/python benchmarks/bench_rdf_store.py [--quick] [--articles N]
-     [--timeout SECONDS]
+     [--timeout SECONDS] [--stores memory,oxigraph]
 
 The dataset is built from the gold statements of a synthetic corpus (default 1,000
 articles, about 17,500 statements; --quick: 100; --articles 10000 for the full scale),
@@ -11,14 +11,15 @@ by that store (graph_builder.rdf.Dataset swapped for Dataset(store="Oxigraph") i
 Oxigraph run): build_dataset, serialize_dataset (TriG), read_dataset (TriG), graph_data
 and last validate_dataset (SHACL, by far the slowest); for Oxigraph also pyoxigraph's
 own TriG reader and writer (native_read, native_serialize: the ceiling outside the
-rdflib API). Steps finished before a time-out are still reported.
+rdflib API). Steps finished before a time-out are still reported. Each step also logs its
+CPU seconds and the load average (the machine is shared: wall time alone misleads).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
+import os
 import tempfile
 import time
 from importlib import metadata
@@ -45,11 +46,16 @@ def run_store(store: str, corpus: str, log: str) -> dict[str, Any]:
     if store == "oxigraph":
         import oxrdflib  # noqa: F401  (registers the "Oxigraph" store plugin)
 
-        rdf.Dataset = functools.partial(rdflib.Dataset, store="Oxigraph")  # type: ignore[misc]
+        rdf.Dataset = functools.partial(rdflib.Dataset, store="Oxigraph")  # type: ignore[misc,assignment]
+
+    cpu = [time.process_time()]
 
     def note(step: str, seconds: float, **extra: Any) -> None:
+        extra["cpu_s"] = round(time.process_time() - cpu[0], 2)
+        extra["load1"] = round(os.getloadavg()[0], 2)
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"step": step, "seconds": seconds, **extra}) + "\n")
+        cpu[0] = time.process_time()
 
     ontology = load_ontology()
     paths = sorted(Path(corpus).glob("*.gold.json"))
@@ -99,6 +105,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 articles")
     parser.add_argument("--articles", type=int, default=None)
     parser.add_argument("--timeout", type=float, default=2400, help="per store, seconds")
+    parser.add_argument("--stores", default="memory,oxigraph", help="comma-separated")
     args = parser.parse_args()
     n = args.articles or (100 if is_quick() else 1000)
     for package in ("rdflib", "pyoxigraph", "oxrdflib", "pyshacl"):
@@ -108,7 +115,7 @@ def main() -> None:
             print(f"# {package} not installed", flush=True)
     corpus = synthetic_corpus(n)
     results: dict[str, dict[str, float]] = {}
-    for store in ("memory", "oxigraph"):
+    for store in args.stores.split(","):
         if store == "oxigraph":
             try:
                 import oxrdflib  # noqa: F401
@@ -144,4 +151,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import RDF, Dataset, URIRef
+from rdflib import RDF, Dataset, Literal, URIRef
 from typer.testing import CliRunner
 
 from graph_builder.cli import app
@@ -33,6 +33,7 @@ from graph_builder.statements import Statement
 
 BASE = "https://milgraph.org/id/"
 ALLEGED_QUERY = PROJECT_ROOT / "queries" / "sparql" / "alleged_statements.rq"
+XSD_DATE = "http://www.w3.org/2001/XMLSchema#date"
 
 
 def stmt(doc: str, s: str, st_: str, p: str, o: str, ot: str, **kw: object) -> Statement:
@@ -362,3 +363,70 @@ def test_cli_stats_sparql_and_export(
     assert set(read_dataset(nq).quads((None, None, None, None))) == set(
         read_dataset(trig).quads((None, None, None, None))
     )
+
+
+# ---------------------------------------------------------------- pyoxigraph reader and writer
+
+
+def test_trig_is_read_by_rdflib_and_rdflib_trig_is_read_back(
+    gold: tuple[Resolution, list[DocumentInfo]], ontology: Ontology, tmp_path: Path
+) -> None:
+    res, docs = gold
+    ds = build_dataset(res, docs, ontology)
+    quads = set(ds.quads((None, None, None, None)))
+    ours = tmp_path / "ours.trig"
+    write_dataset(ds, ours)
+    by_rdflib = Dataset()
+    by_rdflib.parse(ours, format="trig")  # a standard TriG parser reads what we write
+    assert set(by_rdflib.quads((None, None, None, None))) == quads
+    theirs = tmp_path / "theirs.trig"
+    ds.serialize(theirs, format="trig")  # and we read TriG written by another tool
+    assert set(read_dataset(theirs).quads((None, None, None, None))) == quads
+    assert sorted(dataset_statements(read_dataset(theirs), ontology), key=key) == sorted(
+        res.statements, key=key
+    )
+
+
+def test_trig_header_declares_only_used_prefixes(ontology: Ontology) -> None:
+    res = resolve(
+        [stmt("a", "Malik Ishaq", "Person", "leader_of", "LeJ", "MilitantGroup")], ontology
+    )
+    text = serialize_dataset(build_dataset(res, [], ontology)).decode("utf-8")
+    header = [line for line in text.splitlines() if line.startswith("@prefix")]
+    assert header == sorted(header)
+    assert "@prefix person: <https://milgraph.org/id/person/> ." in header
+    assert not any(line.startswith("@prefix location:") for line in header)  # no Location
+
+
+def test_bad_trig_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "graph.trig"
+    path.write_text("<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid trig") as error:
+        read_dataset(path)
+    assert error.value.path == str(path) and error.value.line == 2
+
+
+def test_default_graph_and_typed_literals_round_trip(tmp_path: Path) -> None:
+    ds = Dataset()
+    ds.add((URIRef("urn:a"), URIRef("urn:b"), Literal("plain")))
+    named = ds.graph(URIRef("urn:g"))
+    for value in (
+        Literal(1),
+        Literal("chat", lang="fr"),
+        Literal("2015-02-31", datatype=URIRef(XSD_DATE)),
+    ):
+        named.add((URIRef("urn:a"), URIRef("urn:b"), value))
+    for fmt, suffix in (("trig", ".trig"), ("nquads", ".nq")):
+        path = tmp_path / f"graph{suffix}"
+        write_dataset(ds, path, fmt)
+        assert set(read_dataset(path).quads((None, None, None, None))) == set(
+            ds.quads((None, None, None, None))
+        ), fmt
+
+
+def test_triple_terms_are_refused_with_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "star.trig"
+    path.write_text("<urn:a> <urn:b> <<( <urn:x> <urn:y> <urn:z> )>> .\n", encoding="utf-8")
+    with pytest.raises(InputError, match="triple terms") as error:
+        read_dataset(path)
+    assert error.value.path == str(path)
