@@ -38,7 +38,7 @@ def start_cmd(
         typer.Option(
             help="Maximum JVM heap, e.g. 1g or 4g. About 70% of it is transaction memory, "
             "which bounds the largest graph change one atomic `load --replace` or rebuild "
-            "can write (1g: about 100k statements)."
+            "can write (measured: 512m held 40k statements, 2g 100k)."
         ),
     ] = "1g",
     pagecache: Annotated[
