@@ -5,10 +5,12 @@ and worker processes extract the same statements as one process."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 import spacy
 from spacy.language import Language
+from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc
 
 from graph_builder.documents import Document, find_articles, read_documents
@@ -78,7 +80,7 @@ def stock() -> Language:
 
 
 def test_fast_matcher_finds_what_spacys_matcher_finds(stock: Language, texts: list[str]) -> None:
-    ruler = stock.get_pipe("attribute_ruler")
+    ruler = cast(AttributeRuler, stock.get_pipe("attribute_ruler"))
     fast = FastAttributeMatcher(ruler)
     with stock.select_pipes(disable=["attribute_ruler", "lemmatizer", "ner"]):
         parsed = list(stock.pipe(texts))
@@ -99,7 +101,7 @@ def test_tuned_pipeline_annotates_like_the_stock_one(stock: Language, texts: lis
 
 def test_rules_the_fast_matcher_cannot_reproduce_keep_spacys_matcher() -> None:
     nlp = spacy.blank("en")
-    ruler = nlp.add_pipe("attribute_ruler")
+    ruler = cast(AttributeRuler, nlp.add_pipe("attribute_ruler"))
     ruler.add([[{"LOWER": "very", "OP": "+"}, {"TAG": "JJ"}]], {"LEMMA": "much"})
     speed_up(nlp)
     assert "match" not in vars(ruler)  # the class's own Matcher-based method
