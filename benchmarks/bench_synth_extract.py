@@ -8,7 +8,8 @@ Extracts N synthetic articles (default 300, --quick 60; or the first N of an exi
 statements (before cross-document resolution) against the gold files with the shared
 scorer, so a faster extractor can never silently cost recall. Also reports whether every
 jobs setting produced exactly the statements of the first one. Timings exclude loading
-the model in this process, but include starting the workers (and their models) for jobs>1.
+the model in this process, but include starting the workers (and their models) for jobs>1;
+`cpu_per_article` is the CPU time of this process and its workers per article.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from pathlib import Path
 
 from _bench import calibration_seconds, emit, is_quick, score, synthetic_corpus, timer
 from _bench import unavailable as na
+
+
+def _cpu_seconds(times: os.times_result) -> float:
+    """CPU time of this process and its finished children (the workers, once the pool
+    is closed): less sensitive than wall time to other work on a shared machine."""
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def main() -> None:
@@ -57,9 +64,12 @@ def main() -> None:
             name = Path(d.path).name.removesuffix(".txt") + ".gold.json"
             (gold / name).write_bytes((corpus / name).read_bytes())
         for jobs in args.jobs:
+            before = os.times()
             with timer() as t:
                 found = [s for _, st in extractor.extract_all(docs, jobs=jobs) for s in st]
+            cpu = _cpu_seconds(os.times()) - _cpu_seconds(before)
             emit(f"synth_extract_{n}_jobs{jobs}_rate", n / t[0], "articles/s")
+            emit(f"synth_extract_{n}_jobs{jobs}_cpu_per_article", 1000 * cpu / n, "ms")
             emit(f"synth_extract_{n}_jobs{jobs}_words", words / t[0], "words/s")
             emit(f"synth_extract_{n}_jobs{jobs}_load_average", os.getloadavg()[0], "load")
             emit(f"synth_extract_{n}_jobs{jobs}_statements", len(found), "statements")

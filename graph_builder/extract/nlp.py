@@ -208,6 +208,9 @@ class FastAttributeMatcher:
         return sorted(found)
 
 
+LEMMA_CACHE_LIMIT = 200_000  # (text, POS, morphology) keys kept; memory stays bounded
+
+
 def _memoised(lemmatize: Callable[[Token], list[str]]) -> Callable[[Token], list[str]]:
     """Cache every rule lemma by (text, POS, morphology), the only inputs of the English
     rule lemmatizer; spaCy's own cache skips base forms, most tokens."""
@@ -217,6 +220,8 @@ def _memoised(lemmatize: Callable[[Token], list[str]]) -> Callable[[Token], list
         key = (token.orth, token.pos, token.morph.key)  # type: ignore[attr-defined]
         found = cache.get(key)
         if found is None:
+            if len(cache) >= LEMMA_CACHE_LIMIT:
+                cache.clear()
             found = cache[key] = lemmatize(token)
         return found
 
