@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -54,10 +55,13 @@ def _inside(cand: Candidate, spans: list[tuple[int, int]]) -> bool:
     return any(all(a <= slot.start and slot.end <= b for slot in ends) for a, b in spans)
 
 
-def _sentence_bounds(sent: Span) -> tuple[int, int, str]:
-    text = sent.text
-    stripped = text.strip()
-    start = sent.start_char + (len(text) - len(text.lstrip()))
+def _sentence_bounds(sent: Span, text: str) -> tuple[int, int, str]:
+    """Character bounds and text of a sentence without its outer whitespace; ``text`` is
+    the document's text, which spaCy's tokens cover exactly (slicing it equals
+    ``sent.text`` without rebuilding the string token by token)."""
+    raw = text[sent.start_char : sent.end_char]
+    stripped = raw.strip()
+    start = sent.start_char + (len(raw) - len(raw.lstrip()))
     return start, start + len(stripped), stripped
 
 
@@ -95,6 +99,9 @@ def _start_worker(
     global _WORKER, _WORKER_BATCH
     _WORKER = Extractor(ontology, gazetteer=gazetteer, confidence=confidence, denials=denials)
     _WORKER_BATCH = batch_size
+    # The model's objects live as long as the worker: keep them out of the cyclic
+    # collector's full passes, which otherwise rescan them while documents stream by.
+    gc.freeze()
 
 
 def _work(chunk: list[Document]) -> list[list[Statement]]:
@@ -175,12 +182,12 @@ class Extractor:
         place_evidence: list[tuple[Event, str, tuple[int, int], str, str]] = []
         parents = _place_parents(text, mentions)
         for sent in doc.sents:
-            if not sent.text.strip():
+            start, end, evidence = _sentence_bounds(sent, text)
+            if not evidence:
                 continue
             before = {id(e): len(e.places) for e in state.events}
             view = read_sentence(sent, mentions, state, self.gazetteer, year, text)
             officials.update(s.names[0] for s in view.slots if s.official)
-            start, end, evidence = _sentence_bounds(sent)
             modality_text = evidence
             who = None
             speakers = speaker_spans(sent)

