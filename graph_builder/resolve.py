@@ -24,6 +24,7 @@ reason.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import re
@@ -163,11 +164,13 @@ def _tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[^a-z0-9]+", text) if t]
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _spelled(name: str) -> str:
     """Lowercase ASCII words, connectors kept: what spelling similarity is measured on."""
     return " ".join(_tokens(name))
 
 
+@functools.lru_cache(maxsize=1 << 18)  # called for every name by every rule
 def name_key(name: str) -> str:
     """Normalised name: ASCII, lowercase, no punctuation, connectors and "the" dropped,
     a trailing "group" dropped.
@@ -676,10 +679,15 @@ def resolve(
             )
         )
 
+    # (type, name key) -> nodes, in by_type order: one pass instead of one per rule.
+    key_index: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for type_name, ids in by_type.items():
+        for i in ids:
+            for key in {name_key(n) for n in nodes[i].names}:
+                key_index[(type_name, key)].append(i)
+
     def nodes_with_key(type_name: str, key: str) -> list[int]:
-        return [
-            i for i in by_type.get(type_name, ()) if key in {name_key(n) for n in nodes[i].names}
-        ]
+        return list(key_index.get((type_name, key), ()))
 
     # 1-2. alias table (forced) and gazetteer
     for rule in aliases.merges():
@@ -808,11 +816,20 @@ def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
 
 
 def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str) -> None:
-    """Merge a group pairwise until nothing changes; refusals are recorded once at the end."""
+    """Merge a group until nothing changes; refusals are recorded once at the end.
+
+    A name can recur in thousands of documents, so members first join the first cluster
+    that accepts them (linear in the group), and only the clusters left apart, usually
+    one or two, are retried pairwise to the fixpoint.
+    """
+    clusters: list[int] = []
+    for i in sorted({res.find(i) for i in group}):
+        if not any(res.union(c, i, rule, reason, record_refusal=False) for c in clusters):
+            clusters.append(i)
     changed = True
     while changed:
         changed = False
-        roots = sorted({res.find(i) for i in group})
+        roots = sorted({res.find(i) for i in clusters})
         for x in roots:
             for y in roots:
                 if (
@@ -821,7 +838,7 @@ def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str)
                     and res.union(x, y, rule, reason, record_refusal=False)
                 ):
                     changed = True
-    roots = sorted({res.find(i) for i in group})
+    roots = sorted({res.find(i) for i in clusters})
     for x in roots:
         for y in roots:
             if x < y and res.find(x) != res.find(y):
@@ -858,15 +875,17 @@ def _merge_acronyms(res: _Resolver, members: list[int]) -> None:
 
 def _merge_surnames(res: _Resolver, members: list[int]) -> None:
     nodes = res.nodes
-    full = [i for i in members if len(name_key(nodes[i].name).split()) > 1]
+    # surname -> people with a full name ending in it (an index: corpora have thousands)
+    by_surname: dict[str, list[int]] = defaultdict(list)
+    for j in members:
+        words = name_key(nodes[j].name).split()
+        if len(words) > 1:
+            by_surname[words[-1]].append(j)
     for i in members:
         key = name_key(nodes[i].name)
         if len(key.split()) != 1 or is_acronym(nodes[i].name):
             continue
-        roots = sorted(
-            {res.find(j) for j in full if name_key(nodes[j].name).split()[-1] == key}
-            - {res.find(i)}
-        )
+        roots = sorted({res.find(j) for j in by_surname.get(key, ())} - {res.find(i)})
         fits = [r for r in roots if res.conflict(res.find(i), r) is None]
         if len(fits) == 1:
             res.union(
