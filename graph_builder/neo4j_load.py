@@ -863,9 +863,9 @@ def _replace(
                 f"a replace transaction of up to {max_rows or 'all'} rows needs more "
                 f"transaction memory than the Neo4j server allows ({detail}); that "
                 "transaction was rolled back and the graph is unchanged. Give the server more "
-                "(`milgraph neo4j stop`, then `milgraph neo4j start --heap 4g`), or load "
-                "in smaller transactions with `milgraph load --replace --chunk-rows 20000` "
-                "(not atomic)"
+                "(`milgraph neo4j stop`, then `milgraph neo4j start --heap 4g`), or commit in "
+                "smaller transactions with `--chunk-rows 20000` on `milgraph load --replace` "
+                "or `milgraph rebuild` (not atomic)"
             ) from None
 
     diff, strays = write(atomic)

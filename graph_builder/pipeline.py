@@ -45,6 +45,7 @@ class RebuildOptions:
     batch_size: int = 1000
     database: str = "neo4j"
     seed: int = 42
+    chunk_rows: int | None = None  # None: the Neo4j replace is one (atomic) transaction
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ def build_graph(
                 database=options.database,
                 batch_size=options.batch_size,
                 replace=True,
+                max_transaction_rows=options.chunk_rows,
             )
             neo4j_load.write_scores(driver, rows, database=options.database)
             result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,10 @@ def test_rebuild_twice_leaves_the_same_neo4j_graph(neo4j_db, tmp_path: Path) -> 
     second = rebuild(options, ONTOLOGY, neo4j_db)
     assert first.neo4j_counts == second.neo4j_counts
     assert first.neo4j_counts is not None and first.neo4j_counts[1] > 0
+    # --chunk-rows: the same graph, committed in small transactions from an empty database
+    neo4j_db.execute_query("MATCH (n) DETACH DELETE n")
+    chunked = rebuild(replace(options, chunk_rows=50), ONTOLOGY, neo4j_db)
+    assert chunked.neo4j_counts == first.neo4j_counts
     records, _, _ = neo4j_db.execute_query(
         "MATCH (p:Person)-[r:LEADER_OF]->(g:MilitantGroup {name: $group}) "
         "RETURN p.name AS leader, r.evidence AS evidence",

@@ -58,6 +58,16 @@ def rebuild_command(
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Statements per Neo4j batch [default: 1000].")
     ] = None,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="Commit the Neo4j change every N rows instead of in one transaction, for a "
+            "server too small for the whole change. NOT atomic: a failure midway leaves part "
+            "of the change (rerun to complete it).",
+        ),
+    ] = None,
     base_iri: BaseIri = None,
     as_json: JsonOut = False,
     quiet: Quiet = False,
@@ -79,6 +89,7 @@ def rebuild_command(
         jobs=jobs or settings.jobs,
         batch_size=batch_size or settings.batch_size,
         database=settings.neo4j.database,
+        chunk_rows=chunk_rows,
     )
     with ExitStack() as stack:
         driver = None if no_neo4j else stack.enter_context(open_driver(settings.neo4j))
