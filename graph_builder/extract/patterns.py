@@ -435,9 +435,9 @@ def _surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
     for m in ONE_OF_ITS.finditer(t):
         speaker = slot(m.group("o"))
         named = m.group("g1") or m.group("g2")
-        group = slot(named) if named else speaker
-        own = group.names == speaker.names  # "its", or the speaker's own name again
-        yield Candidate(slot(m.group("s")), "member_of", group, "role", m.group(0), claimed=own)
+        holder = slot(named) if named else speaker
+        own = holder.names == speaker.names  # "its", or the speaker's own name again
+        yield Candidate(slot(m.group("s")), "member_of", holder, "role", m.group(0), claimed=own)
     for regex in (
         ROLE_APPOS,
         APPOS_ROLE_G,
