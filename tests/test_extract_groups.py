@@ -163,3 +163,27 @@ def test_heldout2_groups_found_and_bodies_left_alone(extractor: Extractor, artic
             assert forms(entity) & found, entity["name"]
         elif entity["type"] == "Organization":
             assert not forms(entity) & found, entity["name"]
+
+
+def test_person_named_after_a_militant_word_is_not_a_group(extractor: Extractor) -> None:
+    text = (
+        "A bombing hit a bus in Quetta in May. Police accused Ansar Mahmood of the bombing. "
+        "Ansar Mahmood denied any ties to militants."
+    )
+    assert "Ansar Mahmood" not in groups(extractor, text)
+
+
+def test_protest_staged_by_a_movement_is_no_group(extractor: Extractor) -> None:
+    text = (
+        "Thousands joined a march staged by the Tehreek-e-Wafa Movement in Lahore. "
+        "The Tehreek-e-Wafa Movement said it would march again."
+    )
+    assert not {g for g in groups(extractor, text) if "Wafa" in g}
+
+
+def test_blamed_for_riots_is_no_group(extractor: Extractor) -> None:
+    text = (
+        "The government said the Jamaat-e-Rahmat was blamed for the riots over fuel prices. "
+        "Jamaat-e-Rahmat leaders called for calm."
+    )
+    assert not {g for g in groups(extractor, text) if "Rahmat" in g}

@@ -415,6 +415,12 @@ MILITANT_ADJ = (
     r"pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|aligned|"
     r"inspired))"
 )
+# What armed groups are said to have done: protests, riots and strikes are staged and
+# blamed on parties and movements too.
+ATTACK_NOUN = (
+    r"(?:attacks?|bombings?|blasts?|ambush(?:es)?|assaults?|raids?|massacres?|abductions?|"
+    r"kidnappings?|shootings?|killings?|beheadings?|assassinations?)"
+)
 LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
 # (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
 # first: role, ties, banned, accused < link < militant-role < listed < activity < appos.
@@ -438,7 +444,8 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
         re.compile(
             r"\b(?:militants|fighters|insurgents|jihadists|gunmen|suicide bombers?|bombers|"
             r"operatives)(?: (?:belonging|loyal|linked|affiliated))? (?:of|to|with) "
-            r"(?:the )?$|\b(?:claimed|carried out|staged) by (?:the )?$"
+            rf"(?:the )?$|\b{ATTACK_NOUN}\b[^.;]{{0,50}}? (?:claimed|carried out|staged) by "
+            r"(?:the )?$"
         ),
         re.compile(
             r"^(?:'s|’s)? (?:militants?|fighters?|insurgents?|jihadists?|gunmen|suicide "
@@ -446,8 +453,7 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
             r"(?:\w+ly )?(?:claimed|claims|claim) (?:responsibility|credit)\b|"
             r"^ (?:\w+ly )?(?:carried out|was behind|were behind|is behind|staged|perpetrated|"
             r"masterminded) (?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|assaults?|"
-            r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b|"
-            r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for\b"
+            r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b"
         ),
     ),
     (
@@ -527,6 +533,12 @@ BLAMED_AFTER = re.compile(
     r"(?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
     r"assaults?|ambush(?:es)?|massacres?|killings?|kidnappings?|assassinations?)\b"
 )
+# "X was blamed for the bombing": weak (parties are blamed too), and only for violence.
+BLAMED_PASSIVE = re.compile(
+    r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for "
+    r"(?:(?:carrying out|staging|being behind|planning|masterminding) )?"
+    rf"(?:the |a |an )?(?:[\w-]+ ){{0,4}}?{ATTACK_NOUN}\b"
+)
 BANNED_BY = re.compile(
     r"^(?: has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|proscribed|"
     r"outlawed|blacklisted|listed|sanctioned) by (?:the )?"
@@ -534,6 +546,11 @@ BANNED_BY = re.compile(
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
 AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
 APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) ")
+
+
+# What only armed groups are or do: enough for a name whose build could be a person's
+# or a party's.
+STRONG_CUES = frozenset({"appos", "activity", "militant-role", "listed", "link"})
 
 
 @dataclass(frozen=True)
@@ -544,6 +561,8 @@ class _Candidate:
     acronym: str | None
     head: str  # "militant", "ambiguous" or "none"
     org_like: bool  # tagged ORG by the parser (a no-head name must be)
+    # "Ansar Mahmood", "Jihad Saleh": tagged PERSON, or a head word as a given name
+    person_like: bool = False
 
 
 def unseen_groups(
@@ -604,8 +623,20 @@ def _group_candidates(
         acronym = acr.group("acr") if acr and _initials_fit(acr.group("acr"), name) else None
         ents = doc.char_span(start, end, alignment_mode="expand")
         org_like = ents is not None and all(t.ent_type_ == "ORG" for t in ents)
-        out[name] = _Candidate(name, acronym, head, org_like)
+        person = ents is not None and all(t.ent_type_ == "PERSON" for t in ents)
+        person_like = "-" not in name and (person or _person_shaped(name, words))
+        out[name] = _Candidate(name, acronym, head, org_like, person_like)
     return out
+
+
+def _person_shaped(name: str, words: GroupNameWords) -> bool:
+    """Whether a name reads as a given name that is a militant head word plus one more
+    plain name ("Ansar Mahmood"), as people are named, rather than a group's build."""
+    tokens = name.split()
+    if len(tokens) != 2 or "-" in name or any(t in LINK_WORDS for t in tokens):
+        return False
+    heads = words.militant | words.ambiguous
+    return _word_base(tokens[0]) in heads and _word_base(tokens[1]) not in heads
 
 
 def _title_line(text: str, pos: int) -> bool:
@@ -747,7 +778,7 @@ def _cues(text: str, start: int, end: int, known: dict[int, int], orgs: frozense
         hit = after_re.search(after) if after_re is not None else None
         if hit is not None and (kind not in ("link", "ties") or end + hit.end() in known):
             found.add("role-after" if kind == "role" else kind)
-    if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after):
+    if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after) or BLAMED_PASSIVE.match(after):
         found.add("accused")
     banned_by = BANNED_BY.match(after)
     if banned_by is not None and end + banned_by.end() in orgs:
@@ -776,6 +807,8 @@ def _placed(text: str, start: int) -> bool:
 
 def _enough(cand: _Candidate, kinds: set[str]) -> bool:
     """Whether the cues found suffice for a name of this build."""
+    if cand.person_like:
+        return bool(kinds & STRONG_CUES)  # "accused Ansar Mahmood of": people are accused
     if cand.head == "militant":
         # "Ansar Mahmood's deputy": a role after a name also follows a person's name, so
         # it counts only beside another cue; "a member of X" never follows one.
@@ -783,5 +816,5 @@ def _enough(cand: _Candidate, kinds: set[str]) -> bool:
     if cand.head == "ambiguous":
         # "the banned Jamaat-e-Islami", "blamed the Jamaat for the attack": parties are
         # banned and blamed too; it takes what only armed groups are or do.
-        return bool(kinds & {"appos", "activity", "militant-role", "listed", "link"})
+        return bool(kinds & STRONG_CUES)
     return cand.org_like and "appos" in kinds
