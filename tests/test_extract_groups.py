@@ -187,3 +187,15 @@ def test_blamed_for_riots_is_no_group(extractor: Extractor) -> None:
         "Jamaat-e-Rahmat leaders called for calm."
     )
     assert not {g for g in groups(extractor, text) if "Rahmat" in g}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A People's Liberation Army commander said troops were on alert near the border.",
+        "An Islamic Republic of Iran Army commander said troops were on alert near the border.",
+        "A National Islamic Army commander said troops were on alert near the border.",
+    ],
+)
+def test_state_armies_are_not_militant_groups(extractor: Extractor, text: str) -> None:
+    assert not {g for g in groups(extractor, text) if "Army" in g}

@@ -725,8 +725,11 @@ def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: Grou
     if head == "ambiguous" and {_word_base(t) for t in tokens} & unit_heads:
         # "Philippine Army", "National Guard Brigade": a state's force unless the name
         # says it is a rebel one ("Balochistan Liberation Army").
-        if not any(t in words.rebel for t in tokens):
+        rebel = {t for t in tokens if t in words.rebel}
+        if not rebel:
             return False
+        if words.has_state_prefix(name) and not rebel - {"Islamic", "Islami"}:
+            return False  # "National Islamic Army": a state's words beside a religious one
     span = doc.char_span(start, end, alignment_mode="expand")
     labels = {t.ent_type_ for t in span} - {""} if span is not None else set()
     if head == "none" and labels != {"ORG"}:
