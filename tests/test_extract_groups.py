@@ -199,3 +199,19 @@ def test_blamed_for_riots_is_no_group(extractor: Extractor) -> None:
 )
 def test_state_armies_are_not_militant_groups(extractor: Extractor, text: str) -> None:
     assert not {g for g in groups(extractor, text) if "Army" in g}
+
+
+def test_aligned_youth_groups_and_aid_networks_are_not_militant(extractor: Extractor) -> None:
+    text = (
+        "The Tehreek-e-Naujawan, a pro-Khan youth organisation, held a rally in Multan. "
+        "The Jamaat-e-Sahil, a Gulf-backed aid network, handed out food."
+    )
+    assert not {g for g in groups(extractor, text) if "Naujawan" in g or "Sahil" in g}
+
+
+def test_banned_by_a_news_outlet_is_not_a_terror_listing(extractor: Extractor) -> None:
+    text = (
+        "The Jamaat-e-Khelan was banned by Reuters from its forums in 2019. "
+        "Jamaat-e-Khelan officials appealed."
+    )
+    assert not {g for g in groups(extractor, text) if "Khelan" in g}

@@ -410,10 +410,17 @@ NOT_IN_NAME = frozenset(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 )
 GROUP_NOUN = r"(?:group|outfit|organi[sz]ation|faction|militia|network|cell|offshoot|wing)"
-MILITANT_ADJ = (
-    r"(?:militant|jihadist|jihadi|terrorist|terror|extremist|insurgent|armed|rebel|"
-    r"pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|aligned|"
-    r"inspired))"
+MILITANT_ADJ = r"(?:militant|jihadist|jihadi|terrorist|terror|extremist|insurgent|armed|rebel)"
+# "pro-Iran", "Gulf-backed": youth groups, charities and parties are that too, so these
+# count only before a militant noun ("a pro-Iran militia", "an IS-linked armed group").
+ALIGNED_ADJ = (
+    r"(?:pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|"
+    r"aligned|inspired))"
+)
+MILITANT_NOUN = rf"(?:militia|{MILITANT_ADJ} (?:group|outfit|organi[sz]ation|faction|network))"
+DESCRIBED_ARMED = (
+    rf"(?:{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?{GROUP_NOUN}|{ALIGNED_ADJ} (?:[\w-]+ ){{0,2}}?"
+    rf"{MILITANT_NOUN})"
 )
 # What armed groups are said to have done: protests, riots and strikes are staged and
 # blamed on parties and movements too.
@@ -430,13 +437,12 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
     (
         "appos",
         re.compile(
-            rf"\b{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?{GROUP_NOUN},? (?:(?:called|named|known as|"
+            rf"\b{DESCRIBED_ARMED},? (?:(?:called|named|known as|"
             rf"calling itself) )?(?:the )?$"
         ),
         re.compile(
             rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was|remains|became) )?"
-            rf"(?:an?|the|one of the) (?:[\w-]+ ){{0,2}}?{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?"
-            rf"{GROUP_NOUN}s?\b"
+            rf"(?:an?|the|one of the) (?:[\w-]+ ){{0,2}}?{DESCRIBED_ARMED}s?\b"
         ),
     ),
     (
@@ -542,6 +548,12 @@ BLAMED_PASSIVE = re.compile(
 BANNED_BY = re.compile(
     r"^(?: has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|proscribed|"
     r"outlawed|blacklisted|listed|sanctioned) by (?:the )?"
+)
+# Bodies whose bans are terrorism listings (not "banned by Reuters", "by the FBI").
+LISTING_BODY = re.compile(
+    r"(?:(?:US|U\.S\.|UK|Pakistan's|United States|UN|U\.N\.|United Nations) )?(?:State "
+    r"Department|Department of State|Treasury|Security Council|Home Office|Interior Ministry|"
+    r"United Nations|UN\b|U\.N\.|European Union|EU\b|Government of)"
 )
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
 AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
@@ -784,7 +796,8 @@ def _cues(text: str, start: int, end: int, known: dict[int, int], orgs: frozense
     if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after) or BLAMED_PASSIVE.match(after):
         found.add("accused")
     banned_by = BANNED_BY.match(after)
-    if banned_by is not None and end + banned_by.end() in orgs:
+    listing = banned_by is not None and LISTING_BODY.match(after[banned_by.end() :])
+    if banned_by is not None and end + banned_by.end() in orgs and listing:
         found.add("listed")  # "banned by the UK Home Office": a terrorism listing
     # "X, an al-Qaeda affiliate": article, then a known group, then a link noun.
     article = APPOS_ARTICLE.match(after[:40])
