@@ -163,3 +163,55 @@ def test_heldout2_groups_found_and_bodies_left_alone(extractor: Extractor, artic
             assert forms(entity) & found, entity["name"]
         elif entity["type"] == "Organization":
             assert not forms(entity) & found, entity["name"]
+
+
+def test_person_named_after_a_militant_word_is_not_a_group(extractor: Extractor) -> None:
+    text = (
+        "A bombing hit a bus in Quetta in May. Police accused Ansar Mahmood of the bombing. "
+        "Ansar Mahmood denied any ties to militants."
+    )
+    assert "Ansar Mahmood" not in groups(extractor, text)
+
+
+def test_protest_staged_by_a_movement_is_no_group(extractor: Extractor) -> None:
+    text = (
+        "Thousands joined a march staged by the Tehreek-e-Wafa Movement in Lahore. "
+        "The Tehreek-e-Wafa Movement said it would march again."
+    )
+    assert not {g for g in groups(extractor, text) if "Wafa" in g}
+
+
+def test_blamed_for_riots_is_no_group(extractor: Extractor) -> None:
+    text = (
+        "The government said the Jamaat-e-Rahmat was blamed for the riots over fuel prices. "
+        "Jamaat-e-Rahmat leaders called for calm."
+    )
+    assert not {g for g in groups(extractor, text) if "Rahmat" in g}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A People's Liberation Army commander said troops were on alert near the border.",
+        "An Islamic Republic of Iran Army commander said troops were on alert near the border.",
+        "A National Islamic Army commander said troops were on alert near the border.",
+    ],
+)
+def test_state_armies_are_not_militant_groups(extractor: Extractor, text: str) -> None:
+    assert not {g for g in groups(extractor, text) if "Army" in g}
+
+
+def test_aligned_youth_groups_and_aid_networks_are_not_militant(extractor: Extractor) -> None:
+    text = (
+        "The Tehreek-e-Naujawan, a pro-Khan youth organisation, held a rally in Multan. "
+        "The Jamaat-e-Sahil, a Gulf-backed aid network, handed out food."
+    )
+    assert not {g for g in groups(extractor, text) if "Naujawan" in g or "Sahil" in g}
+
+
+def test_banned_by_a_news_outlet_is_not_a_terror_listing(extractor: Extractor) -> None:
+    text = (
+        "The Jamaat-e-Khelan was banned by Reuters from its forums in 2019. "
+        "Jamaat-e-Khelan officials appealed."
+    )
+    assert not {g for g in groups(extractor, text) if "Khelan" in g}

@@ -519,3 +519,34 @@ def test_claimed_responsibility_on_a_day_and_commanded_by(extractor: Extractor) 
     claims = [s for s in statements if s.predicate == "responsible_for"]
     assert [(s.subject, s.modality) for s in claims] == [("Lashkar-e-Islam", "claimed")]
     assert ("Sher Ali Mehsud", "leader_of", "Lashkar-e-Islam") in found
+
+
+def test_speaker_is_not_blamed_for_another_groups_attack(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "A bombing hit a market in Kupwara in March. Lashkar-e-Taiba said Jaish-e-Mohammed "
+        "carried out the attack.",
+    )
+    responsible = {s.subject for s in statements if s.predicate == "responsible_for"}
+    assert "Lashkar-e-Taiba" not in responsible
+
+
+def test_group_claiming_its_own_attack_is_kept(extractor: Extractor) -> None:
+    statements = run(
+        extractor,
+        "A bombing hit a market in Kupwara in March. Lashkar-e-Taiba said it had carried out "
+        "the attack.",
+    )
+    responsible = [s for s in statements if s.predicate == "responsible_for"]
+    assert [(s.subject, s.modality) for s in responsible] == [("Lashkar-e-Taiba", "claimed")]
+
+
+def test_speaker_is_not_the_group_of_another_groups_commander(extractor: Extractor) -> None:
+    found = triples(
+        run(
+            extractor,
+            "Lashkar-e-Taiba said Abu Qasim was one of Jaish-e-Mohammed's commanders.",
+        )
+    )
+    assert ("Abu Qasim", "member_of", "Lashkar-e-Taiba") not in found
+    assert ("Abu Qasim", "member_of", "Jaish-e-Mohammed") in found

@@ -65,6 +65,16 @@ class GroupNameWords:
             re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") if words else None,
         )
 
+    def has_state_prefix(self, name: str) -> bool:
+        """Whether a name holds a word or phrase of a state's forces ("National", "People's").
+
+        >>> GroupNameWords(state_prefix=frozenset({"National"})).has_state_prefix("National Army")
+        True
+        """
+        return any(
+            re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", name) for w in self.state_prefix
+        )
+
     def names_other_body(self, name: str) -> bool:
         """Whether a name holds a word of a state body, party, NGO or outlet.
 

@@ -410,10 +410,23 @@ NOT_IN_NAME = frozenset(
     "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 )
 GROUP_NOUN = r"(?:group|outfit|organi[sz]ation|faction|militia|network|cell|offshoot|wing)"
-MILITANT_ADJ = (
-    r"(?:militant|jihadist|jihadi|terrorist|terror|extremist|insurgent|armed|rebel|"
-    r"pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|aligned|"
-    r"inspired))"
+MILITANT_ADJ = r"(?:militant|jihadist|jihadi|terrorist|terror|extremist|insurgent|armed|rebel)"
+# "pro-Iran", "Gulf-backed": youth groups, charities and parties are that too, so these
+# count only before a militant noun ("a pro-Iran militia", "an IS-linked armed group").
+ALIGNED_ADJ = (
+    r"(?:pro-(?:Islamic State|[A-Z][\w'-]*)|[\w'-]+-(?:linked|backed|allied|affiliated|"
+    r"aligned|inspired))"
+)
+MILITANT_NOUN = rf"(?:militia|{MILITANT_ADJ} (?:group|outfit|organi[sz]ation|faction|network))"
+DESCRIBED_ARMED = (
+    rf"(?:{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?{GROUP_NOUN}|{ALIGNED_ADJ} (?:[\w-]+ ){{0,2}}?"
+    rf"{MILITANT_NOUN})"
+)
+# What armed groups are said to have done: protests, riots and strikes are staged and
+# blamed on parties and movements too.
+ATTACK_NOUN = (
+    r"(?:attacks?|bombings?|blasts?|ambush(?:es)?|assaults?|raids?|massacres?|abductions?|"
+    r"kidnappings?|shootings?|killings?|beheadings?|assassinations?)"
 )
 LINK_NOUN = r"(?:affiliate|offshoot|franchise|branch|faction|wing|front|proxy|ally|arm)"
 # (kind, regex on the text before a name, regex on the text after it). Kinds, weakest
@@ -424,13 +437,12 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
     (
         "appos",
         re.compile(
-            rf"\b{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?{GROUP_NOUN},? (?:(?:called|named|known as|"
+            rf"\b{DESCRIBED_ARMED},? (?:(?:called|named|known as|"
             rf"calling itself) )?(?:the )?$"
         ),
         re.compile(
             rf"^(?:'s|’s)?,? (?:(?:which|that) (?:is|was) |(?:is|was|remains|became) )?"
-            rf"(?:an?|the|one of the) (?:[\w-]+ ){{0,2}}?{MILITANT_ADJ} (?:[\w-]+ ){{0,2}}?"
-            rf"{GROUP_NOUN}s?\b"
+            rf"(?:an?|the|one of the) (?:[\w-]+ ){{0,2}}?{DESCRIBED_ARMED}s?\b"
         ),
     ),
     (
@@ -438,7 +450,8 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
         re.compile(
             r"\b(?:militants|fighters|insurgents|jihadists|gunmen|suicide bombers?|bombers|"
             r"operatives)(?: (?:belonging|loyal|linked|affiliated))? (?:of|to|with) "
-            r"(?:the )?$|\b(?:claimed|carried out|staged) by (?:the )?$"
+            rf"(?:the )?$|\b{ATTACK_NOUN}\b[^.;]{{0,50}}? (?:claimed|carried out|staged) by "
+            r"(?:the )?$"
         ),
         re.compile(
             r"^(?:'s|’s)? (?:militants?|fighters?|insurgents?|jihadists?|gunmen|suicide "
@@ -446,8 +459,7 @@ CUES: tuple[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None], ...] = (
             r"(?:\w+ly )?(?:claimed|claims|claim) (?:responsibility|credit)\b|"
             r"^ (?:\w+ly )?(?:carried out|was behind|were behind|is behind|staged|perpetrated|"
             r"masterminded) (?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|assaults?|"
-            r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b|"
-            r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for\b"
+            r"ambush(?:es)?|massacres?|killings?|beheadings?|kidnappings?|assassinations?)\b"
         ),
     ),
     (
@@ -527,13 +539,30 @@ BLAMED_AFTER = re.compile(
     r"(?:the |a |an )?(?:[\w-]+ ){0,4}?(?:attacks?|bombings?|"
     r"assaults?|ambush(?:es)?|massacres?|killings?|kidnappings?|assassinations?)\b"
 )
+# "X was blamed for the bombing": weak (parties are blamed too), and only for violence.
+BLAMED_PASSIVE = re.compile(
+    r"^ (?:was|were|is|are|has been|had been) (?:\w+ )?(?:blamed|held responsible) for "
+    r"(?:(?:carrying out|staging|being behind|planning|masterminding) )?"
+    rf"(?:the |a |an )?(?:[\w-]+ ){{0,4}}?{ATTACK_NOUN}\b"
+)
 BANNED_BY = re.compile(
     r"^(?: has| had| was| is| were| have)*(?: been)? (?:\w+ly )?(?:banned|proscribed|"
     r"outlawed|blacklisted|listed|sanctioned) by (?:the )?"
 )
+# Bodies whose bans are terrorism listings (not "banned by Reuters", "by the FBI").
+LISTING_BODY = re.compile(
+    r"(?:(?:US|U\.S\.|UK|Pakistan's|United States|UN|U\.N\.|United Nations) )?(?:State "
+    r"Department|Department of State|Treasury|Security Council|Home Office|Interior Ministry|"
+    r"United Nations|UN\b|U\.N\.|European Union|EU\b|Government of)"
+)
 # "X, an al-Qaeda affiliate": the link cue names the known group first.
 AFFILIATE_OF_KNOWN = re.compile(rf"^(?:-[\w]+)? {LINK_NOUN}\b")
 APPOS_ARTICLE = re.compile(r"^(?:'s|’s)?,? (?:(?:is|was) )?(?:an?|the|one) ")
+
+
+# What only armed groups are or do: enough for a name whose build could be a person's
+# or a party's.
+STRONG_CUES = frozenset({"appos", "activity", "militant-role", "listed", "link"})
 
 
 @dataclass(frozen=True)
@@ -544,6 +573,8 @@ class _Candidate:
     acronym: str | None
     head: str  # "militant", "ambiguous" or "none"
     org_like: bool  # tagged ORG by the parser (a no-head name must be)
+    # "Ansar Mahmood", "Jihad Saleh": tagged PERSON, or a head word as a given name
+    person_like: bool = False
 
 
 def unseen_groups(
@@ -604,8 +635,20 @@ def _group_candidates(
         acronym = acr.group("acr") if acr and _initials_fit(acr.group("acr"), name) else None
         ents = doc.char_span(start, end, alignment_mode="expand")
         org_like = ents is not None and all(t.ent_type_ == "ORG" for t in ents)
-        out[name] = _Candidate(name, acronym, head, org_like)
+        person = ents is not None and all(t.ent_type_ == "PERSON" for t in ents)
+        person_like = "-" not in name and (person or _person_shaped(name, words))
+        out[name] = _Candidate(name, acronym, head, org_like, person_like)
     return out
+
+
+def _person_shaped(name: str, words: GroupNameWords) -> bool:
+    """Whether a name reads as a given name that is a militant head word plus one more
+    plain name ("Ansar Mahmood"), as people are named, rather than a group's build."""
+    tokens = name.split()
+    if len(tokens) != 2 or "-" in name or any(t in LINK_WORDS for t in tokens):
+        return False
+    heads = words.militant | words.ambiguous
+    return _word_base(tokens[0]) in heads and _word_base(tokens[1]) not in heads
 
 
 def _title_line(text: str, pos: int) -> bool:
@@ -694,8 +737,11 @@ def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: Grou
     if head == "ambiguous" and {_word_base(t) for t in tokens} & unit_heads:
         # "Philippine Army", "National Guard Brigade": a state's force unless the name
         # says it is a rebel one ("Balochistan Liberation Army").
-        if not any(t in words.rebel for t in tokens):
+        rebel = {t for t in tokens if t in words.rebel}
+        if not rebel:
             return False
+        if words.has_state_prefix(name) and not rebel - {"Islamic", "Islami"}:
+            return False  # "National Islamic Army": a state's words beside a religious one
     span = doc.char_span(start, end, alignment_mode="expand")
     labels = {t.ent_type_ for t in span} - {""} if span is not None else set()
     if head == "none" and labels != {"ORG"}:
@@ -747,10 +793,11 @@ def _cues(text: str, start: int, end: int, known: dict[int, int], orgs: frozense
         hit = after_re.search(after) if after_re is not None else None
         if hit is not None and (kind not in ("link", "ties") or end + hit.end() in known):
             found.add("role-after" if kind == "role" else kind)
-    if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after):
+    if BLAMED_BEFORE.search(before) and BLAMED_AFTER.match(after) or BLAMED_PASSIVE.match(after):
         found.add("accused")
     banned_by = BANNED_BY.match(after)
-    if banned_by is not None and end + banned_by.end() in orgs:
+    listing = banned_by is not None and LISTING_BODY.match(after[banned_by.end() :])
+    if banned_by is not None and end + banned_by.end() in orgs and listing:
         found.add("listed")  # "banned by the UK Home Office": a terrorism listing
     # "X, an al-Qaeda affiliate": article, then a known group, then a link noun.
     article = APPOS_ARTICLE.match(after[:40])
@@ -776,6 +823,8 @@ def _placed(text: str, start: int) -> bool:
 
 def _enough(cand: _Candidate, kinds: set[str]) -> bool:
     """Whether the cues found suffice for a name of this build."""
+    if cand.person_like:
+        return bool(kinds & STRONG_CUES)  # "accused Ansar Mahmood of": people are accused
     if cand.head == "militant":
         # "Ansar Mahmood's deputy": a role after a name also follows a person's name, so
         # it counts only beside another cue; "a member of X" never follows one.
@@ -783,5 +832,5 @@ def _enough(cand: _Candidate, kinds: set[str]) -> bool:
     if cand.head == "ambiguous":
         # "the banned Jamaat-e-Islami", "blamed the Jamaat for the attack": parties are
         # banned and blamed too; it takes what only armed groups are or do.
-        return bool(kinds & {"appos", "activity", "militant-role", "listed", "link"})
+        return bool(kinds & STRONG_CUES)
     return cand.org_like and "appos" in kinds

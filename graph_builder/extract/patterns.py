@@ -233,10 +233,11 @@ SECOND_IN_COMMAND = re.compile(
     rf"(?:the )?second[- ]in[- ]command (?:of|in|to) (?:the )?(?P<o>{G})"
 )
 SPEAKS_FOR = re.compile(rf"(?P<s>{P}),? who (?:speaks|spoke|has spoken) for (?:the )?(?P<o>{G})")
-# "G said P was one of its fighters": the group's own claim of a member
+# "G said P was one of its fighters": the group's own claim of a member. A possessive
+# naming another group ("one of JeM's commanders") makes that group the object.
 ONE_OF_ITS = re.compile(
     rf"(?P<o>{G}) (?:has |had )?(?:said|says|claimed|claims|announced) (?:that )?(?P<s>{P}) "
-    rf"(?:was|is|had been) (?:one of (?:its|{G}'s)|its|{G}'s|a|an) (?:[\w-]+ )?"
+    rf"(?:was|is|had been) (?:one of (?:its|(?P<g1>{G})'s)|its|(?P<g2>{G})'s|a|an) (?:[\w-]+ )?"
     rf"(?:fighters?|members?|commanders?|militants?|operatives?)\b"
 )
 LINKED_ADJ = re.compile(
@@ -268,9 +269,10 @@ CARRIED_OUT = re.compile(
     rf"perpetrated|planned|plotted|"
     rf"masterminded|was behind|were behind|is behind|are behind|orchestrated)\b(?P<tail>[^;]*)"
 )
-# "X said it had carried out the attack": the group's own claim
+# "X said it had carried out the attack": the group's own claim. The second slot must be
+# the speaker itself ("it", its name again); "X said Y carried out" is Y's, read elsewhere.
 SAID_IT_CARRIED_OUT = re.compile(
-    rf"(?P<s>{G}) (?:has |had )?(?:said|says|claimed|announced|declared) (?:that )?{G} "
+    rf"(?P<s>{G}) (?:has |had )?(?:said|says|claimed|announced|declared) (?:that )?(?P<g>{G}) "
     rf"(?:had |has )?(?:carried out|staged|conducted|was behind)\b(?P<tail>[^;]*)"
 )
 CARRIED_OUT_BY = re.compile(
@@ -431,9 +433,11 @@ def _surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
 
     # First, so the group's own claim is recorded as one, not as the copula's report.
     for m in ONE_OF_ITS.finditer(t):
-        yield Candidate(
-            slot(m.group("s")), "member_of", slot(m.group("o")), "role", m.group(0), claimed=True
-        )
+        speaker = slot(m.group("o"))
+        named = m.group("g1") or m.group("g2")
+        holder = slot(named) if named else speaker
+        own = holder.names == speaker.names  # "its", or the speaker's own name again
+        yield Candidate(slot(m.group("s")), "member_of", holder, "role", m.group(0), claimed=own)
     for regex in (
         ROLE_APPOS,
         APPOS_ROLE_G,
@@ -615,6 +619,8 @@ def _surface(view: SentenceView, state: DocumentState) -> Iterator[Candidate]:
                 slot(m.group("s")), "responsible_for", obj, "claim", m.group(0), claimed=True
             )
     for m in SAID_IT_CARRIED_OUT.finditer(t):
+        if slot(m.group("g")).names != slot(m.group("s")).names:
+            continue  # the speaker names another group: not its own claim
         events = view.slots_in(m.group("tail"), "E")
         fallback = _event_slot(view, state) if not events else None
         for obj in events or ([fallback] if fallback is not None else []):
