@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-EXTRACTOR_VERSION = "0.5.0"
+EXTRACTOR_VERSION = "0.5.1"
 EXTRACTOR_NAME = f"milgraph-rules/{EXTRACTOR_VERSION}"
 
 MEMBERSHIP = frozenset({"leader_of", "member_of", "founder_of"})
