@@ -116,8 +116,9 @@ class Closeness:
 
     ``sources`` is None when exact; otherwise the number of sampled sources of each
     component larger than that, and ``error_bound`` the Hoeffding bound (in hops) on every
-    node's average distance at once, with probability ``1 - delta``: ``diameter *
-    sqrt(ln(2 n / delta) / (2 k))`` (Eppstein-Wang), diameter as seen from the sources.
+    node's average distance at once, with probability ``1 - delta``: ``D * sqrt(ln(2 n /
+    delta) / (2 k))`` (Eppstein-Wang), where D is twice the largest distance seen from a
+    source (a source's eccentricity is at least half the diameter, so D bounds it).
     """
 
     values: dict[Hashable, float]
@@ -191,7 +192,7 @@ def closeness_measure(
             values[node] = 0.0 if size <= 1 or mean == 0 else (size - 1) / (n - 1) / mean
     if not sampled:
         return Closeness(values)
-    bound = diameter * math.sqrt(math.log(2 * n / delta) / (2 * samples))
+    bound = 2 * diameter * math.sqrt(math.log(2 * n / delta) / (2 * samples))
     return Closeness(values, samples, bound, delta)
 
 
