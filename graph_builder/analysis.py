@@ -59,7 +59,18 @@ def degree(G: nx.Graph) -> dict[Hashable, float]:
 
 
 @dataclass(frozen=True)
-class Betweenness:
+class Estimate:
+    """Per-node values of a measure; ``sources`` is None when exact, else the number of
+    sampled sources, with an error bound holding with probability ``1 - delta``."""
+
+    values: dict[Hashable, float]
+    sources: int | None = None
+    error_bound: float = 0.0
+    delta: float = 0.05
+
+
+@dataclass(frozen=True)
+class Betweenness(Estimate):
     """Betweenness values and how they were obtained.
 
     ``sources`` is None when exact; otherwise the number of sampled source nodes and
@@ -68,11 +79,6 @@ class Betweenness:
     source adds a term in [0, n / (n - 1)] to the normalised estimate; union bound over
     the n nodes).
     """
-
-    values: dict[Hashable, float]
-    sources: int | None = None
-    error_bound: float = 0.0
-    delta: float = 0.05
 
     def describe(self) -> str:
         if self.sources is None:
@@ -111,7 +117,7 @@ def betweenness(
 
 
 @dataclass(frozen=True)
-class Closeness:
+class Closeness(Estimate):
     """Closeness values and how they were obtained.
 
     ``sources`` is None when exact; otherwise the number of sampled sources of each
@@ -120,11 +126,6 @@ class Closeness:
     delta) / (2 k))`` (Eppstein-Wang), where D is twice the largest distance seen from a
     source (a source's eccentricity is at least half the diameter, so D bounds it).
     """
-
-    values: dict[Hashable, float]
-    sources: int | None = None
-    error_bound: float = 0.0
-    delta: float = 0.05
 
     def describe(self) -> str:
         if self.sources is None:
@@ -408,6 +409,19 @@ def key_players(
     return KeyPlayers(tuple(chosen), current, fragmentation(G), tuple(steps))
 
 
+def key_players_at_scale(
+    G: nx.Graph, k: int, betweenness: Mapping[Hashable, float]
+) -> tuple[KeyPlayers, int | None]:
+    """Key players, searched in full up to :data:`KEY_PLAYER_FULL_MAX` nodes; above, among
+    the :data:`KEY_PLAYER_CANDIDATES` nodes of highest `betweenness` with one swap pass
+    (a full search is O(n^2) fragmentation passes or worse). Returns the players and the
+    candidate limit used (None: all nodes)."""
+    if len(G) <= KEY_PLAYER_FULL_MAX:
+        return key_players(G, k), None
+    pool = sorted(G, key=lambda n: (-betweenness.get(n, 0.0), str(n)))[:KEY_PLAYER_CANDIDATES]
+    return key_players(G, k, candidates=pool, max_swap_passes=1), KEY_PLAYER_CANDIDATES
+
+
 def _removal_order(G: nx.Graph, players: list[Hashable]) -> list[Hashable]:
     """Order a set so each removal raises fragmentation most (for the ``steps`` column)."""
     order: list[Hashable] = []
@@ -501,12 +515,7 @@ def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Me
     cut = set(articulation_points(G))
     kp, limit = None, None
     if key_player_k > 0:
-        if len(G) > KEY_PLAYER_FULL_MAX:
-            limit = KEY_PLAYER_CANDIDATES
-            pool = sorted(G, key=lambda n: (-btw.values[n], str(n)))[:limit]
-            kp = key_players(G, key_player_k, candidates=pool, max_swap_passes=1)
-        else:
-            kp = key_players(G, key_player_k)
+        kp, limit = key_players_at_scale(G, key_player_k, btw.values)
     rank = {node: i + 1 for i, node in enumerate(kp.players)} if kp else {}
     rows = [
         {

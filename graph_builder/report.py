@@ -123,18 +123,6 @@ def drawn_graph(G: nx.Graph, rows: Sequence[Mapping[str, Any]]) -> tuple[nx.Grap
     return G.subgraph(keep).copy(), note
 
 
-def _key_players(G: nx.Graph, rows: Sequence[Mapping[str, Any]], k: int) -> analysis.KeyPlayers:
-    """Key players as analysis.compute_metrics finds them: on big graphs, among the
-    nodes of highest betweenness with one swap pass (a full search is O(n^2) or worse)."""
-    if len(G) <= analysis.KEY_PLAYER_FULL_MAX:
-        return analysis.key_players(G, k)
-    betweenness = {str(r["id"]): float(r.get("betweenness", 0.0)) for r in rows}
-    pool = sorted(G, key=lambda n: (-betweenness.get(str(n), 0.0), str(n)))
-    return analysis.key_players(
-        G, k, candidates=pool[: analysis.KEY_PLAYER_CANDIDATES], max_swap_passes=1
-    )
-
-
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
@@ -412,7 +400,9 @@ def write_report(
         "network": plot_network(G, pos, rows),
         "centrality": plot_centralities(rows, top),
     }
-    key = _key_players(full, rows, key_player_k)
+    # The ranking metrics.csv used, from its (rounded) betweenness column.
+    betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
+    key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
     page = render_html(
         data,
         rows,
