@@ -411,7 +411,7 @@ def _bulk_graph(people: int, *, bad_last_person: bool = False) -> GraphData:
 def test_replace_bigger_than_a_default_heap_chunk_is_still_one_transaction(
     neo4j_db: Driver, ontology: Ontology
 ) -> None:
-    # ~28k rows: beyond the 20k rows a 512m heap held before transaction state went off-heap.
+    # ~35k rows: beyond the 20k rows a 512m heap held before transaction state went off-heap.
     small = _bulk_graph(100)
     load_graph(neo4j_db, small, ontology)
     before = _snapshot(neo4j_db)
