@@ -29,6 +29,7 @@ from graph_builder.statements import (
 
 if TYPE_CHECKING:
     from graph_builder.documents import Document
+    from graph_builder.rdf_fragments import RdfBuild
     from graph_builder.resolve import Resolution
     from neo4j import Driver
 
@@ -68,6 +69,7 @@ class RebuildResult:
     extracted: int = 0
     curated: int = 0
     cached_documents: int = 0
+    cached_fragments: int = 0  # documents whose RDF came from the cache
     statements: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     entities_by_type: Counter[str] = field(default_factory=Counter)
@@ -119,14 +121,15 @@ def extract_with_cache(
     """
     from graph_builder.extract import EXTRACTOR_VERSION, Extractor
 
-    statements: list[Statement] = []
+    by_doc: dict[str, list[Statement]] = {}
     fresh = []
     for doc in docs:
         cached = _cache_path(out, doc, EXTRACTOR_VERSION)
         if cached.exists():
             # The cache key is the content, not the name: re-stamp the doc_id.
-            for s in read_statements(cached, ontology):
-                statements.append(_with_doc_id(s, doc.doc_id))
+            by_doc[doc.doc_id] = [
+                _with_doc_id(s, doc.doc_id) for s in read_statements(cached, ontology)
+            ]
             on_document()
         else:
             fresh.append(doc)
@@ -135,8 +138,10 @@ def extract_with_cache(
         for doc, found in extractor.extract_all(fresh, jobs=jobs):
             cached = _cache_path(out, doc, EXTRACTOR_VERSION)
             write_statements(found, cached)
-            statements.extend(found)
+            by_doc[doc.doc_id] = list(found)
             on_document()
+    # in document order, whatever came from the cache: the same corpus, the same output
+    statements = [s for doc in docs for s in by_doc.get(doc.doc_id, ())]
     return statements, len(docs) - len(fresh)
 
 
@@ -201,9 +206,7 @@ def rebuild(
         result.extracted = len(extracted)
     if result.cached_documents:
         result.notes.append(
-            f"{result.cached_documents} unchanged document(s) came from the extraction cache; "
-            "resolution, RDF, validation and analytics are recomputed over the whole corpus "
-            "because cross-document merges and network measures depend on every document"
+            f"{result.cached_documents} unchanged document(s) came from the extraction cache"
         )
 
     return build_graph(
@@ -231,7 +234,7 @@ def build_graph(
 
     Documents named by statements but not given (curated statements) get a bare record.
     """
-    from graph_builder import rdf, resolve, validate
+    from graph_builder import resolve
 
     result = result or RebuildResult()
     stage = stage or _Stages(result, on_stage)
@@ -254,8 +257,8 @@ def build_graph(
         )
 
     with stage("rdf"):
-        dataset = rdf.build_dataset(resolution, infos, ontology, base_iri=options.base_iri)
-        violations = validate.validate_dataset(dataset, ontology)
+        built = _build_rdf(resolution, infos, options, ontology)
+        violations = built.violations
         by_id = {s.statement_id: s for s in resolution.statements}
         bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
         if (violations or rejected) and not options.prune:
@@ -278,7 +281,15 @@ def build_graph(
                 reasons.setdefault(v.statement_id, []).append(v.message)
             rejected += [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
             resolution = _without(resolution, bad_ids)
-            dataset = rdf.build_dataset(resolution, infos, ontology, base_iri=options.base_iri)
+            built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
+        result.cached_fragments = built.cached
+        if built.cached:
+            result.notes.append(
+                f"the RDF of {built.cached} unchanged document(s) came from the RDF cache; "
+                "resolution, entities, analytics and exports are recomputed over the whole "
+                "corpus because cross-document merges and network measures depend on every "
+                "document"
+            )
         result.rejected = rejected
         result.statements = len(resolution.statements)
         result.outputs["statements"] = out / "statements.jsonl"
@@ -286,8 +297,8 @@ def build_graph(
         result.outputs["rejected"] = out / "rejected.jsonl"
         write_jsonl([r.to_json() for r in rejected], result.outputs["rejected"])
         result.outputs["rdf"] = out / "graph.trig"
-        rdf.write_dataset(dataset, result.outputs["rdf"])
-        data = rdf.graph_data(dataset, ontology)
+        built.write_trig(result.outputs["rdf"])
+        data = built.graph_data(ontology)
         result.entities_by_type = Counter(e.type for e in data.entities.values())
         result.relations = len(data.relations)
 
@@ -309,6 +320,22 @@ def build_graph(
             neo4j_load.write_scores(driver, rows, database=options.database)
             result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)
     return result
+
+
+def _build_rdf(
+    resolution: Resolution,
+    documents: Sequence[DocumentInfo],
+    options: RebuildOptions,
+    ontology: Ontology,
+) -> RdfBuild:
+    """The dataset document by document; unchanged documents' RDF (built, validated and
+    read back) comes from OUT/cache/rdf."""
+    from graph_builder import rdf_fragments
+
+    cache = options.out / "cache" / "rdf"
+    return rdf_fragments.build(
+        resolution, documents, ontology, options.base_iri, cache, jobs=options.jobs
+    )
 
 
 def _without(resolution: Resolution, statement_ids: set[str]) -> Resolution:

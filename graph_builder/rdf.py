@@ -176,6 +176,22 @@ def link_kind_iris(ontology: Ontology) -> dict[str, URIRef]:
     }
 
 
+_VOCABULARIES: dict[int, tuple[Ontology, tuple[Any, ...]]] = {}
+
+
+def _vocabulary(ontology: Ontology) -> tuple[dict[str, URIRef], frozenset[str], dict[str, URIRef]]:
+    """Modality IRIs, fact modalities and link-kind IRIs, read from the ontology graph
+    once per ontology (they are needed for every document)."""
+    found = _VOCABULARIES.get(id(ontology))
+    if found is None or found[0] is not ontology:
+        found = (
+            ontology,
+            (modality_iris(ontology), fact_modalities(ontology), link_kind_iris(ontology)),
+        )
+        _VOCABULARIES[id(ontology)] = found
+    return found[1]  # type: ignore[return-value]
+
+
 @contextmanager
 def _quiet_rdflib() -> Iterator[None]:
     """Ill-typed literals (a 31st of February) are SHACL's to report, not rdflib's to log."""
@@ -217,72 +233,106 @@ def build_dataset(
         Built in sorted order, so the same input serialises to the same TriG.
     """
     ds = Dataset()
-    for prefix, ns in (
-        ("mg", MG),
-        ("prov", PROV),
-        ("skos", SKOS),
-        ("dcterms", DCTERMS),
-        ("xsd", XSD),
-        ("rdfs", RDFS),
-        ("doc", f"{base_iri}doc/"),
-        ("assertion", f"{base_iri}assertion/"),
-        ("merge", f"{base_iri}merge/"),
-    ):
+    for prefix, ns in dataset_prefixes(base_iri, ontology).items():
         ds.bind(prefix, ns, replace=True)
+    statements = sorted(resolution.statements, key=lambda s: (s.doc_id, s.statement_id))
+    entities = dataset_entities(resolution, base_iri)
+    _add_all(ds, graph_iri(base_iri, "entities"), entity_triples(entities, ontology))
+    infos = {d.id: d for d in documents}
+    by_doc: dict[str, list[Statement]] = defaultdict(list)
+    for s in statements:
+        by_doc[s.doc_id].append(s)
+    prov: Triples = []
+    for doc_id in sorted(set(infos) | set(by_doc)):
+        doc_prov, doc_facts = document_triples(
+            infos.get(doc_id, DocumentInfo(doc_id)), by_doc.get(doc_id, []), ontology, base_iri
+        )
+        prov.extend(doc_prov)
+        if doc_facts:
+            _add_all(ds, doc_iri(base_iri, doc_id), doc_facts)
+    _add_all(ds, graph_iri(base_iri, "provenance"), prov)
+    _add_all(ds, graph_iri(base_iri, "merges"), merge_triples(resolution.merges, base_iri))
+    return ds
+
+
+def dataset_prefixes(base_iri: str, ontology: Ontology) -> dict[str, str]:
+    """The prefixes the dataset binds: vocabularies, then IRIs under the base."""
+    prefixes = {
+        "mg": str(MG),
+        "prov": str(PROV),
+        "skos": str(SKOS),
+        "dcterms": str(DCTERMS),
+        "xsd": str(XSD),
+        "rdfs": str(RDFS),
+        "doc": f"{base_iri}doc/",
+        "assertion": f"{base_iri}assertion/",
+        "merge": f"{base_iri}merge/",
+    }
     for type_name in ontology.types:
         type_slug = snake_case(type_name).replace("_", "-")
-        ds.bind(type_slug.replace("-", ""), f"{base_iri}{type_slug}/", replace=True)
-    modalities = modality_iris(ontology)
-    facts = fact_modalities(ontology)
-    link_kinds = link_kind_iris(ontology)
-    statements = sorted(resolution.statements, key=lambda s: (s.doc_id, s.statement_id))
+        prefixes[type_slug.replace("-", "")] = f"{base_iri}{type_slug}/"
+    return prefixes
 
+
+def dataset_entities(resolution: Resolution, base_iri: str) -> dict[str, Entity]:
+    """The resolved entities, plus those named by statements that bypassed resolution."""
     entities = dict(resolution.entities)
-    for s in statements:  # statements that bypassed resolve still name their entities
+    for s in resolution.statements:
         for name, type_name, given in (
             (s.subject, s.subject_type, s.subject_id),
             (s.object, s.object_type, s.object_id),
         ):
             iri = given or entity_iri(base_iri, type_name, name)
             entities.setdefault(iri, Entity(iri, name, type_name))
+    return entities
 
+
+def entity_triples(entities: dict[str, Entity], ontology: Ontology) -> Triples:
+    """Type, label, preferred label and aliases of each entity, in IRI order."""
     triples: Triples = []
     for iri, entity in sorted(entities.items()):
         node = URIRef(iri)
-        triples.append((node, RDF.type, ontology.types[entity.type]))
+        triples.append((node, _RDF_TYPE, ontology.types[entity.type]))
         triples.append((node, RDFS.label, Literal(entity.name)))
         triples.append((node, SKOS.prefLabel, Literal(entity.name)))
         triples.extend((node, SKOS.altLabel, Literal(alias)) for alias in entity.aliases)
-    _add_all(ds, graph_iri(base_iri, "entities"), triples)
+    return triples
 
+
+def document_triples(
+    info: DocumentInfo, statements: Iterable[Statement], ontology: Ontology, base_iri: str
+) -> tuple[Triples, Triples]:
+    """A document's provenance (its record and one assertion per statement) and the fact
+    triples it supports (its own graph), for statements sorted by statement id.
+
+    Denied and other non-fact modalities give an assertion but no fact.
+    """
     prov: Triples = []
-    infos = {d.id: d for d in documents}
-    for doc_id in sorted(set(infos) | {s.doc_id for s in statements}):
-        _add_document(prov, doc_iri(base_iri, doc_id), infos.get(doc_id, DocumentInfo(doc_id)))
-
-    facts_by_doc: dict[str, Triples] = defaultdict(list)
+    _add_document(prov, doc_iri(base_iri, info.id), info)
+    facts: Triples = []
+    modalities, fact_kinds, link_kinds = _vocabulary(ontology)
     with _quiet_rdflib():
         for s in statements:
             subject = URIRef(s.subject_id or entity_iri(base_iri, s.subject_type, s.subject))
             obj = URIRef(s.object_id or entity_iri(base_iri, s.object_type, s.object))
             predicate = ontology.predicate(s.predicate)
-            if s.modality in facts:
+            if s.modality in fact_kinds:
                 fact = (subject, predicate.iri, obj)
                 if predicate.symmetric and not (
                     s.subject_type in predicate.domain and s.object_type in predicate.range
                 ):  # store symmetric facts the way round that fits domain and range
                     fact = (obj, predicate.iri, subject)
-                facts_by_doc[s.doc_id].append(fact)
+                facts.append(fact)
             _add_assertion(prov, base_iri, s, subject, predicate.iri, obj, modalities, link_kinds)
-    _add_all(ds, graph_iri(base_iri, "provenance"), prov)
-    for doc_id, doc_facts in facts_by_doc.items():
-        _add_all(ds, doc_iri(base_iri, doc_id), doc_facts)
+    return prov, facts
 
-    merges: Triples = []
-    for decision in sorted(set(resolution.merges), key=_merge_key):
-        _add_merge(merges, base_iri, decision)
-    _add_all(ds, graph_iri(base_iri, "merges"), merges)
-    return ds
+
+def merge_triples(merges: Iterable[MergeDecision], base_iri: str) -> Triples:
+    """The resolution decisions, each once, in a stable order."""
+    out: Triples = []
+    for decision in sorted(set(merges), key=_merge_key):
+        _add_merge(out, base_iri, decision)
+    return out
 
 
 def _add_all(ds: Dataset, name: URIRef, triples: Triples) -> None:
@@ -400,6 +450,16 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     return ox.NamedNode(str(term))
 
 
+@lru_cache(maxsize=200_000)
+def _ox_iri(term: URIRef) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+def _ox_cached(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """:func:`_ox_term`, with IRIs (which repeat across records) converted once."""
+    return _ox_iri(term) if type(term) is URIRef else _ox_term(term)
+
+
 def _triple_key(triple: tuple[Node, Node, Node]) -> tuple[str, ...]:
     """Sort key of a triple in plain strings (rdflib terms compare in Python, slowly)."""
     s, p, o = triple
@@ -428,6 +488,21 @@ def _ox_quads(ds: Dataset) -> list[ox.Quad]:
         for s, p, o in sorted(graph.triples((None, None, None)), key=_triple_key):
             quads.append(ox.Quad(term(s), term(p), term(o), ox_name))
     return quads
+
+
+def trig_chunk(graphs: Iterable[tuple[URIRef, Triples]], prefixes: dict[str, str]) -> bytes:
+    """TriG of some named graphs' triples, graphs and triples sorted as in
+    :func:`serialize_dataset`, abbreviated with `prefixes` but without @prefix lines:
+    chunks written one after another under one header make one TriG file."""
+    term: Any = _ox_cached  # rdflib -> pyoxigraph
+    quads = [
+        ox.Quad(term(s), term(p), term(o), term(name))
+        for name, triples in sorted(graphs, key=lambda pair: str(pair[0]))
+        for s, p, o in sorted(triples, key=_triple_key)
+    ]
+    data = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes) or b""
+    lines = data.splitlines(keepends=True)
+    return b"".join(line for line in lines if not line.startswith(b"@prefix "))
 
 
 def _prefix_header(ds: Dataset, body: bytes) -> bytes:
@@ -623,8 +698,19 @@ class _Index:
     def __init__(self, ds: Dataset) -> None:
         self._data: dict[Node, dict[Node, list[Node]]] = defaultdict(lambda: defaultdict(list))
         self._typed: dict[Node, list[Node]] = defaultdict(list)
+        self._add((s, p, o) for s, p, o, _ in ds.quads((None, None, None, None)))
+
+    @classmethod
+    def of_triples(cls, triples: Iterable[tuple[Node, Node, Node]]) -> _Index:
+        index = cls.__new__(cls)
+        index._data = defaultdict(lambda: defaultdict(list))
+        index._typed = defaultdict(list)
+        index._add(triples)
+        return index
+
+    def _add(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
         rdf_type = RDF.type  # namespace attribute lookups are slow in a hot loop
-        for s, p, o, _ in ds.quads((None, None, None, None)):
+        for s, p, o in triples:
             values = self._data[s][p]
             if o not in values:
                 values.append(o)
@@ -734,12 +820,27 @@ def graph_data(ds: Dataset, ontology: Ontology) -> GraphData:
     direction-free: A-B and B-A are one relation, stored with the smaller id first.
     """
     graph = _Index(ds)
+    return assemble_graph_data(
+        index_entities(graph, ontology),
+        index_documents(graph),
+        _statements(graph, ontology),
+        ontology,
+    )
+
+
+def index_entities(graph: _Index, ontology: Ontology) -> dict[str, Entity]:
+    """The entity records of an index, by IRI."""
     entities: dict[str, Entity] = {}
     for type_name, cls in ontology.types.items():
         for node in graph.subjects(RDF.type, cls):
             name = _str(graph, node, SKOS.prefLabel) or _str(graph, node, RDFS.label) or str(node)
             aliases = tuple(sorted(str(a) for a in graph.objects(node, SKOS.altLabel)))
             entities[str(node)] = Entity(str(node), name, type_name, aliases)
+    return entities
+
+
+def index_documents(graph: _Index) -> dict[str, DocumentInfo]:
+    """The document records of an index, by document id."""
     documents = {}
     for node in graph.subjects(RDF.type, MG.Document):
         doc_id = _str(graph, node, MG.docId) or str(node).rsplit("/", 1)[-1]
@@ -751,10 +852,31 @@ def graph_data(ds: Dataset, ontology: Ontology) -> GraphData:
             url=_str(graph, node, MG.url),
             content_hash=_str(graph, node, MG.contentHash),
         )
+    return documents
+
+
+def index_statements(graph: _Index, ontology: Ontology) -> list[Statement]:
+    """The statements of an index's assertions (see :func:`dataset_statements`)."""
+    return _statements(graph, ontology)
+
+
+def index_triples(triples: Iterable[tuple[Node, Node, Node]]) -> _Index:
+    """Records of some triples (a document's fragment, the entities), for the index_*
+    readers."""
+    return _Index.of_triples(triples)
+
+
+def assemble_graph_data(
+    entities: dict[str, Entity],
+    documents: dict[str, DocumentInfo],
+    statements: Iterable[Statement],
+    ontology: Ontology,
+) -> GraphData:
+    """GraphData from records read back from RDF: statements grouped into relations."""
     facts = fact_modalities(ontology)
     supports: dict[tuple[str, str, str], list[Support]] = defaultdict(list)
     mentions = set()
-    for s in _statements(graph, ontology):
+    for s in statements:
         assert s.subject_id is not None and s.object_id is not None
         mentions.add((s.doc_id, s.subject_id))
         mentions.add((s.doc_id, s.object_id))

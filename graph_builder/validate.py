@@ -182,8 +182,22 @@ def validate_dataset(
     list of Violation
         Empty when the dataset conforms; sorted by document and statement.
     """
+    return validate_graph(_data_graph(ds, ontology), ontology, shapes)
+
+
+def validate_graph(
+    data: Graph, ontology: Ontology, shapes: Path | Graph = DEFAULT_SHAPES
+) -> list[Violation]:
+    """Check one graph holding records (assertions, documents, entities) and the ontology
+    against the shapes; it is changed in place (pyshacl is spared a copy).
+
+    Every shape is local to its focus record: it reads the record's own properties and
+    the types of the entities it names. So a graph holding some records, with the types
+    of the entities they name and the ontology beside them, gets exactly the violations
+    those records get in the whole dataset (what :mod:`graph_builder.rdf_fragments`
+    relies on to validate one document at a time).
+    """
     shapes_graph = shapes if isinstance(shapes, Graph) else load_shapes(ontology, shapes)
-    data = _data_graph(ds, ontology)
     conforms, results, _text = pyshacl.validate(
         data,
         shacl_graph=shapes_graph,

@@ -216,11 +216,11 @@ def fault_in_write_batch(at: int, fault: Callable[[], None]) -> Iterator[list[in
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    """Every file under `out` (Neo4j data excluded), by relative path."""
+    """Every output file under `out` (Neo4j data and caches excluded), by relative path."""
     return {
         str(p.relative_to(out)): p.read_bytes()
         for p in sorted(out.rglob("*"))
-        if p.is_file() and "neo4j" not in p.parts
+        if p.is_file() and "neo4j" not in p.parts and "cache" not in p.parts
     }
 
 

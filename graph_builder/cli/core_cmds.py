@@ -160,6 +160,7 @@ def summary_dict(result: RebuildResult) -> dict[str, Any]:
         "documents": result.documents,
         "skipped": [{"path": p, "reason": r} for p, r in result.skipped],
         "documents_from_cache": result.cached_documents,
+        "rdf_from_cache": result.cached_fragments,
         "statements_extracted": result.extracted,
         "statements_curated": result.curated,
         "statements": result.statements,
@@ -197,7 +198,11 @@ def _print_summary(result: RebuildResult, quiet: bool, as_json: bool) -> None:
     if quiet:
         return
     table = Table(title="milgraph build", show_header=False, title_justify="left")
-    table.add_row("documents", f"{data['documents']} ({data['documents_from_cache']} from cache)")
+    table.add_row(
+        "documents",
+        f"{data['documents']} ({data['documents_from_cache']} extracted from cache, "
+        f"{data['rdf_from_cache']} RDF from cache)",
+    )
     for item in data["skipped"]:
         table.add_row("skipped", f"{item['path']}: {item['reason']}")
     table.add_row(

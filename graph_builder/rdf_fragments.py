@@ -1,0 +1,446 @@
+"""The rebuild's RDF stage one document at a time, cached, so one new article costs one
+article's RDF work.
+
+A document's *fragment* is its ``mg:Document`` record and its assertions (provenance
+graph) and the facts it supports (its own graph): everything in the dataset that comes
+from that document (see :mod:`graph_builder.rdf`). A fragment is built, serialised to
+TriG, validated against the SHACL shapes and read back into statements once, then kept
+in ``OUT/cache/rdf`` under a key that covers all it is made of: the document record, its
+resolved statements with the types of the entities they name, the base IRI and the
+ontology and shapes files. Entities and merge decisions depend on the whole corpus and
+are rebuilt and validated on every run (they are small).
+
+Validating fragment by fragment finds exactly what validating the whole dataset finds,
+because every shape is local to its record (see
+:func:`graph_builder.validate.validate_graph`); the fragments of a batch are validated
+together with the types of the entities they name. ``graph.trig`` is the header, the
+entities, each fragment in document order and the merges: the same quads as
+:func:`graph_builder.rdf.build_dataset` gives, written without holding the dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from rdflib import RDF, Graph, URIRef
+from rdflib.term import Node
+
+from graph_builder import rdf, validate
+from graph_builder.model import DocumentInfo, Entity, GraphData
+from graph_builder.ontology import Ontology, load_ontology
+from graph_builder.resolve import Resolution, entity_iri
+from graph_builder.statements import Statement
+from graph_builder.validate import Violation
+
+# Bump when what a fragment holds or how it is keyed changes: old cache entries then miss.
+FRAGMENT_VERSION = "1"
+# Fragments validated per pyshacl call: big enough to amortise its set-up, small enough
+# that memory stays flat however large the corpus.
+VALIDATION_BATCH = 250
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One document's share of the dataset, as built, validated and read back."""
+
+    doc_id: str
+    key: str
+    trig: bytes  # TriG without @prefix lines (the file's header declares them)
+    document: DocumentInfo  # read back from the RDF
+    statements: tuple[Statement, ...]  # read back from the RDF, by statement id
+    violations: tuple[Violation, ...]
+
+
+@dataclass(frozen=True)
+class RdfBuild:
+    """The dataset in pieces: what `graph.trig` is written from and GraphData read from."""
+
+    prefixes: dict[str, str]
+    entities_trig: bytes
+    fragments: tuple[Fragment, ...]  # in document order
+    merges_trig: bytes
+    entities: dict[str, Entity]  # read back from the RDF
+    violations: tuple[Violation, ...]  # sorted by document and statement
+    cached: int  # fragments that came from the cache
+
+    def graph_data(self, ontology: Ontology) -> GraphData:
+        """Entities, relations, documents and mentions, as :func:`rdf.graph_data` reads
+        them from the whole dataset."""
+        return rdf.assemble_graph_data(
+            self.entities,
+            {f.doc_id: f.document for f in self.fragments},
+            (s for f in self.fragments for s in f.statements),
+            ontology,
+        )
+
+    def write_trig(self, path: Path) -> None:
+        """Write graph.trig atomically, streaming the fragments (never the whole text)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as out:
+                out.write(_header(self.prefixes))
+                out.write(self.entities_trig)
+                for fragment in self.fragments:
+                    out.write(fragment.trig)
+                out.write(self.merges_trig)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def build(
+    resolution: Resolution,
+    documents: Iterable[DocumentInfo],
+    ontology: Ontology,
+    base_iri: str,
+    cache_dir: Path | None,
+    on_document: Callable[[], None] = lambda: None,
+    jobs: int = 1,
+) -> RdfBuild:
+    """Build, validate and read back every document's fragment, from the cache when its
+    key is there; then the entities and merges.
+
+    Parameters
+    ----------
+    resolution : Resolution
+        Resolved statements, entities and merges.
+    documents : iterable of DocumentInfo
+        Document records; every document a statement cites must be among them.
+    cache_dir : Path or None
+        Where fragments are kept (None: no cache).
+    jobs : int
+        Processes building and validating batches of uncached documents.
+    """
+    prefixes = rdf.dataset_prefixes(base_iri, ontology)
+    entities = rdf.dataset_entities(resolution, base_iri)
+    types = {iri: e.type for iri, e in entities.items()}
+    by_doc: dict[str, list[Statement]] = defaultdict(list)
+    for s in sorted(resolution.statements, key=lambda s: s.statement_id):
+        by_doc[s.doc_id].append(s)
+    infos = {d.id: d for d in documents}
+    missing = sorted(set(by_doc) - set(infos))
+    if missing:
+        raise ValueError(f"statements cite documents without a record: {missing[:5]}")
+    salt = _salt(base_iri, ontology)
+    shapes = validate.load_shapes(ontology)
+
+    fragments: list[Fragment] = []
+    pending: list[Pending] = []
+    cached = 0
+    for doc_id in sorted(infos):
+        statements = by_doc.get(doc_id, [])
+        key = fragment_key(salt, infos[doc_id], statements, types)
+        found = _load(cache_dir, key, doc_id)
+        if found is not None:
+            fragments.append(found)
+            cached += 1
+            on_document()
+        else:
+            pending.append((key, infos[doc_id], statements))
+    unplaced: list[Violation] = []
+    batches = [pending[i : i + VALIDATION_BATCH] for i in range(0, len(pending), VALIDATION_BATCH)]
+    for built, lost in _run_batches(batches, types, ontology, base_iri, shapes, jobs):
+        for fragment in built:
+            fragments.append(fragment)
+            if cache_dir is not None and not lost:  # a batch with unplaced faults: redo
+                _store(cache_dir, fragment)
+            on_document()
+        unplaced += lost
+
+    fragments.sort(key=lambda f: f.doc_id)
+    entity_triples = rdf.entity_triples(entities, ontology)
+    merge_triples = rdf.merge_triples(resolution.merges, base_iri)
+    found_globally = _validate_records(
+        [*entity_triples, *merge_triples], salt, ontology, shapes, cache_dir
+    )
+    violations = [
+        *(v for f in fragments for v in f.violations),
+        *unplaced,
+        *_blame_statements(found_globally, resolution.statements),
+    ]
+    return RdfBuild(
+        prefixes=prefixes,
+        entities_trig=rdf.trig_chunk(
+            [(rdf.graph_iri(base_iri, "entities"), entity_triples)], prefixes
+        ),
+        fragments=tuple(fragments),
+        merges_trig=rdf.trig_chunk([(rdf.graph_iri(base_iri, "merges"), merge_triples)], prefixes),
+        entities=rdf.index_entities(rdf.index_triples(entity_triples), ontology),
+        violations=tuple(sorted(set(violations), key=_violation_order)),
+        cached=cached,
+    )
+
+
+# ---------------------------------------------------------------- one batch
+
+
+Pending = tuple[str, DocumentInfo, list[Statement]]  # key, document, its statements
+BatchResult = tuple[list[Fragment], list[Violation]]
+
+
+def _run_batches(
+    batches: Sequence[Sequence[Pending]],
+    types: dict[str, str],
+    ontology: Ontology,
+    base_iri: str,
+    shapes: Graph,
+    jobs: int,
+) -> Iterator[BatchResult]:
+    """Each batch's fragments and unplaced violations, in order; in `jobs` processes when
+    there is more than one batch (pyshacl is pure Python: one core per process)."""
+    if jobs <= 1 or len(batches) < 2:
+        for batch in batches:
+            yield _build_batch(batch, types, ontology, base_iri, shapes)
+        return
+    work = [(batch, _named_types(batch, types, base_iri), base_iri) for batch in batches]
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    with context.Pool(
+        min(jobs, len(batches)), initializer=_start_worker, initargs=(ontology.path,)
+    ) as pool:
+        yield from pool.imap(_worker_batch, work)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(ontology_path: Path) -> None:
+    ontology = load_ontology(ontology_path)
+    _WORKER.update(ontology=ontology, shapes=validate.load_shapes(ontology))
+
+
+def _worker_batch(work: tuple[Sequence[Pending], dict[str, str], str]) -> BatchResult:
+    batch, types, base_iri = work
+    return _build_batch(batch, types, _WORKER["ontology"], base_iri, _WORKER["shapes"])
+
+
+def _named_types(batch: Sequence[Pending], types: dict[str, str], base_iri: str) -> dict[str, str]:
+    """The types of the entities a batch names (all a worker needs of the whole map)."""
+    return {iri: types[iri] for _, _, statements in batch for iri in _named(statements, base_iri)}
+
+
+def _named(statements: Iterable[Statement], base_iri: str) -> set[str]:
+    """IRIs of the entities some statements name (as :func:`rdf.document_triples` makes them)."""
+    named = set()
+    for s in statements:
+        named.add(s.subject_id or entity_iri(base_iri, s.subject_type, s.subject))
+        named.add(s.object_id or entity_iri(base_iri, s.object_type, s.object))
+    return named
+
+
+def _build_batch(
+    batch: Sequence[Pending],
+    types: dict[str, str],
+    ontology: Ontology,
+    base_iri: str,
+    shapes: Graph,
+) -> BatchResult:
+    """Build the fragments of a batch, validate them together, read each back.
+
+    Returns the fragments, each with its violations, and the violations that name no
+    document of the batch (kept aside; the batch is then not cached).
+    """
+    provenance = rdf.graph_iri(base_iri, "provenance")
+    prefixes = rdf.dataset_prefixes(base_iri, ontology)
+    built = []
+    data: list[tuple[Node, Node, Node]] = []
+    for key, info, statements in batch:
+        prov, facts = rdf.document_triples(info, statements, ontology, base_iri)
+        typed = _entity_types(statements, types, ontology, base_iri)
+        records = rdf.index_triples([*prov, *typed])
+        built.append(
+            (
+                key,
+                info.id,
+                rdf.trig_chunk(
+                    [(provenance, prov), (rdf.doc_iri(base_iri, info.id), facts)], prefixes
+                ),
+                rdf.index_documents(records)[info.id],
+                tuple(rdf.index_statements(records, ontology)),
+            )
+        )
+        data += prov
+        data += facts
+        data += typed
+    by_doc: dict[str | None, list[Violation]] = defaultdict(list)
+    for v in validate.validate_graph(_data_graph(data, ontology), ontology, shapes):
+        if v.focus not in types:  # entities are validated whole, once (their labels are not here)
+            by_doc[v.doc_id].append(v)
+    fragments = [
+        Fragment(doc_id, key, trig, document, statements, tuple(by_doc.pop(doc_id, ())))
+        for key, doc_id, trig, document, statements in built
+    ]
+    return fragments, [v for found in by_doc.values() for v in found]
+
+
+def _entity_types(
+    statements: Iterable[Statement], types: dict[str, str], ontology: Ontology, base_iri: str
+) -> list[tuple[Node, Node, Node]]:
+    """rdf:type triples of the entities the statements name (what the shapes check)."""
+    return [
+        (URIRef(iri), RDF.type, ontology.types[types[iri]])
+        for iri in sorted(_named(statements, base_iri))
+    ]
+
+
+def _validate_records(
+    triples: Sequence[tuple[Node, Node, Node]],
+    salt: str,
+    ontology: Ontology,
+    shapes: Graph,
+    cache_dir: Path | None,
+) -> list[Violation]:
+    """Validate entity and merge records (triples grouped by subject), skipping those
+    the cache knows to conform: each record is checked on its own properties only."""
+    records: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)
+    for triple in triples:
+        records[triple[0]].append(triple)
+    digests = {
+        node: hashlib.blake2b(
+            (salt + repr(sorted(map(repr, found)))).encode("utf-8"), digest_size=12
+        ).hexdigest()
+        for node, found in records.items()
+    }
+    known_file = cache_dir / "conforming-records.txt" if cache_dir is not None else None
+    known = set()
+    if known_file is not None and known_file.is_file():
+        known = set(known_file.read_text(encoding="ascii").split())
+    fresh = [node for node, digest in digests.items() if digest not in known]
+    if not fresh:
+        return []
+    data = _data_graph((t for node in fresh for t in records[node]), ontology)
+    found = validate.validate_graph(data, ontology, shapes)
+    if known_file is not None:
+        failed = {v.focus for v in found}
+        known.update(digests[n] for n in fresh if str(n) not in failed)
+        _write_whole(known_file, "\n".join(sorted(known)) + "\n")
+    return found
+
+
+def _blame_statements(
+    found: Sequence[Violation], statements: Sequence[Statement]
+) -> list[Violation]:
+    """An entity's violation blames the first statement (by id) that names it, as
+    validating the whole dataset does."""
+    if not found:
+        return []
+    first: dict[str, Statement] = {}
+    for s in sorted(statements, key=lambda s: s.statement_id, reverse=True):
+        for iri in (s.subject_id, s.object_id):
+            if iri is not None:
+                first[iri] = s
+    out = []
+    for v in found:
+        blamed = first.get(v.focus) if v.statement_id is None else None
+        out.append(
+            v
+            if blamed is None
+            else Violation(
+                blamed.statement_id, blamed.doc_id, v.focus, v.message, blamed.evidence, blamed.span
+            )
+        )
+    return out
+
+
+def _violation_order(v: Violation) -> tuple[str, str, str, str]:
+    return (v.doc_id or "", v.statement_id or "", v.focus, v.message)
+
+
+# ---------------------------------------------------------------- keys and cache
+
+
+def _salt(base_iri: str, ontology: Ontology) -> str:
+    """What every fragment depends on besides its document: format, base IRI, ontology
+    and shapes files."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (FRAGMENT_VERSION, base_iri):
+        digest.update(part.encode("utf-8") + b"\x1f")
+    for path in (ontology.path, validate.DEFAULT_SHAPES):
+        digest.update(Path(path).read_bytes() + b"\x1f")
+    return digest.hexdigest()
+
+
+def fragment_key(
+    salt: str, info: DocumentInfo, statements: Sequence[Statement], types: dict[str, str]
+) -> str:
+    """Hash of everything a document's fragment is made of (statements in id order)."""
+    digest = hashlib.blake2b(salt.encode("utf-8"), digest_size=20)
+    digest.update(json.dumps(asdict(info), sort_keys=True).encode("utf-8"))
+    for s in statements:
+        ends = [types.get(s.subject_id or ""), types.get(s.object_id or "")]
+        row = json.dumps([list(vars(s).values()), ends], ensure_ascii=False)  # fields in order
+        digest.update(b"\x1e" + row.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _header(prefixes: dict[str, str]) -> bytes:
+    lines = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(prefixes.items()))
+    return (lines + "\n").encode("utf-8")
+
+
+def _data_graph(triples: Iterable[tuple[Node, Node, Node]], ontology: Ontology) -> Graph:
+    """Records to validate with the ontology beside them (the shapes refer to it)."""
+    data = Graph()
+    data.addN((s, p, o, data) for s, p, o in triples)
+    data.addN((s, p, o, data) for s, p, o in ontology.graph)
+    return data
+
+
+def _cache_file(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.json"
+
+
+def _store(cache_dir: Path, fragment: Fragment) -> None:
+    """Keep a fragment (written whole or not at all: a temporary file, then rename)."""
+    record = {
+        "doc_id": fragment.doc_id,
+        "trig": fragment.trig.decode("utf-8"),
+        "document": asdict(fragment.document),
+        "statements": [s.to_json() for s in fragment.statements],
+        "violations": [asdict(v) for v in fragment.violations],
+    }
+    _write_whole(_cache_file(cache_dir, fragment.key), json.dumps(record, ensure_ascii=False))
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write through a temporary file and rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _load(cache_dir: Path | None, key: str, doc_id: str) -> Fragment | None:
+    """A kept fragment, or None when absent or unreadable (it is then rebuilt)."""
+    if cache_dir is None:
+        return None
+    try:
+        record = json.loads(_cache_file(cache_dir, key).read_text(encoding="utf-8"))
+        if record["doc_id"] != doc_id:
+            return None
+        return Fragment(
+            doc_id=doc_id,
+            key=key,
+            trig=record["trig"].encode("utf-8"),
+            document=DocumentInfo(**record["document"]),
+            statements=tuple(Statement(**_spanned(s)) for s in record["statements"]),
+            violations=tuple(Violation(**_spanned(v)) for v in record["violations"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _spanned(record: dict[str, Any]) -> dict[str, Any]:
+    span = record.get("span")
+    return {**record, "span": tuple(span) if span is not None else None}

@@ -1,0 +1,183 @@
+"""The RDF stage document by document: the same dataset, violations and GraphData as
+building and validating the whole dataset, and a cache that only ever saves work."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from graph_builder import rdf_fragments
+from graph_builder.config import DEFAULT_BASE_IRI, SAMPLE_CORPUS
+from graph_builder.gold import gold_statements
+from graph_builder.model import DocumentInfo
+from graph_builder.ontology import Ontology
+from graph_builder.pipeline import RebuildOptions, rebuild
+from graph_builder.rdf import build_dataset, graph_data, write_dataset
+from graph_builder.resolve import Resolution, resolve
+from graph_builder.statements import Statement
+from graph_builder.validate import validate_dataset
+
+
+def gold_resolution(ontology: Ontology, *extra: Statement) -> Resolution:
+    statements = [
+        s
+        for path in sorted(SAMPLE_CORPUS.glob("*.gold.json"))
+        for s in gold_statements(path, ontology)
+    ]
+    return resolve([*statements, *extra], ontology)
+
+
+def documents(res: Resolution) -> list[DocumentInfo]:
+    ids = sorted({s.doc_id for s in res.statements})
+    return [DocumentInfo(i, title=f"t {i}", date="2015-07-29", content_hash="0" * 64) for i in ids]
+
+
+def quads(path: Path) -> set[str]:
+    return {str(q) for q in ox.parse(path=str(path), format=ox.RdfFormat.TRIG)}
+
+
+def whole_and_fragments(
+    res: Resolution, ontology: Ontology, tmp_path: Path, cache: Path | None
+) -> tuple[Path, Path, rdf_fragments.RdfBuild]:
+    docs = documents(res)
+    write_dataset(build_dataset(res, docs, ontology), tmp_path / "whole.trig")
+    built = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    built.write_trig(tmp_path / "fragments.trig")
+    return tmp_path / "whole.trig", tmp_path / "fragments.trig", built
+
+
+def same(a: rdf_fragments.RdfBuild, b: rdf_fragments.RdfBuild) -> bool:
+    """Equal but for how much came from the cache."""
+    return dataclasses.replace(a, cached=0) == dataclasses.replace(b, cached=0)
+
+
+def bad(**kw: object) -> Statement:
+    """A statement made directly (as an extractor bug would), bypassing the reader."""
+    fields: dict[str, object] = {
+        "doc_id": "ishaq-2015-07-29",
+        "subject": "Malik Ishaq",
+        "subject_type": "Person",
+        "predicate": "leader_of",
+        "object": "LeJ",
+        "object_type": "MilitantGroup",
+        "evidence": "Ishaq leads LeJ.",
+        "span": (10, 26),
+        "modality": "asserted",
+        "confidence": 0.9,
+    }
+    fields.update(kw)
+    return Statement(**fields)  # type: ignore[arg-type]
+
+
+def test_fragments_make_the_same_dataset_and_graph(ontology: Ontology, tmp_path: Path) -> None:
+    res = gold_resolution(ontology)
+    whole, parts, built = whole_and_fragments(res, ontology, tmp_path, tmp_path / "cache")
+    assert quads(parts) == quads(whole)
+    assert len(quads(whole)) > 1000
+    ds = build_dataset(res, documents(res), ontology)
+    assert built.graph_data(ontology) == graph_data(ds, ontology)
+    assert built.violations == () and built.cached == 0
+    assert len(built.fragments) == len(documents(res))
+
+
+def test_fragment_violations_are_those_of_the_whole_dataset(
+    ontology: Ontology, tmp_path: Path
+) -> None:
+    wrong = [
+        bad(confidence=1.5),
+        bad(date="2015-02-31", object="TTP"),
+        bad(modality="rumoured", object="Jaish-e-Mohammed"),
+        bad(predicate="linked_to", object="Hakimullah", object_type="Person"),
+        bad(span=(30, 10), doc_id="binladen-2011-05-02"),
+        bad(subject="Multan", subject_type="Location", doc_id="curated-doc"),
+    ]
+    res = gold_resolution(ontology, *wrong)
+    expected = validate_dataset(build_dataset(res, documents(res), ontology), ontology)
+    _, _, built = whole_and_fragments(res, ontology, tmp_path, tmp_path / "cache")
+    assert len(expected) >= len(wrong)
+    assert sorted(built.violations, key=repr) == sorted(expected, key=repr)
+    # the same from the cache
+    again = rdf_fragments.build(res, documents(res), ontology, DEFAULT_BASE_IRI, tmp_path / "cache")
+    assert again.cached == len(again.fragments)
+    assert sorted(again.violations, key=repr) == sorted(expected, key=repr)
+
+
+def test_cache_rebuilds_only_the_changed_document(ontology: Ontology, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    res = gold_resolution(ontology)
+    docs = documents(res)
+    first = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert first.cached == 0
+    second = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert second.cached == len(docs) and same(second, first)
+
+    changed = res.statements[0]
+    edited = dataclasses.replace(changed, evidence=changed.evidence + " (corrected)")
+    res2 = dataclasses.replace(
+        res, statements=tuple(edited if s is changed else s for s in res.statements)
+    )
+    third = rdf_fragments.build(res2, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert third.cached == len(docs) - 1
+    fresh = rdf_fragments.build(res2, docs, ontology, DEFAULT_BASE_IRI, None)
+    assert third.graph_data(ontology) == fresh.graph_data(ontology)
+    third.write_trig(tmp_path / "cached.trig")
+    fresh.write_trig(tmp_path / "fresh.trig")
+    assert (tmp_path / "cached.trig").read_bytes() == (tmp_path / "fresh.trig").read_bytes()
+    assert "(corrected)" in (tmp_path / "cached.trig").read_text()
+
+    other_base = rdf_fragments.build(res, docs, ontology, "https://example.org/id/", cache)
+    assert other_base.cached == 0  # the base IRI is part of every fragment
+
+
+def test_unreadable_cache_entries_are_rebuilt(ontology: Ontology, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    res = gold_resolution(ontology)
+    docs = documents(res)
+    first = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    entries = sorted(p for p in cache.rglob("*.json"))
+    assert len(entries) == len(docs)
+    entries[0].write_text('{"doc_id": "trunc')
+    again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert again.cached == len(docs) - 1 and same(again, first)
+
+
+def test_rebuild_after_a_change_equals_a_rebuild_from_scratch(
+    ontology: Ontology, tmp_path: Path
+) -> None:
+    """An edited and a deleted article: the cached rebuild writes what a cold one does."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ishaq-2015-07-29.txt", "binladen-2011-05-02.txt", "baitullah-2009-08-25.txt"):
+        shutil.copy(SAMPLE_CORPUS / name, corpus)
+    warm = tmp_path / "warm"
+    assert rebuild(RebuildOptions(corpus=corpus, out=warm), ontology).cached_fragments == 0
+    article = corpus / "binladen-2011-05-02.txt"
+    article.write_text(
+        article.read_text() + "\n\nPolice said Abu Hamza, a member of al-Qaeda, was arrested.\n"
+    )
+    (corpus / "baitullah-2009-08-25.txt").unlink()
+    result = rebuild(RebuildOptions(corpus=corpus, out=warm), ontology)
+    assert result.cached_fragments == 1  # ishaq: unchanged
+    cold = tmp_path / "cold"
+    rebuild(RebuildOptions(corpus=corpus, out=cold), ontology)
+    for name in ("graph.trig", "statements.jsonl", "metrics.csv", "graph.graphml"):
+        assert (warm / name).read_bytes() == (cold / name).read_bytes(), name
+    assert "Abu Hamza" in (warm / "graph.trig").read_text()
+    assert "baitullah-2009-08-25" not in (warm / "graph.trig").read_text()
+
+
+@pytest.mark.parametrize(("batch", "jobs"), [(1, 1), (2, 1), (3, 2)])
+def test_batches_and_processes_do_not_change_the_result(
+    ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int, jobs: int
+) -> None:
+    res = gold_resolution(ontology, bad(confidence=1.5))
+    docs = documents(res)
+    reference = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, None)
+    assert len(reference.violations) == 1
+    monkeypatch.setattr(rdf_fragments, "VALIDATION_BATCH", batch)
+    found = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, None, jobs=jobs)
+    assert found == reference
