@@ -34,7 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 from unidecode import unidecode
 
 from graph_builder.config import DEFAULT_BASE_IRI, PROJECT_ROOT
@@ -782,18 +783,15 @@ def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
     for key, group in sorted(buckets.items()):
         if len(group) < 2 or len(key.replace(" ", "")) < 2:
             continue
-        for x in group:
-            for y in group:
-                if x < y:
-                    ratio = fuzz.ratio(_spelled(nodes[x].name), _spelled(nodes[y].name))
-                    if ratio >= TRANSLITERATION_MIN_RATIO:
-                        res.union(
-                            x,
-                            y,
-                            "transliteration",
-                            f"{nodes[x].name!r} and {nodes[y].name!r} share the consonants {key!r} "
-                            f"(similarity {ratio:.0f})",
-                        )
+        spelled = [_spelled(nodes[i].name) for i in group]
+        for x, y, ratio in _similar_pairs(group, spelled, TRANSLITERATION_MIN_RATIO):
+            res.union(
+                x,
+                y,
+                "transliteration",
+                f"{nodes[x].name!r} and {nodes[y].name!r} share the consonants {key!r} "
+                f"(similarity {ratio:.0f})",
+            )
     # near-identical spellings: same token count and initials, very high similarity
     blocks: dict[tuple[str, int], list[int]] = defaultdict(list)
     for i in members:
@@ -801,18 +799,50 @@ def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
         if len(key) >= FUZZY_MIN_LENGTH:
             blocks[("".join(t[0] for t in key.split()), len(key.split()))].append(i)
     for _block, group in sorted(blocks.items()):
-        for x in group:
-            for y in group:
-                if x < y and res.find(x) != res.find(y):
-                    ratio = fuzz.ratio(name_key(nodes[x].name), name_key(nodes[y].name))
-                    if ratio >= FUZZY_MIN_RATIO:
-                        res.union(
-                            x,
-                            y,
-                            "fuzzy",
-                            f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
-                            f"(similarity {ratio:.0f})",
-                        )
+        keys = [name_key(nodes[i].name) for i in group]
+        for x, y, ratio in _similar_pairs(group, keys, FUZZY_MIN_RATIO):
+            if res.find(x) != res.find(y):
+                res.union(
+                    x,
+                    y,
+                    "fuzzy",
+                    f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
+                    f"(similarity {ratio:.0f})",
+                )
+
+
+def _similar_pairs(
+    group: Sequence[int], texts: Sequence[str], min_ratio: float, rows: int = 512
+) -> Iterator[tuple[int, int, float]]:
+    """Pairs (x, y), x < y, of `group` whose `texts` have a rapidfuzz ratio of at least
+    `min_ratio`, with the ratio, in the order of two nested loops over the group.
+
+    A block can hold thousands of nodes, many with the same name: the ratios are computed
+    once per pair of distinct texts, in C (``process.cdist``, `rows` texts at a time so
+    memory stays small), and only the pairs that pass are visited in Python.
+    """
+    distinct = sorted(set(texts))
+    index = {t: k for k, t in enumerate(distinct)}
+    positions: dict[int, list[int]] = defaultdict(list)  # distinct text -> its positions
+    for position, text in enumerate(texts):
+        positions[index[text]].append(position)
+    near: list[dict[int, float]] = []  # distinct text -> the distinct texts that pass
+    for start in range(0, len(distinct), rows):
+        scores = process.cdist(
+            distinct[start : start + rows],
+            distinct,
+            scorer=fuzz.ratio,
+            score_cutoff=min_ratio,
+            dtype=np.float64,
+        )
+        for row in scores:
+            near.append({int(k): float(row[k]) for k in np.flatnonzero(row >= min_ratio)})
+    for x, text in zip(group, texts, strict=True):
+        similar = near[index[text]]
+        for position in sorted(p for k in similar for p in positions[k]):
+            y = group[position]
+            if x < y:
+                yield x, y, similar[index[texts[position]]]
 
 
 def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str) -> None:
