@@ -9,6 +9,7 @@ while eigenvector centrality, PageRank and Louvain use the weights.
 from __future__ import annotations
 
 import csv
+import heapq
 import math
 import os
 import random
@@ -304,6 +305,7 @@ def fragmentation(G: nx.Graph, removed: Iterable[Hashable] = ()) -> float:
 
     s_k are the component sizes and n the number of nodes left. F is 0 for a connected
     graph and 1 when no two nodes can reach each other (also when fewer than two remain).
+    To evaluate many removal sets on one graph, use a :class:`Fragmenter`.
 
     Examples
     --------
@@ -314,13 +316,105 @@ def fragmentation(G: nx.Graph, removed: Iterable[Hashable] = ()) -> float:
     >>> round(fragmentation(nx.path_graph(5), removed=[2]), 4)  # 1 - (2 + 2) / 12
     0.6667
     """
-    gone = set(removed)
-    H = G.subgraph(n for n in G if n not in gone)
-    n = len(H)
-    if n < 2:
-        return 1.0
-    reachable = sum(len(c) * (len(c) - 1) for c in nx.connected_components(H))
-    return 1.0 - reachable / (n * (n - 1))
+    return Fragmenter(G)(removed)
+
+
+class Fragmenter:
+    """:func:`fragmentation` of one graph for many removal sets.
+
+    The components of `G` are found once. Removing nodes only splits the components that
+    held them, so each call searches those from the removed nodes' neighbours, growing the
+    smallest search first and stopping when one search is left: the pieces other than the
+    largest are explored, and the largest is what remains. The graph must not change
+    while the fragmenter is in use.
+
+    Examples
+    --------
+    >>> frag = Fragmenter(nx.path_graph(5))
+    >>> frag(), round(frag([2]), 4), frag([1, 3])
+    (0.0, 0.6667, 1.0)
+    """
+
+    def __init__(self, G: nx.Graph) -> None:
+        self.G = G
+        self._component: dict[Hashable, int] = {}
+        self._size: list[int] = []
+        for i, nodes in enumerate(nx.connected_components(G)):
+            self._component.update(dict.fromkeys(nodes, i))
+            self._size.append(len(nodes))
+        self._pairs = sum(s * (s - 1) for s in self._size)
+
+    def __call__(self, removed: Iterable[Hashable] = ()) -> float:
+        gone = {v for v in removed if v in self._component}
+        n = len(self._component) - len(gone)
+        if n < 2:
+            return 1.0
+        by_component: dict[int, int] = {}
+        for v in gone:
+            c = self._component[v]
+            by_component[c] = by_component.get(c, 0) + 1
+        reachable = self._pairs
+        for c, n_gone in by_component.items():
+            size = self._size[c]
+            reachable -= size * (size - 1)
+            starts = [u for v in gone if self._component[v] == c for u in self.G[v]]
+            reachable += sum(p * (p - 1) for p in self._pieces(starts, gone, size - n_gone))
+        return 1.0 - reachable / (n * (n - 1))
+
+    def component_size(self, node: Hashable) -> int:
+        """Size of the component holding `node` before any removal."""
+        return self._size[self._component[node]]
+
+    def _pieces(self, starts: list[Hashable], gone: set[Hashable], left: int) -> list[int]:
+        """Sizes of the pieces holding `starts` once `gone` is removed; `left` nodes of
+        the component remain, so the last unfinished piece holds what the others do not."""
+        owner: dict[Hashable, int] = {}  # node -> search that reached it first
+        parent: list[int] = []  # union-find over searches that met
+        frontier: list[list[Hashable]] = []
+        seen: list[int] = []
+        for u in starts:
+            if u not in gone and u not in owner:
+                owner[u] = len(parent)
+                parent.append(len(parent))
+                frontier.append([u])
+                seen.append(1)
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        heap = [(1, i) for i in range(len(parent))]  # (nodes reached, search)
+        active = len(parent)
+        done: list[int] = []
+        while active > 1:
+            reached, i = heapq.heappop(heap)
+            if parent[i] != i or reached != seen[i]:
+                continue  # stale entry: the search was merged or has grown since
+            if not frontier[i]:
+                active -= 1
+                done.append(seen[i])
+                continue
+            v = frontier[i].pop()
+            for u in self.G[v]:
+                if u in gone:
+                    continue
+                j = owner.get(u)
+                if j is None:
+                    owner[u] = i
+                    frontier[i].append(u)
+                    seen[i] += 1
+                    continue
+                j = root(j)
+                if j != i:  # two searches met: one piece; fold j into i
+                    parent[j] = i
+                    frontier[i].extend(frontier[j])
+                    frontier[j] = []
+                    seen[i] += seen[j]
+                    active -= 1
+            heapq.heappush(heap, (seen[i], i))
+        return [*done, left - sum(done)] if active else done
 
 
 @dataclass(frozen=True)
@@ -361,6 +455,7 @@ def key_players(
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
+    frag = Fragmenter(G)
     candidates = sorted(G if candidates is None else candidates, key=str)
     if max_candidates is not None and len(candidates) > max_candidates:
         by_degree = sorted(candidates, key=lambda n: -G.degree(n))[:max_candidates]
@@ -370,12 +465,12 @@ def key_players(
         best_set: tuple[Hashable, ...] = ()
         best_f = -1.0
         for combo in combinations(candidates, k):  # ties: the first in sorted order
-            f = fragmentation(G, combo)
+            f = frag(combo)
             if f > best_f + 1e-12:
                 best_set, best_f = combo, f
-        ordered = _removal_order(G, list(best_set))
-        exact_steps = tuple(fragmentation(G, ordered[: i + 1]) for i in range(k))
-        return KeyPlayers(tuple(ordered), best_f, fragmentation(G), exact_steps)
+        ordered = _removal_order(frag, list(best_set))
+        exact_steps = tuple(frag(ordered[: i + 1]) for i in range(k))
+        return KeyPlayers(tuple(ordered), best_f, frag(), exact_steps)
     chosen: list[Hashable] = []
     steps: list[float] = []
     for _ in range(min(k, len(candidates))):
@@ -383,14 +478,14 @@ def key_players(
         for node in candidates:
             if node in chosen:
                 continue
-            f = fragmentation(G, chosen + [node])
+            f = frag(chosen + [node])
             if f > best_f + 1e-12:
                 best, best_f = node, f
         if best is None:
             break
         chosen.append(best)
         steps.append(best_f)
-    current = steps[-1] if steps else fragmentation(G)
+    current = steps[-1] if steps else frag()
     improved = swaps and bool(chosen)
     passes = 0
     while improved and passes < max_swap_passes:
@@ -401,12 +496,12 @@ def key_players(
                 if node in chosen:
                     continue
                 trial = chosen[:i] + [node] + chosen[i + 1 :]
-                f = fragmentation(G, trial)
+                f = frag(trial)
                 if f > current + 1e-12:
                     chosen, current, improved = trial, f, True
         if improved:  # steps describe the final set, removed in order
-            steps = [fragmentation(G, chosen[: i + 1]) for i in range(len(chosen))]
-    return KeyPlayers(tuple(chosen), current, fragmentation(G), tuple(steps))
+            steps = [frag(chosen[: i + 1]) for i in range(len(chosen))]
+    return KeyPlayers(tuple(chosen), current, frag(), tuple(steps))
 
 
 def key_players_at_scale(
@@ -422,12 +517,12 @@ def key_players_at_scale(
     return key_players(G, k, candidates=pool, max_swap_passes=1), KEY_PLAYER_CANDIDATES
 
 
-def _removal_order(G: nx.Graph, players: list[Hashable]) -> list[Hashable]:
+def _removal_order(frag: Fragmenter, players: list[Hashable]) -> list[Hashable]:
     """Order a set so each removal raises fragmentation most (for the ``steps`` column)."""
     order: list[Hashable] = []
     rest = list(players)
     while rest:
-        nxt = max(rest, key=lambda n: (fragmentation(G, order + [n]), -rest.index(n)))
+        nxt = max(rest, key=lambda n: (frag(order + [n]), -rest.index(n)))
         order.append(nxt)
         rest.remove(nxt)
     return order
@@ -476,19 +571,40 @@ def decapitation(G: nx.Graph, group: Hashable) -> Decapitation:
     >>> d.component_before, d.component_after
     (4, 1)
     """
-    heads = leaders(G, group)
-    before = len(nx.node_connected_component(G, group))
-    H = G.subgraph(n for n in G if n not in set(heads))
-    after = len(nx.node_connected_component(H, group))
+    return _decapitation(Fragmenter(G), group)
+
+
+def _decapitation(frag: Fragmenter, group: Hashable) -> Decapitation:
+    """:func:`decapitation` with the graph's components already known."""
+    heads = leaders(frag.G, group)
+    gone = set(heads) - {group}
     return Decapitation(
-        group, tuple(heads), fragmentation(G), fragmentation(G, heads), before, after
+        group,
+        tuple(heads),
+        frag(),
+        frag(heads),
+        frag.component_size(group),
+        _reachable(frag.G, group, gone),
     )
+
+
+def _reachable(G: nx.Graph, start: Hashable, gone: set[Hashable]) -> int:
+    """How many nodes `start` reaches (itself included) without passing through `gone`."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for u in G[stack.pop()]:
+            if u not in seen and u not in gone:
+                seen.add(u)
+                stack.append(u)
+    return len(seen)
 
 
 def decapitations(G: nx.Graph) -> list[Decapitation]:
     """:func:`decapitation` for every militant group with a known leader, biggest impact first."""
     groups = [n for n, t in G.nodes(data="type") if t == "MilitantGroup" and leaders(G, n)]
-    found = [decapitation(G, g) for g in groups]
+    frag = Fragmenter(G)
+    found = [_decapitation(frag, g) for g in groups]
     return sorted(found, key=lambda d: (-d.impact, d.component_after - d.component_before))
 
 
