@@ -385,11 +385,26 @@ def write_report(
     top: int = 10,
     key_player_k: int = 3,
     notes: Sequence[str] = (),
+    key_players: analysis.KeyPlayers | None = None,
+    graph: nx.Graph | None = None,
 ) -> list[Path]:
     """Write the HTML report and its PNG plots (``<stem>-network.png``,
-    ``<stem>-centrality.png``) beside it; returns the paths written."""
+    ``<stem>-centrality.png``) beside it; returns the paths written.
+
+    Parameters
+    ----------
+    key_players
+        The search :func:`analysis.compute_metrics` already made for `rows`
+        (``Metrics.key_players``); by default it is run again on the entity graph, with
+        `key_player_k` players (the search is the costliest part of the report).
+    graph
+        ``views.entity_graph(data)`` under the same `min_modality`, `as_of` and
+        `ontology`, when the caller has it already; by default it is built here.
+    """
     path = Path(path)
-    full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    full = graph
+    if full is None:
+        full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
     G, cap_note = drawn_graph(full, rows)
     notes = [*notes, cap_note] if cap_note else list(notes)
     payload = network_payload(
@@ -400,9 +415,11 @@ def write_report(
         "network": plot_network(G, pos, rows),
         "centrality": plot_centralities(rows, top),
     }
-    # The ranking metrics.csv used, from its (rounded) betweenness column.
-    betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
-    key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
+    key = key_players
+    if key is None:
+        # The ranking metrics.csv used, from its (rounded) betweenness column.
+        betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
+        key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
     page = render_html(
         data,
         rows,

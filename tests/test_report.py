@@ -161,3 +161,23 @@ def test_big_networks_draw_the_entities_of_highest_pagerank(
     drawn, note = report.drawn_graph(G, rows)
     assert sorted(drawn) == ["b", "c", "d"] and sorted(drawn.edges) == [("b", "c"), ("c", "d")]
     assert note is not None and "3 entities of highest PageRank out of 5" in note
+
+
+def test_report_reuses_the_key_players_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = sample()
+    G = views.entity_graph(data)
+    metrics = analysis.compute_metrics(G)
+    assert metrics.key_players is not None
+    searched = report.write_report(data, metrics.rows, tmp_path / "searched.html")
+
+    def no_second_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the report searched for key players again")
+
+    monkeypatch.setattr(analysis, "key_players_at_scale", no_second_search)
+    given = report.write_report(
+        data, metrics.rows, tmp_path / "given.html", key_players=metrics.key_players, graph=G
+    )
+    for a, b in zip(searched, given, strict=True):
+        assert a.read_bytes() == b.read_bytes(), b.name
