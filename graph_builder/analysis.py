@@ -14,13 +14,14 @@ import math
 import os
 import random
 import tempfile
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 METRIC_COLUMNS = (
     "id",
@@ -171,31 +172,76 @@ def closeness_measure(
     """
     n = len(G)
     if n <= exact_max:
-        return Closeness(dict(nx.closeness_centrality(G)))
+        return Closeness(_exact_closeness(G))
     rng = random.Random(seed)
-    values: dict[Hashable, float] = {}
-    sampled, diameter = False, 0
+    plan: list[tuple[list[Hashable], list[Hashable]]] = []  # (nodes, sources) per component
     for component in sorted(nx.connected_components(G), key=lambda c: sorted(map(str, c))[0]):
         nodes = sorted(component, key=str)
+        plan.append((nodes, nodes if len(nodes) <= samples else rng.sample(nodes, samples)))
+    index = {node: i for i, node in enumerate(G)}
+    sources = [index[s] for _, chosen in plan for s in chosen]
+    total, reached, diameter = _hop_totals(G, sources)
+    values: dict[Hashable, float] = {}
+    for nodes, chosen in plan:
         size = len(nodes)
-        exact = size <= samples
-        sources = nodes if exact else rng.sample(nodes, samples)
-        total = dict.fromkeys(nodes, 0)
-        seen = dict.fromkeys(nodes, 0)
-        for source in sources:
-            for node, hops in nx.single_source_shortest_path_length(G, source).items():
-                total[node] += hops
-                seen[node] += 1
-                diameter = max(diameter, hops)
-            seen[source] -= 1  # its own zero distance is not a sample
-        sampled = sampled or not exact
+        picked = set(chosen)
         for node in nodes:
-            mean = total[node] / seen[node] if seen[node] else 0.0
+            seen = int(reached[index[node]]) - (node in picked)  # its own 0 is no sample
+            mean = int(total[index[node]]) / seen if seen else 0.0
             values[node] = 0.0 if size <= 1 or mean == 0 else (size - 1) / (n - 1) / mean
-    if not sampled:
+    if all(len(nodes) <= samples for nodes, _ in plan):
         return Closeness(values)
     bound = 2 * diameter * math.sqrt(math.log(2 * n / delta) / (2 * samples))
     return Closeness(values, samples, bound, delta)
+
+
+def _exact_closeness(G: nx.Graph) -> dict[Hashable, float]:
+    """``nx.closeness_centrality(G)`` with the breadth-first searches run by scipy: the
+    distance sums are integers, so the same arithmetic on them gives the same floats."""
+    n = len(G)
+    values: dict[Hashable, float] = {}
+    rows = (row for hops in _hop_batches(G, range(n)) for row in hops)
+    for node, row in zip(G, rows, strict=True):
+        finite = row[np.isfinite(row)]
+        reached, totsp = len(finite), int(finite.sum())
+        value = 0.0
+        if totsp > 0 and n > 1:
+            value = (reached - 1.0) / totsp
+            value *= (reached - 1.0) / (n - 1)
+        values[node] = value
+    return values
+
+
+def _hop_totals(G: nx.Graph, sources: Sequence[int]) -> tuple[Any, Any, int]:
+    """Per node (in ``G`` order): the sum of its hop distances from `sources` (node
+    positions in ``G``), how many of them reach it, and the longest distance seen."""
+    total = np.zeros(len(G))
+    reached = np.zeros(len(G), dtype=np.int64)
+    longest = 0
+    for hops in _hop_batches(G, sources):
+        finite = np.isfinite(hops)
+        hops[~finite] = 0.0
+        total += hops.sum(axis=0)  # small integers: exact in any order
+        reached += finite.sum(axis=0)
+        longest = max(longest, int(hops.max(initial=0.0)))
+    return total, reached, longest
+
+
+# Sources per scipy call: bounds the distance matrix to this many rows of n floats.
+_SOURCE_BATCH = 256
+
+
+def _hop_batches(G: nx.Graph, sources: Sequence[int]) -> Iterator[Any]:
+    """Hop distances (inf: unreachable) from the sources (node positions in ``G``), as
+    matrices of up to :data:`_SOURCE_BATCH` rows."""
+    from scipy.sparse.csgraph import shortest_path
+
+    if not len(sources):
+        return
+    adjacency = nx.to_scipy_sparse_array(G, weight=None, format="csr")
+    for start in range(0, len(sources), _SOURCE_BATCH):
+        batch = list(sources[start : start + _SOURCE_BATCH])
+        yield shortest_path(adjacency, method="D", directed=False, unweighted=True, indices=batch)
 
 
 def eigenvector(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float]:
@@ -216,15 +262,50 @@ def eigenvector(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, fl
     if G.number_of_edges() == 0:
         return dict.fromkeys(G, 0.0)
     try:
-        return dict(nx.eigenvector_centrality(G, max_iter=100, tol=1e-08, weight=weight))
+        return _power_iteration(G, max_iter=100, tol=1e-08, weight=weight)
     except nx.PowerIterationFailedConvergence:
         pass
     try:  # the sparse eigensolver is fast but refuses disconnected graphs
         if nx.is_connected(G) and len(G) > 2:
             return dict(nx.eigenvector_centrality_numpy(G, weight=weight))
-        return dict(nx.eigenvector_centrality(G, max_iter=2000, tol=1e-08, weight=weight))
+        return _power_iteration(G, max_iter=2000, tol=1e-08, weight=weight)
     except (nx.NetworkXException, ArithmeticError, ValueError, TypeError):
         return dict.fromkeys(G, 0.0)
+
+
+def _power_iteration(
+    G: nx.Graph, *, max_iter: int, tol: float, weight: str | None
+) -> dict[Hashable, float]:
+    """``nx.eigenvector_centrality`` (power iteration on A + I from the uniform vector)
+    with the product done by scipy, giving the same floats.
+
+    networkx adds each node's own value first, then its neighbours' contributions in node
+    order; each CSR row below holds the diagonal first and then the neighbours in node
+    order, and the sparse product sums a row in stored order. Norm and convergence test
+    are computed as networkx computes them.
+    """
+    import scipy.sparse
+
+    nodes = list(G)
+    position = {node: i for i, node in enumerate(nodes)}
+    incoming: list[list[tuple[int, float]]] = [[(i, 1.0)] for i in range(len(nodes))]
+    for i, node in enumerate(nodes):
+        for nbr, attrs in G[node].items():
+            w = attrs.get(weight, 1) if weight else 1
+            incoming[position[nbr]].append((i, w))
+    indptr = np.cumsum([0] + [len(row) for row in incoming])
+    indices = np.fromiter((j for row in incoming for j, _ in row), dtype=np.int64)
+    data = np.fromiter((w for row in incoming for _, w in row), dtype=float)
+    A = scipy.sparse.csr_array((data, indices, indptr), shape=(len(nodes), len(nodes)))
+    x = np.full(len(nodes), 1 / len(nodes))
+    for _ in range(max_iter):
+        xlast = x
+        x = A @ xlast
+        norm = math.hypot(*x.tolist()) or 1
+        x = x / norm
+        if sum(np.abs(x - xlast).tolist()) < len(nodes) * tol:
+            return dict(zip(nodes, x.tolist(), strict=True))
+    raise nx.PowerIterationFailedConvergence(max_iter)
 
 
 def pagerank(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float]:

@@ -198,3 +198,28 @@ def test_decapitations_match_removing_the_leaders() -> None:
         assert d.fragmentation_after == _fragmentation_by_subgraph(G, list(d.leaders))
         assert d.component_before == len(nx.node_connected_component(G, g))
         assert d.component_after == len(nx.node_connected_component(H, g))
+
+
+def _weighted_test_graph(seed: int) -> nx.Graph:
+    import random
+
+    rng = random.Random(seed)
+    G = nx.relabel_nodes(nx.powerlaw_cluster_graph(300, 2, 0.3, seed=seed), lambda n: f"e{n}")
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = rng.choice((0.25, 0.5, 1.0, 1.75, 0.1, 1 / 3))
+    G.add_edge("e0", "e0", weight=0.5)
+    G.add_edges_from([("x1", "x2"), ("x2", "x3")], weight=1.0)  # a second component
+    G.add_node("lone")
+    return G
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_closeness_and_eigenvector_are_networkx_to_the_last_bit(seed: int) -> None:
+    G = _weighted_test_graph(seed)
+    closeness = analysis.closeness_measure(G)
+    assert closeness.sources is None
+    assert closeness.values == nx.closeness_centrality(G)
+    assert analysis.eigenvector(G) == nx.eigenvector_centrality(G, max_iter=100, tol=1e-08)
+    assert analysis.eigenvector(G, weight=None) == nx.eigenvector_centrality(
+        G, max_iter=100, tol=1e-08, weight=None
+    )
