@@ -219,7 +219,9 @@ def test_closeness_and_eigenvector_are_networkx_to_the_last_bit(seed: int) -> No
     closeness = analysis.closeness_measure(G)
     assert closeness.sources is None
     assert closeness.values == nx.closeness_centrality(G)
-    assert analysis.eigenvector(G) == nx.eigenvector_centrality(G, max_iter=100, tol=1e-08)
+    assert analysis.eigenvector(G) == nx.eigenvector_centrality(
+        G, max_iter=100, tol=1e-08, weight="weight"
+    )
     assert analysis.eigenvector(G, weight=None) == nx.eigenvector_centrality(
         G, max_iter=100, tol=1e-08, weight=None
     )
