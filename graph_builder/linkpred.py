@@ -82,7 +82,7 @@ def _pair_sums(G: nx.Graph) -> dict[tuple[Hashable, Hashable], list[float]]:
     pair it links, in the order :func:`score_pair` sums them, so the floats are the same.
     """
     sums: dict[tuple[Hashable, Hashable], list[float]] = {}
-    adj = G.adj
+    adj = {node: set(nbrs) for node, nbrs in G.adjacency()}  # set lookups beat the views
     for w in sorted(G, key=str):
         nbrs = sorted((n for n in adj[w] if n != w), key=str)
         deg = G.degree(w)
