@@ -112,10 +112,75 @@ def betweenness(
     """
     n = len(G)
     if n <= exact_max or samples >= n:
-        return Betweenness(dict(nx.betweenness_centrality(G, normalized=True)))
-    values = nx.betweenness_centrality(G, k=samples, normalized=True, seed=seed)
+        return Betweenness(_brandes(G, None))
+    values = _brandes(G, random.Random(seed).sample(list(G), samples))
     bound = n / (n - 1) * math.sqrt(math.log(2 * n / delta) / (2 * samples))
     return Betweenness(dict(values), samples, bound, delta)
+
+
+def _brandes(G: nx.Graph, sources: list[Hashable] | None) -> dict[Hashable, float]:
+    """``nx.betweenness_centrality(G, normalized=True)`` from `sources` (None: every node;
+    networkx draws its k sources as ``random.Random(seed).sample(list(G), k)``).
+
+    The same breadth-first searches and dependency sums, in the same order so the floats
+    are the same, over integer positions and lists instead of node-keyed dicts; the
+    scaling is networkx's own.
+    """
+    from networkx.algorithms.centrality.betweenness import _rescale
+
+    nodes = list(G)
+    position = {node: i for i, node in enumerate(nodes)}
+    adjacency = [[position[u] for u in G[v]] for v in nodes]
+    n = len(nodes)
+    total = [0.0] * n
+    for s in range(n) if sources is None else [position[v] for v in sources]:
+        order, preds, sigma = _shortest_paths(adjacency, s)
+        delta = [0.0] * n
+        for w in reversed(order):
+            coeff = (1 + delta[w]) / sigma[w]
+            for v in preds[w]:
+                delta[v] += sigma[v] * coeff
+            if w != s:
+                total[w] += delta[w]
+    values = dict(zip(nodes, total, strict=True))
+    return dict(
+        _rescale(
+            values,
+            n,
+            normalized=True,
+            directed=G.is_directed(),
+            endpoints=False,
+            sampled_nodes=sources,
+        )
+    )
+
+
+def _shortest_paths(
+    adjacency: list[list[int]], s: int
+) -> tuple[list[int], dict[int, list[int]], list[float]]:
+    """Breadth-first order from `s`, each reached node's predecessors on shortest paths
+    and the number of shortest paths to every node (as floats, as networkx counts)."""
+    order = [s]
+    preds: dict[int, list[int]] = {s: []}
+    sigma = [0.0] * len(adjacency)
+    sigma[s] = 1.0
+    hops = {s: 0}
+    i = 0
+    while i < len(order):  # `order` is also the queue
+        v = order[i]
+        i += 1
+        next_hop, paths = hops[v] + 1, sigma[v]
+        for w in adjacency[v]:
+            seen = hops.get(w)
+            if seen is None:
+                order.append(w)
+                hops[w] = next_hop
+                preds[w] = [v]
+                sigma[w] += paths
+            elif seen == next_hop:
+                sigma[w] += paths
+                preds[w].append(v)
+    return order, preds, sigma
 
 
 @dataclass(frozen=True)

@@ -225,3 +225,12 @@ def test_closeness_and_eigenvector_are_networkx_to_the_last_bit(seed: int) -> No
     assert analysis.eigenvector(G, weight=None) == nx.eigenvector_centrality(
         G, max_iter=100, tol=1e-08, weight=None
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_betweenness_is_networkx_to_the_last_bit(seed: int) -> None:
+    G = _weighted_test_graph(seed)
+    assert analysis.betweenness(G).values == nx.betweenness_centrality(G, normalized=True)
+    sampled = analysis.betweenness(G, seed=seed, exact_max=10, samples=40)
+    assert sampled.sources == 40
+    assert sampled.values == nx.betweenness_centrality(G, k=40, normalized=True, seed=seed)
