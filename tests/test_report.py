@@ -181,3 +181,15 @@ def test_report_reuses_the_key_players_it_is_given(
     )
     for a, b in zip(searched, given, strict=True):
         assert a.read_bytes() == b.read_bytes(), b.name
+
+
+def test_energy_layout_is_networkx_spring_layout_to_the_last_bit() -> None:
+    G = nx.powerlaw_cluster_graph(520, 2, 0.3, seed=5)
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = 1.75 if (u + v) % 3 else 0.1
+    G = nx.disjoint_union(G, nx.path_graph(12))  # two components: gravity per component
+    k = 2.0 / len(G) ** 0.5
+    expected = nx.spring_layout(G, seed=3, k=k, iterations=8)
+    got = report.energy_layout(G, seed=3, k=k, iterations=8)
+    assert list(got) == list(expected)
+    assert all((got[n] == expected[n]).all() for n in G)
