@@ -138,6 +138,7 @@ def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[
     A = (A + A.T) / 2
     n_components, labels = sp.sparse.csgraph.connected_components(A, directed=False)
     bincount = np.bincount(labels)
+    unique = A.format == "csr" and A.has_canonical_format  # each pair stored once
     buffers: dict[Any, Any] = {}  # by dtype: L-BFGS-B passes the float32 start as it is
 
     def cost_and_gradient(x: Any) -> tuple[float, Any]:
@@ -162,7 +163,7 @@ def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[
             np.maximum(distance2, 1e-10, out=distance2)
             distance = np.sqrt(distance2)
             Ad = A[lo:hi] * distance
-            grad[lo:hi] = 2 * np.einsum("ij,ijk->ik", Ad / k - k**2 / distance2, delta)
+            grad[lo:hi] = 2 * np.einsum("ij,ijk->ik", _attraction(Ad, k, distance2, unique), delta)
             cost += np.sum(Ad * distance2) / (3 * k)
             cost -= k**2 * np.sum(np.log(distance))
         centers = np.zeros((n_components, 2))
@@ -177,6 +178,21 @@ def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[
         cost_and_gradient, start.ravel(), method="L-BFGS-B", jac=True, options=options
     ).x.reshape((nnodes, 2))
     return dict(zip(G, nx.rescale_layout(found, scale=1) + np.zeros(2), strict=True))
+
+
+def _attraction(Ad: Any, k: float, distance2: Any, unique: bool) -> Any:
+    """``Ad / k - k**2 / distance2`` for sparse `Ad`, as scipy computes it (densify `Ad`,
+    then subtract) without the dense zeros: ``0 - x`` is ``-x``, so only the stored
+    entries need the subtraction. `unique`: no entry of `Ad` is stored twice (densifying
+    would add those up)."""
+    scaled = Ad / k
+    if not (unique and scaled.format == "coo"):
+        return scaled - k**2 / distance2
+    repulsion = k**2 / distance2
+    out = np.negative(repulsion, dtype=np.result_type(scaled.dtype, repulsion.dtype))
+    rows, cols = scaled.row, scaled.col
+    out[rows, cols] = scaled.data - repulsion[rows, cols]
+    return out
 
 
 def drawn_graph(G: nx.Graph, rows: Sequence[Mapping[str, Any]]) -> tuple[nx.Graph, str | None]:
