@@ -12,7 +12,6 @@ process with a time limit; one that does not finish prints `unavailable timeout`
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from _bench import emit, is_quick, run_isolated
@@ -117,4 +116,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
