@@ -122,27 +122,25 @@ def _brandes(G: nx.Graph, sources: list[Hashable] | None) -> dict[Hashable, floa
     """``nx.betweenness_centrality(G, normalized=True)`` from `sources` (None: every node;
     networkx draws its k sources as ``random.Random(seed).sample(list(G), k)``).
 
-    The same breadth-first searches and dependency sums, in the same order so the floats
-    are the same, over integer positions and lists instead of node-keyed dicts; the
-    scaling is networkx's own.
+    The same breadth-first searches and dependency sums as networkx, one level at a time
+    with numpy (see :func:`_dependencies`); the scaling is networkx's own.
     """
     from networkx.algorithms.centrality.betweenness import _rescale
 
     nodes = list(G)
     position = {node: i for i, node in enumerate(nodes)}
     adjacency = [[position[u] for u in G[v]] for v in nodes]
+    indptr = np.cumsum([0] + [len(nbrs) for nbrs in adjacency])
+    indices = np.fromiter((u for nbrs in adjacency for u in nbrs), np.int64, int(indptr[-1]))
     n = len(nodes)
-    total = [0.0] * n
+    total = np.zeros(n)
     for s in range(n) if sources is None else [position[v] for v in sources]:
-        order, preds, sigma = _shortest_paths(adjacency, s)
-        delta = [0.0] * n
-        for w in reversed(order):
-            coeff = (1 + delta[w]) / sigma[w]
-            for v in preds[w]:
-                delta[v] += sigma[v] * coeff
-            if w != s:
-                total[w] += delta[w]
-    values = dict(zip(nodes, total, strict=True))
+        delta = _dependencies(indptr, indices, s)
+        if delta is None:  # path counts too big for exact float sums: networkx's own order
+            delta = np.array(_dependencies_in_order(adjacency, s))
+        delta[s] = 0.0  # a source gets no betweenness from its own paths
+        total += delta
+    values = dict(zip(nodes, total.tolist(), strict=True))
     return dict(
         _rescale(
             values,
@@ -153,6 +151,67 @@ def _brandes(G: nx.Graph, sources: list[Hashable] | None) -> dict[Hashable, floa
             sampled_nodes=sources,
         )
     )
+
+
+# Path counts are sums of integers, exact as floats (in any order) below this.
+_EXACT_COUNTS = 2.0**53
+
+
+def _dependencies(indptr: Any, indices: Any, s: int) -> Any | None:
+    """Brandes' dependencies of every node on source `s` (adjacency in CSR form), the
+    floats networkx's accumulation gives; None if path counts get too big to sum exactly.
+
+    Breadth-first levels keep networkx's queue order (neighbours in adjacency order, each
+    node where first seen). networkx then pops nodes in reverse queue order, adding each
+    one's share to its predecessors; so each predecessor's sum is taken over its
+    successors in reverse queue order, which ``np.bincount`` (adding in array order,
+    from 0) reproduces when the terms are sorted that way.
+    """
+    n = len(indptr) - 1
+    hops = np.full(n, -1, dtype=np.int64)
+    sigma = np.zeros(n)
+    hops[s], sigma[s] = 0, 1.0
+    frontier = np.array([s])
+    levels: list[tuple[Any, Any, Any]] = []  # (level's nodes in queue order, edge ends)
+    while len(frontier):
+        starts, ends = indptr[frontier], indptr[frontier + 1]
+        counts = ends - starts
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+        nbrs = indices[np.arange(int(counts.sum())) + offsets]
+        tails = np.repeat(frontier, counts)
+        fresh = nbrs[hops[nbrs] < 0]
+        _, first = np.unique(fresh, return_index=True)
+        following = fresh[np.sort(first)]
+        depth = hops[frontier[0]] + 1
+        hops[following] = depth
+        on_path = hops[nbrs] == depth
+        tails, heads = tails[on_path], nbrs[on_path]
+        sigma += np.bincount(heads, weights=sigma[tails], minlength=n)
+        if len(following) and sigma[following].max() >= _EXACT_COUNTS:
+            return None
+        levels.append((following, tails, heads))
+        frontier = following
+    delta = np.zeros(n)
+    rank = np.empty(n, dtype=np.int64)
+    for following, tails, heads in reversed(levels):
+        if not len(tails):
+            continue
+        coeff = (1 + delta[heads]) / sigma[heads]
+        rank[following] = np.arange(len(following))
+        popped = np.argsort(-rank[heads], kind="stable")  # reverse queue order
+        delta += np.bincount(tails[popped], weights=(sigma[tails] * coeff)[popped], minlength=n)
+    return delta
+
+
+def _dependencies_in_order(adjacency: list[list[int]], s: int) -> list[float]:
+    """:func:`_dependencies` node by node, exactly as networkx orders it."""
+    order, preds, sigma = _shortest_paths(adjacency, s)
+    delta = [0.0] * len(adjacency)
+    for w in reversed(order):
+        coeff = (1 + delta[w]) / sigma[w]
+        for v in preds[w]:
+            delta[v] += sigma[v] * coeff
+    return delta
 
 
 def _shortest_paths(

@@ -234,3 +234,11 @@ def test_betweenness_is_networkx_to_the_last_bit(seed: int) -> None:
     sampled = analysis.betweenness(G, seed=seed, exact_max=10, samples=40)
     assert sampled.sources == 40
     assert sampled.values == nx.betweenness_centrality(G, k=40, normalized=True, seed=seed)
+
+
+def test_betweenness_with_more_shortest_paths_than_floats_count_exactly() -> None:
+    G = nx.Graph()
+    for i in range(60):  # 60 diamonds in a row: 2**60 shortest paths end to end
+        G.add_edges_from([(f"c{i}", f"a{i}"), (f"c{i}", f"b{i}")])
+        G.add_edges_from([(f"a{i}", f"c{i + 1}"), (f"b{i}", f"c{i + 1}")])
+    assert analysis.betweenness(G).values == nx.betweenness_centrality(G, normalized=True)
