@@ -324,10 +324,14 @@ def _exact_closeness(G: nx.Graph) -> dict[Hashable, float]:
     distance sums are integers, so the same arithmetic on them gives the same floats."""
     n = len(G)
     values: dict[Hashable, float] = {}
-    rows = (row for hops in _hop_batches(G, range(n)) for row in hops)
-    for node, row in zip(G, rows, strict=True):
-        finite = row[np.isfinite(row)]
-        reached, totsp = len(finite), int(finite.sum())
+    sums: list[tuple[int, int]] = []  # (nodes reached, sum of their distances) per source
+    for hops in _hop_batches(G, range(n)):
+        finite = np.isfinite(hops)
+        hops[~finite] = 0.0
+        sums += zip(
+            finite.sum(axis=1).tolist(), hops.sum(axis=1).astype(np.int64).tolist(), strict=True
+        )
+    for node, (reached, totsp) in zip(G, sums, strict=True):
         value = 0.0
         if totsp > 0 and n > 1:
             value = (reached - 1.0) / totsp
