@@ -320,6 +320,7 @@ def write_gexf(
     min_modality: str = "alleged",
     as_of: str | None = None,
     ontology: Ontology | None = None,
+    graph: nx.DiGraph | None = None,
 ) -> nx.DiGraph:
     """Write GEXF 1.2 with viz colours and sizes and a timeline for Gephi.
 
@@ -327,8 +328,14 @@ def write_gexf(
     its first dated relation (open-ended: a tie, once reported, stays on the timeline);
     undated items are present throughout. The last reported day is kept as the
     ``last_reported`` attribute.
+
+    `graph`, when given, is :func:`export_graph` of the same data, rows and filters (what
+    :func:`write_graphml` returns), so it is not built twice; it is copied, not changed.
     """
-    G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    if graph is None:
+        G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    else:
+        G = graph.copy()  # new attribute dicts: the ones below change them
     colours, sizes = colour_map(G, color_by), size_map(G, size_by)
     for node, attrs in G.nodes(data=True):
         r, g, b = colours[node]

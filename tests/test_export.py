@@ -259,3 +259,14 @@ def test_graphml_refuses_characters_xml_cannot_hold(data: GraphData, rows: list[
     G.nodes["p:ali"]["name"] = "bell\x07"
     with pytest.raises(MilgraphError, match="cannot hold"):
         export.graphml_bytes(G)
+
+
+def test_gexf_from_the_graphml_graph_is_the_same_file(
+    data: GraphData, rows: list[dict], tmp_path: Path
+) -> None:
+    H = export.write_graphml(data, rows, tmp_path / "g.graphml")
+    before = export.graphml_bytes(H)
+    export.write_gexf(data, rows, tmp_path / "built.gexf")
+    export.write_gexf(data, rows, tmp_path / "given.gexf", graph=H)
+    assert (tmp_path / "given.gexf").read_bytes() == (tmp_path / "built.gexf").read_bytes()
+    assert export.graphml_bytes(H) == before  # the graph given is left as it was
