@@ -139,33 +139,36 @@ def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[
     n_components, labels = sp.sparse.csgraph.connected_components(A, directed=False)
     bincount = np.bincount(labels)
     unique = A.format == "csr" and A.has_canonical_format  # each pair stored once
-    buffers: dict[Any, Any] = {}  # by dtype: L-BFGS-B passes the float32 start as it is
+    workspaces: dict[Any, dict[str, Any]] = {}  # by dtype: L-BFGS-B starts from float32
 
     def cost_and_gradient(x: Any) -> tuple[float, Any]:
         pos = x.reshape((nnodes, 2))
-        rows = min(_ENERGY_BATCH, nnodes)
-        if x.dtype not in buffers:
-            buffers[x.dtype] = np.empty((rows, nnodes), np.result_type(x.dtype, np.complex64))
-        pairs = buffers[x.dtype]
+        if x.dtype not in workspaces:  # reused: fresh big arrays cost page faults each time
+            workspaces[x.dtype] = _workspace(x.dtype, min(_ENERGY_BATCH, nnodes), nnodes)
+        work = workspaces[x.dtype]
         # Each position as one complex number: a complex difference is the two coordinate
         # differences, computed in one pass instead of many length-2 inner loops.
-        points = pos.view(pairs.dtype)[:, 0]
+        points = pos.view(work["pairs"].dtype)[:, 0]
         xs, ys = np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1])
         grad = np.zeros((nnodes, 2))
         cost = 0.0
         for lo in range(0, nnodes, _ENERGY_BATCH):
             hi = min(lo + _ENERGY_BATCH, nnodes)
-            diff = np.subtract(points[lo:hi, None], points[None, :], out=pairs[: hi - lo])
-            delta = diff.view(x.dtype).reshape((hi - lo, nnodes, 2))
-            dx = xs[lo:hi, None] - xs[None, :]
-            dy = ys[lo:hi, None] - ys[None, :]
-            distance2 = dx * dx + dy * dy  # what summing delta * delta over its last axis gives
+            m = hi - lo
+            diff = np.subtract(points[lo:hi, None], points[None, :], out=work["pairs"][:m])
+            delta = diff.view(x.dtype).reshape((m, nnodes, 2))
+            dx = np.subtract(xs[lo:hi, None], xs[None, :], out=work["dx"][:m])
+            dy = np.subtract(ys[lo:hi, None], ys[None, :], out=work["dy"][:m])
+            # What summing delta * delta over its last axis gives: dx * dx + dy * dy.
+            distance2 = np.multiply(dx, dx, out=work["distance2"][:m])
+            distance2 += np.multiply(dy, dy, out=dy)
             np.maximum(distance2, 1e-10, out=distance2)
-            distance = np.sqrt(distance2)
+            distance = np.sqrt(distance2, out=work["distance"][:m])
             Ad = A[lo:hi] * distance
-            grad[lo:hi] = 2 * np.einsum("ij,ijk->ik", _attraction(Ad, k, distance2, unique), delta)
+            attraction = _attraction(Ad, k, distance2, unique, work["repulsion"][:m])
+            grad[lo:hi] = 2 * np.einsum("ij,ijk->ik", attraction, delta)
             cost += np.sum(Ad * distance2) / (3 * k)
-            cost -= k**2 * np.sum(np.log(distance))
+            cost -= k**2 * np.sum(np.log(distance, out=work["log"][:m]))
         centers = np.zeros((n_components, 2))
         np.add.at(centers, labels, pos)
         delta0 = centers / bincount[:, np.newaxis] - 0.5
@@ -180,18 +183,35 @@ def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[
     return dict(zip(G, nx.rescale_layout(found, scale=1) + np.zeros(2), strict=True))
 
 
-def _attraction(Ad: Any, k: float, distance2: Any, unique: bool) -> Any:
+def _workspace(dtype: Any, rows: int, cols: int) -> dict[str, Any]:
+    """Arrays :func:`energy_layout` reuses for every batch of `rows` nodes."""
+    work = {
+        name: np.empty((rows, cols), dtype)
+        for name in ("dx", "dy", "distance2", "distance", "log", "repulsion")
+    }
+    work["pairs"] = np.empty((rows, cols), np.result_type(dtype, np.complex64))
+    return work
+
+
+def _attraction(Ad: Any, k: float, distance2: Any, unique: bool, spare: Any) -> Any:
     """``Ad / k - k**2 / distance2`` for sparse `Ad`, as scipy computes it (densify `Ad`,
     then subtract) without the dense zeros: ``0 - x`` is ``-x``, so only the stored
     entries need the subtraction. `unique`: no entry of `Ad` is stored twice (densifying
-    would add those up)."""
+    would add those up). `spare` may hold the result (same shape and dtype as
+    `distance2`)."""
     scaled = Ad / k
     if not (unique and scaled.format == "coo"):
         return scaled - k**2 / distance2
-    repulsion = k**2 / distance2
-    out = np.negative(repulsion, dtype=np.result_type(scaled.dtype, repulsion.dtype))
+    repulsion = np.divide(k**2, distance2, out=spare)
     rows, cols = scaled.row, scaled.col
-    out[rows, cols] = scaled.data - repulsion[rows, cols]
+    at_edges = scaled.data - repulsion[rows, cols]
+    dtype = np.result_type(scaled.dtype, repulsion.dtype)
+    out = (
+        np.negative(repulsion, out=repulsion)
+        if dtype == repulsion.dtype
+        else np.negative(repulsion, dtype=dtype)
+    )
+    out[rows, cols] = at_edges
     return out
 
 
