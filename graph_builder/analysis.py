@@ -9,17 +9,19 @@ while eigenvector centrality, PageRank and Louvain use the weights.
 from __future__ import annotations
 
 import csv
+import heapq
 import math
 import os
 import random
 import tempfile
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 METRIC_COLUMNS = (
     "id",
@@ -110,10 +112,134 @@ def betweenness(
     """
     n = len(G)
     if n <= exact_max or samples >= n:
-        return Betweenness(dict(nx.betweenness_centrality(G, normalized=True)))
-    values = nx.betweenness_centrality(G, k=samples, normalized=True, seed=seed)
+        return Betweenness(_brandes(G, None))
+    values = _brandes(G, random.Random(seed).sample(list(G), samples))
     bound = n / (n - 1) * math.sqrt(math.log(2 * n / delta) / (2 * samples))
     return Betweenness(dict(values), samples, bound, delta)
+
+
+def _brandes(G: nx.Graph, sources: list[Hashable] | None) -> dict[Hashable, float]:
+    """``nx.betweenness_centrality(G, normalized=True)`` from `sources` (None: every node;
+    networkx draws its k sources as ``random.Random(seed).sample(list(G), k)``).
+
+    The same breadth-first searches and dependency sums as networkx, one level at a time
+    with numpy (see :func:`_dependencies`); the scaling is networkx's own.
+    """
+    from networkx.algorithms.centrality.betweenness import _rescale
+
+    nodes = list(G)
+    position = {node: i for i, node in enumerate(nodes)}
+    adjacency = [[position[u] for u in G[v]] for v in nodes]
+    indptr = np.cumsum([0] + [len(nbrs) for nbrs in adjacency])
+    indices = np.fromiter((u for nbrs in adjacency for u in nbrs), np.int64, int(indptr[-1]))
+    n = len(nodes)
+    total = np.zeros(n)
+    for s in range(n) if sources is None else [position[v] for v in sources]:
+        delta = _dependencies(indptr, indices, s)
+        if delta is None:  # path counts too big for exact float sums: networkx's own order
+            delta = np.array(_dependencies_in_order(adjacency, s))
+        delta[s] = 0.0  # a source gets no betweenness from its own paths
+        total += delta
+    values = dict(zip(nodes, total.tolist(), strict=True))
+    return dict(
+        _rescale(
+            values,
+            n,
+            normalized=True,
+            directed=G.is_directed(),
+            endpoints=False,
+            sampled_nodes=sources,
+        )
+    )
+
+
+# Path counts are sums of integers, exact as floats (in any order) below this.
+_EXACT_COUNTS = 2.0**53
+
+
+def _dependencies(indptr: Any, indices: Any, s: int) -> Any | None:
+    """Brandes' dependencies of every node on source `s` (adjacency in CSR form), the
+    floats networkx's accumulation gives; None if path counts get too big to sum exactly.
+
+    Breadth-first levels keep networkx's queue order (neighbours in adjacency order, each
+    node where first seen). networkx then pops nodes in reverse queue order, adding each
+    one's share to its predecessors; so each predecessor's sum is taken over its
+    successors in reverse queue order, which ``np.bincount`` (adding in array order,
+    from 0) reproduces when the terms are sorted that way.
+    """
+    n = len(indptr) - 1
+    hops = np.full(n, -1, dtype=np.int64)
+    sigma = np.zeros(n)
+    hops[s], sigma[s] = 0, 1.0
+    frontier = np.array([s])
+    levels: list[tuple[Any, Any, Any]] = []  # (level's nodes in queue order, edge ends)
+    while len(frontier):
+        starts, ends = indptr[frontier], indptr[frontier + 1]
+        counts = ends - starts
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+        nbrs = indices[np.arange(int(counts.sum())) + offsets]
+        tails = np.repeat(frontier, counts)
+        fresh = nbrs[hops[nbrs] < 0]
+        _, first = np.unique(fresh, return_index=True)
+        following = fresh[np.sort(first)]
+        depth = hops[frontier[0]] + 1
+        hops[following] = depth
+        on_path = hops[nbrs] == depth
+        tails, heads = tails[on_path], nbrs[on_path]
+        sigma += np.bincount(heads, weights=sigma[tails], minlength=n)
+        if len(following) and sigma[following].max() >= _EXACT_COUNTS:
+            return None
+        levels.append((following, tails, heads))
+        frontier = following
+    delta = np.zeros(n)
+    rank = np.empty(n, dtype=np.int64)
+    for following, tails, heads in reversed(levels):
+        if not len(tails):
+            continue
+        coeff = (1 + delta[heads]) / sigma[heads]
+        rank[following] = np.arange(len(following))
+        popped = np.argsort(-rank[heads], kind="stable")  # reverse queue order
+        delta += np.bincount(tails[popped], weights=(sigma[tails] * coeff)[popped], minlength=n)
+    return delta
+
+
+def _dependencies_in_order(adjacency: list[list[int]], s: int) -> list[float]:
+    """:func:`_dependencies` node by node, exactly as networkx orders it."""
+    order, preds, sigma = _shortest_paths(adjacency, s)
+    delta = [0.0] * len(adjacency)
+    for w in reversed(order):
+        coeff = (1 + delta[w]) / sigma[w]
+        for v in preds[w]:
+            delta[v] += sigma[v] * coeff
+    return delta
+
+
+def _shortest_paths(
+    adjacency: list[list[int]], s: int
+) -> tuple[list[int], dict[int, list[int]], list[float]]:
+    """Breadth-first order from `s`, each reached node's predecessors on shortest paths
+    and the number of shortest paths to every node (as floats, as networkx counts)."""
+    order = [s]
+    preds: dict[int, list[int]] = {s: []}
+    sigma = [0.0] * len(adjacency)
+    sigma[s] = 1.0
+    hops = {s: 0}
+    i = 0
+    while i < len(order):  # `order` is also the queue
+        v = order[i]
+        i += 1
+        next_hop, paths = hops[v] + 1, sigma[v]
+        for w in adjacency[v]:
+            seen = hops.get(w)
+            if seen is None:
+                order.append(w)
+                hops[w] = next_hop
+                preds[w] = [v]
+                sigma[w] += paths
+            elif seen == next_hop:
+                sigma[w] += paths
+                preds[w].append(v)
+    return order, preds, sigma
 
 
 @dataclass(frozen=True)
@@ -170,31 +296,80 @@ def closeness_measure(
     """
     n = len(G)
     if n <= exact_max:
-        return Closeness(dict(nx.closeness_centrality(G)))
+        return Closeness(_exact_closeness(G))
     rng = random.Random(seed)
-    values: dict[Hashable, float] = {}
-    sampled, diameter = False, 0
+    plan: list[tuple[list[Hashable], list[Hashable]]] = []  # (nodes, sources) per component
     for component in sorted(nx.connected_components(G), key=lambda c: sorted(map(str, c))[0]):
         nodes = sorted(component, key=str)
+        plan.append((nodes, nodes if len(nodes) <= samples else rng.sample(nodes, samples)))
+    index = {node: i for i, node in enumerate(G)}
+    sources = [index[s] for _, chosen in plan for s in chosen]
+    total, reached, diameter = _hop_totals(G, sources)
+    values: dict[Hashable, float] = {}
+    for nodes, chosen in plan:
         size = len(nodes)
-        exact = size <= samples
-        sources = nodes if exact else rng.sample(nodes, samples)
-        total = dict.fromkeys(nodes, 0)
-        seen = dict.fromkeys(nodes, 0)
-        for source in sources:
-            for node, hops in nx.single_source_shortest_path_length(G, source).items():
-                total[node] += hops
-                seen[node] += 1
-                diameter = max(diameter, hops)
-            seen[source] -= 1  # its own zero distance is not a sample
-        sampled = sampled or not exact
+        picked = set(chosen)
         for node in nodes:
-            mean = total[node] / seen[node] if seen[node] else 0.0
+            seen = int(reached[index[node]]) - (node in picked)  # its own 0 is no sample
+            mean = int(total[index[node]]) / seen if seen else 0.0
             values[node] = 0.0 if size <= 1 or mean == 0 else (size - 1) / (n - 1) / mean
-    if not sampled:
+    if all(len(nodes) <= samples for nodes, _ in plan):
         return Closeness(values)
     bound = 2 * diameter * math.sqrt(math.log(2 * n / delta) / (2 * samples))
     return Closeness(values, samples, bound, delta)
+
+
+def _exact_closeness(G: nx.Graph) -> dict[Hashable, float]:
+    """``nx.closeness_centrality(G)`` with the breadth-first searches run by scipy: the
+    distance sums are integers, so the same arithmetic on them gives the same floats."""
+    n = len(G)
+    values: dict[Hashable, float] = {}
+    sums: list[tuple[int, int]] = []  # (nodes reached, sum of their distances) per source
+    for hops in _hop_batches(G, range(n)):
+        finite = np.isfinite(hops)
+        hops[~finite] = 0.0
+        sums += zip(
+            finite.sum(axis=1).tolist(), hops.sum(axis=1).astype(np.int64).tolist(), strict=True
+        )
+    for node, (reached, totsp) in zip(G, sums, strict=True):
+        value = 0.0
+        if totsp > 0 and n > 1:
+            value = (reached - 1.0) / totsp
+            value *= (reached - 1.0) / (n - 1)
+        values[node] = value
+    return values
+
+
+def _hop_totals(G: nx.Graph, sources: Sequence[int]) -> tuple[Any, Any, int]:
+    """Per node (in ``G`` order): the sum of its hop distances from `sources` (node
+    positions in ``G``), how many of them reach it, and the longest distance seen."""
+    total = np.zeros(len(G))
+    reached = np.zeros(len(G), dtype=np.int64)
+    longest = 0
+    for hops in _hop_batches(G, sources):
+        finite = np.isfinite(hops)
+        hops[~finite] = 0.0
+        total += hops.sum(axis=0)  # small integers: exact in any order
+        reached += finite.sum(axis=0)
+        longest = max(longest, int(hops.max(initial=0.0)))
+    return total, reached, longest
+
+
+# Sources per scipy call: bounds the distance matrix to this many rows of n floats.
+_SOURCE_BATCH = 256
+
+
+def _hop_batches(G: nx.Graph, sources: Sequence[int]) -> Iterator[Any]:
+    """Hop distances (inf: unreachable) from the sources (node positions in ``G``), as
+    matrices of up to :data:`_SOURCE_BATCH` rows."""
+    from scipy.sparse.csgraph import shortest_path
+
+    if not len(sources):
+        return
+    adjacency = nx.to_scipy_sparse_array(G, weight=None, format="csr")
+    for start in range(0, len(sources), _SOURCE_BATCH):
+        batch = list(sources[start : start + _SOURCE_BATCH])
+        yield shortest_path(adjacency, method="D", directed=False, unweighted=True, indices=batch)
 
 
 def eigenvector(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float]:
@@ -215,15 +390,50 @@ def eigenvector(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, fl
     if G.number_of_edges() == 0:
         return dict.fromkeys(G, 0.0)
     try:
-        return dict(nx.eigenvector_centrality(G, max_iter=100, tol=1e-08, weight=weight))
+        return _power_iteration(G, max_iter=100, tol=1e-08, weight=weight)
     except nx.PowerIterationFailedConvergence:
         pass
     try:  # the sparse eigensolver is fast but refuses disconnected graphs
         if nx.is_connected(G) and len(G) > 2:
             return dict(nx.eigenvector_centrality_numpy(G, weight=weight))
-        return dict(nx.eigenvector_centrality(G, max_iter=2000, tol=1e-08, weight=weight))
+        return _power_iteration(G, max_iter=2000, tol=1e-08, weight=weight)
     except (nx.NetworkXException, ArithmeticError, ValueError, TypeError):
         return dict.fromkeys(G, 0.0)
+
+
+def _power_iteration(
+    G: nx.Graph, *, max_iter: int, tol: float, weight: str | None
+) -> dict[Hashable, float]:
+    """``nx.eigenvector_centrality`` (power iteration on A + I from the uniform vector)
+    with the product done by scipy, giving the same floats.
+
+    networkx adds each node's own value first, then its neighbours' contributions in node
+    order; each CSR row below holds the diagonal first and then the neighbours in node
+    order, and the sparse product sums a row in stored order. Norm and convergence test
+    are computed as networkx computes them.
+    """
+    import scipy.sparse
+
+    nodes = list(G)
+    position = {node: i for i, node in enumerate(nodes)}
+    incoming: list[list[tuple[int, float]]] = [[(i, 1.0)] for i in range(len(nodes))]
+    for i, node in enumerate(nodes):
+        for nbr, attrs in G[node].items():
+            w = attrs.get(weight, 1) if weight else 1
+            incoming[position[nbr]].append((i, w))
+    indptr = np.cumsum([0] + [len(row) for row in incoming])
+    indices = np.fromiter((j for row in incoming for j, _ in row), dtype=np.int64)
+    data = np.fromiter((w for row in incoming for _, w in row), dtype=float)
+    A = scipy.sparse.csr_array((data, indices, indptr), shape=(len(nodes), len(nodes)))
+    x = np.full(len(nodes), 1 / len(nodes))
+    for _ in range(max_iter):
+        xlast = x
+        x = A @ xlast
+        norm = math.hypot(*x.tolist()) or 1
+        x = x / norm
+        if sum(np.abs(x - xlast).tolist()) < len(nodes) * tol:
+            return dict(zip(nodes, x.tolist(), strict=True))
+    raise nx.PowerIterationFailedConvergence(max_iter)
 
 
 def pagerank(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float]:
@@ -304,6 +514,7 @@ def fragmentation(G: nx.Graph, removed: Iterable[Hashable] = ()) -> float:
 
     s_k are the component sizes and n the number of nodes left. F is 0 for a connected
     graph and 1 when no two nodes can reach each other (also when fewer than two remain).
+    To evaluate many removal sets on one graph, use a :class:`Fragmenter`.
 
     Examples
     --------
@@ -314,13 +525,105 @@ def fragmentation(G: nx.Graph, removed: Iterable[Hashable] = ()) -> float:
     >>> round(fragmentation(nx.path_graph(5), removed=[2]), 4)  # 1 - (2 + 2) / 12
     0.6667
     """
-    gone = set(removed)
-    H = G.subgraph(n for n in G if n not in gone)
-    n = len(H)
-    if n < 2:
-        return 1.0
-    reachable = sum(len(c) * (len(c) - 1) for c in nx.connected_components(H))
-    return 1.0 - reachable / (n * (n - 1))
+    return Fragmenter(G)(removed)
+
+
+class Fragmenter:
+    """:func:`fragmentation` of one graph for many removal sets.
+
+    The components of `G` are found once. Removing nodes only splits the components that
+    held them, so each call searches those from the removed nodes' neighbours, growing the
+    smallest search first and stopping when one search is left: the pieces other than the
+    largest are explored, and the largest is what remains. The graph must not change
+    while the fragmenter is in use.
+
+    Examples
+    --------
+    >>> frag = Fragmenter(nx.path_graph(5))
+    >>> frag(), round(frag([2]), 4), frag([1, 3])
+    (0.0, 0.6667, 1.0)
+    """
+
+    def __init__(self, G: nx.Graph) -> None:
+        self.G = G
+        self._component: dict[Hashable, int] = {}
+        self._size: list[int] = []
+        for i, nodes in enumerate(nx.connected_components(G)):
+            self._component.update(dict.fromkeys(nodes, i))
+            self._size.append(len(nodes))
+        self._pairs = sum(s * (s - 1) for s in self._size)
+
+    def __call__(self, removed: Iterable[Hashable] = ()) -> float:
+        gone = {v for v in removed if v in self._component}
+        n = len(self._component) - len(gone)
+        if n < 2:
+            return 1.0
+        by_component: dict[int, int] = {}
+        for v in gone:
+            c = self._component[v]
+            by_component[c] = by_component.get(c, 0) + 1
+        reachable = self._pairs
+        for c, n_gone in by_component.items():
+            size = self._size[c]
+            reachable -= size * (size - 1)
+            starts = [u for v in gone if self._component[v] == c for u in self.G[v]]
+            reachable += sum(p * (p - 1) for p in self._pieces(starts, gone, size - n_gone))
+        return 1.0 - reachable / (n * (n - 1))
+
+    def component_size(self, node: Hashable) -> int:
+        """Size of the component holding `node` before any removal."""
+        return self._size[self._component[node]]
+
+    def _pieces(self, starts: list[Hashable], gone: set[Hashable], left: int) -> list[int]:
+        """Sizes of the pieces holding `starts` once `gone` is removed; `left` nodes of
+        the component remain, so the last unfinished piece holds what the others do not."""
+        owner: dict[Hashable, int] = {}  # node -> search that reached it first
+        parent: list[int] = []  # union-find over searches that met
+        frontier: list[list[Hashable]] = []
+        seen: list[int] = []
+        for u in starts:
+            if u not in gone and u not in owner:
+                owner[u] = len(parent)
+                parent.append(len(parent))
+                frontier.append([u])
+                seen.append(1)
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        heap = [(1, i) for i in range(len(parent))]  # (nodes reached, search)
+        active = len(parent)
+        done: list[int] = []
+        while active > 1:
+            reached, i = heapq.heappop(heap)
+            if parent[i] != i or reached != seen[i]:
+                continue  # stale entry: the search was merged or has grown since
+            if not frontier[i]:
+                active -= 1
+                done.append(seen[i])
+                continue
+            v = frontier[i].pop()
+            for u in self.G[v]:
+                if u in gone:
+                    continue
+                j = owner.get(u)
+                if j is None:
+                    owner[u] = i
+                    frontier[i].append(u)
+                    seen[i] += 1
+                    continue
+                j = root(j)
+                if j != i:  # two searches met: one piece; fold j into i
+                    parent[j] = i
+                    frontier[i].extend(frontier[j])
+                    frontier[j] = []
+                    seen[i] += seen[j]
+                    active -= 1
+            heapq.heappush(heap, (seen[i], i))
+        return [*done, left - sum(done)] if active else done
 
 
 @dataclass(frozen=True)
@@ -361,6 +664,7 @@ def key_players(
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
+    frag = Fragmenter(G)
     candidates = sorted(G if candidates is None else candidates, key=str)
     if max_candidates is not None and len(candidates) > max_candidates:
         by_degree = sorted(candidates, key=lambda n: -G.degree(n))[:max_candidates]
@@ -370,12 +674,12 @@ def key_players(
         best_set: tuple[Hashable, ...] = ()
         best_f = -1.0
         for combo in combinations(candidates, k):  # ties: the first in sorted order
-            f = fragmentation(G, combo)
+            f = frag(combo)
             if f > best_f + 1e-12:
                 best_set, best_f = combo, f
-        ordered = _removal_order(G, list(best_set))
-        exact_steps = tuple(fragmentation(G, ordered[: i + 1]) for i in range(k))
-        return KeyPlayers(tuple(ordered), best_f, fragmentation(G), exact_steps)
+        ordered = _removal_order(frag, list(best_set))
+        exact_steps = tuple(frag(ordered[: i + 1]) for i in range(k))
+        return KeyPlayers(tuple(ordered), best_f, frag(), exact_steps)
     chosen: list[Hashable] = []
     steps: list[float] = []
     for _ in range(min(k, len(candidates))):
@@ -383,14 +687,14 @@ def key_players(
         for node in candidates:
             if node in chosen:
                 continue
-            f = fragmentation(G, chosen + [node])
+            f = frag(chosen + [node])
             if f > best_f + 1e-12:
                 best, best_f = node, f
         if best is None:
             break
         chosen.append(best)
         steps.append(best_f)
-    current = steps[-1] if steps else fragmentation(G)
+    current = steps[-1] if steps else frag()
     improved = swaps and bool(chosen)
     passes = 0
     while improved and passes < max_swap_passes:
@@ -401,12 +705,12 @@ def key_players(
                 if node in chosen:
                     continue
                 trial = chosen[:i] + [node] + chosen[i + 1 :]
-                f = fragmentation(G, trial)
+                f = frag(trial)
                 if f > current + 1e-12:
                     chosen, current, improved = trial, f, True
         if improved:  # steps describe the final set, removed in order
-            steps = [fragmentation(G, chosen[: i + 1]) for i in range(len(chosen))]
-    return KeyPlayers(tuple(chosen), current, fragmentation(G), tuple(steps))
+            steps = [frag(chosen[: i + 1]) for i in range(len(chosen))]
+    return KeyPlayers(tuple(chosen), current, frag(), tuple(steps))
 
 
 def key_players_at_scale(
@@ -422,12 +726,12 @@ def key_players_at_scale(
     return key_players(G, k, candidates=pool, max_swap_passes=1), KEY_PLAYER_CANDIDATES
 
 
-def _removal_order(G: nx.Graph, players: list[Hashable]) -> list[Hashable]:
+def _removal_order(frag: Fragmenter, players: list[Hashable]) -> list[Hashable]:
     """Order a set so each removal raises fragmentation most (for the ``steps`` column)."""
     order: list[Hashable] = []
     rest = list(players)
     while rest:
-        nxt = max(rest, key=lambda n: (fragmentation(G, order + [n]), -rest.index(n)))
+        nxt = max(rest, key=lambda n: (frag(order + [n]), -rest.index(n)))
         order.append(nxt)
         rest.remove(nxt)
     return order
@@ -476,19 +780,40 @@ def decapitation(G: nx.Graph, group: Hashable) -> Decapitation:
     >>> d.component_before, d.component_after
     (4, 1)
     """
-    heads = leaders(G, group)
-    before = len(nx.node_connected_component(G, group))
-    H = G.subgraph(n for n in G if n not in set(heads))
-    after = len(nx.node_connected_component(H, group))
+    return _decapitation(Fragmenter(G), group)
+
+
+def _decapitation(frag: Fragmenter, group: Hashable) -> Decapitation:
+    """:func:`decapitation` with the graph's components already known."""
+    heads = leaders(frag.G, group)
+    gone = set(heads) - {group}
     return Decapitation(
-        group, tuple(heads), fragmentation(G), fragmentation(G, heads), before, after
+        group,
+        tuple(heads),
+        frag(),
+        frag(heads),
+        frag.component_size(group),
+        _reachable(frag.G, group, gone),
     )
+
+
+def _reachable(G: nx.Graph, start: Hashable, gone: set[Hashable]) -> int:
+    """How many nodes `start` reaches (itself included) without passing through `gone`."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for u in G[stack.pop()]:
+            if u not in seen and u not in gone:
+                seen.add(u)
+                stack.append(u)
+    return len(seen)
 
 
 def decapitations(G: nx.Graph) -> list[Decapitation]:
     """:func:`decapitation` for every militant group with a known leader, biggest impact first."""
     groups = [n for n, t in G.nodes(data="type") if t == "MilitantGroup" and leaders(G, n)]
-    found = [decapitation(G, g) for g in groups]
+    frag = Fragmenter(G)
+    found = [_decapitation(frag, g) for g in groups]
     return sorted(found, key=lambda d: (-d.impact, d.component_after - d.component_before))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -207,33 +208,67 @@ def write_graphml(
 ) -> nx.DiGraph:
     """Write Gephi-safe GraphML (see module docs); returns the graph written."""
     G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    buf = io.BytesIO()
-    nx.write_graphml(G, buf, encoding="utf-8", prettyprint=True, edge_id_from_attribute="id")
-    atomic_write_bytes(path, _drop_edge_id_data(buf.getvalue()))
+    atomic_write_bytes(path, graphml_bytes(G))
     return G
 
 
-def _drop_edge_id_data(graphml: bytes) -> bytes:
-    """Keep the edge id only as the <edge id="..."> attribute.
+def graphml_bytes(G: nx.Graph) -> bytes:
+    """GraphML of `G` as ``nx.write_graphml(G, prettyprint=True, edge_id_from_attribute="id")``
+    writes it, less the edge id's data key (see :func:`_drop_edge_id_data`), reindented.
 
-    networkx also writes it as an "id" data key, which igraph and Gephi read as a second,
-    clashing id column.
+    The element tree networkx builds is edited and serialised once, not written, parsed
+    back and written again; the text is normalised as that parse did (line ends) and
+    characters XML cannot hold are refused as the parse refused them.
     """
     from xml.etree import ElementTree as ET
 
-    ns = "http://graphml.graphdrawing.org/xmlns"
-    ET.register_namespace("", ns)
-    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
-    root = ET.fromstring(graphml)
-    for key in root.findall(f"{{{ns}}}key"):
+    from networkx.readwrite.graphml import GraphMLWriter
+
+    writer = GraphMLWriter(encoding="utf-8", prettyprint=False, edge_id_from_attribute="id")
+    writer.add_graph_element(G)
+    root = writer.xml
+    _drop_edge_id_data(root, "")
+    for element in root.iter():
+        if element.text and "\r" in element.text:  # an XML parser reads \r\n and \r as \n
+            element.text = element.text.replace("\r\n", "\n").replace("\r", "\n")
+    ET.indent(root)
+    return _xml_document(root, strict=True)
+
+
+def _drop_edge_id_data(root: Any, ns: str) -> None:
+    """Keep the edge id only as the <edge id="..."> attribute.
+
+    networkx also writes it as an "id" data key, which igraph and Gephi read as a second,
+    clashing id column. `ns` prefixes the tag names (``"{uri}"`` or ``""``).
+    """
+    for key in root.findall(f"{ns}key"):
         if key.get("for") == "edge" and key.get("attr.name") == "id":
             root.remove(key)
-            for edge in root.iter(f"{{{ns}}}edge"):
-                for data in edge.findall(f"{{{ns}}}data"):
+            for edge in root.iter(f"{ns}edge"):
+                for data in edge.findall(f"{ns}data"):
                     if data.get("key") == key.get("id"):
                         edge.remove(data)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# Characters XML 1.0 cannot hold, even escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_document(root: Any, *, strict: bool = False) -> bytes:
+    """``ElementTree(root).write(f, encoding="utf-8", xml_declaration=True)``'s bytes,
+    serialised to one string first (writing the pieces through an encoder is slower).
+    `strict` refuses characters XML cannot hold instead of writing them."""
+    from xml.etree import ElementTree as ET
+
+    text = ET.tostring(root, encoding="unicode")
+    bad = _NOT_XML.search(text) if strict else None
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise MilgraphError(
+            f"graph text has character {bad.group()!r} (line {line} of the XML written), "
+            "which XML cannot hold; expected printable text"
+        )
+    return ("<?xml version='1.0' encoding='utf-8'?>\n" + text).encode("utf-8", "xmlcharrefreplace")
 
 
 def colour_map(G: nx.Graph, color_by: str) -> dict[Any, tuple[int, int, int]]:
@@ -285,6 +320,7 @@ def write_gexf(
     min_modality: str = "alleged",
     as_of: str | None = None,
     ontology: Ontology | None = None,
+    graph: nx.DiGraph | None = None,
 ) -> nx.DiGraph:
     """Write GEXF 1.2 with viz colours and sizes and a timeline for Gephi.
 
@@ -292,8 +328,14 @@ def write_gexf(
     its first dated relation (open-ended: a tie, once reported, stays on the timeline);
     undated items are present throughout. The last reported day is kept as the
     ``last_reported`` attribute.
+
+    `graph`, when given, is :func:`export_graph` of the same data, rows and filters (what
+    :func:`write_graphml` returns), so it is not built twice; it is copied, not changed.
     """
-    G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    if graph is None:
+        G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    else:
+        G = graph.copy()  # new attribute dicts: the ones below change them
     colours, sizes = colour_map(G, color_by), size_map(G, size_by)
     for node, attrs in G.nodes(data=True):
         r, g, b = colours[node]
@@ -303,10 +345,19 @@ def write_gexf(
         attrs["last_reported"] = attrs.pop("end")
         _timeline(attrs)
     G.graph["mode"] = "dynamic"
-    buf = io.BytesIO()
-    nx.write_gexf(G, buf, encoding="utf-8", prettyprint=True, version="1.2draft")
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, gexf_bytes(G))
     return G
+
+
+def gexf_bytes(G: nx.Graph) -> bytes:
+    """``nx.write_gexf(G, prettyprint=True, version="1.2draft")``'s bytes, serialised to
+    one string first (networkx writes the pieces through an encoder, which is slower)."""
+    from networkx.readwrite.gexf import GEXFWriter
+
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer.add_graph(G)
+    writer.indent(writer.xml)
+    return _xml_document(writer.xml)
 
 
 def _timeline(attrs: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+import numpy as np
 
 from graph_builder import analysis, linkpred, views
 from graph_builder.analysis import atomic_write_bytes, atomic_write_text
@@ -87,7 +88,11 @@ def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
         # Above a few hundred nodes each iteration costs seconds; fewer still give a usable
         # picture, and the report must not dominate a rebuild.
         iterations = 200 if len(core) <= 300 else 30
-        pos = nx.spring_layout(core, seed=seed, k=2.0 / len(core) ** 0.5, iterations=iterations)
+        k = 2.0 / len(core) ** 0.5
+        if len(core) >= _ENERGY_MIN_NODES:
+            pos = energy_layout(core, seed=seed, k=k, iterations=iterations)
+        else:
+            pos = nx.spring_layout(core, seed=seed, k=k, iterations=iterations)
         xs = [float(p[0]) for p in pos.values()]
         ys = [float(p[1]) for p in pos.values()]
         (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
@@ -103,6 +108,110 @@ def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
     for i, n in enumerate(isolated):
         row, col = divmod(i, per_row)
         out[n] = (round(20 + col * 960 / per_row, 2), round(660 + 14 * row, 2))
+    return out
+
+
+# From this many nodes networkx's spring_layout uses its energy method (see energy_layout).
+_ENERGY_MIN_NODES = 500
+# Rows of the distance matrix networkx's energy method computes at once.
+_ENERGY_BATCH = 500
+
+
+def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[Any, Any]:
+    """``nx.spring_layout(G, seed=seed, k=k, iterations=iterations)`` for graphs of at
+    least :data:`_ENERGY_MIN_NODES` nodes (networkx 3.6's energy-based Fruchterman-
+    Reingold, minimised by L-BFGS-B), with the same positions to the last bit.
+
+    The energy and its gradient are computed as networkx computes them, except that each
+    batch's coordinate differences are one complex subtraction into a reused buffer and
+    squared distances are ``dx * dx + dy * dy`` (networkx's sums over an axis of length 2
+    give those same floats, slowly): the layout, the slowest part of the report, takes
+    about half the time.
+    """
+    import scipy as sp
+
+    A = nx.to_scipy_sparse_array(G, weight="weight", dtype="f")
+    nnodes = A.shape[0]
+    start = np.asarray(np.random.RandomState(seed).rand(nnodes, 2), dtype=A.dtype)
+    A = A.tocsr()
+    A = np.abs(A)
+    A = (A + A.T) / 2
+    n_components, labels = sp.sparse.csgraph.connected_components(A, directed=False)
+    bincount = np.bincount(labels)
+    unique = A.format == "csr" and A.has_canonical_format  # each pair stored once
+    workspaces: dict[Any, dict[str, Any]] = {}  # by dtype: L-BFGS-B starts from float32
+
+    def cost_and_gradient(x: Any) -> tuple[float, Any]:
+        pos = x.reshape((nnodes, 2))
+        if x.dtype not in workspaces:  # reused: fresh big arrays cost page faults each time
+            workspaces[x.dtype] = _workspace(x.dtype, min(_ENERGY_BATCH, nnodes), nnodes)
+        work = workspaces[x.dtype]
+        # Each position as one complex number: a complex difference is the two coordinate
+        # differences, computed in one pass instead of many length-2 inner loops.
+        points = pos.view(work["pairs"].dtype)[:, 0]
+        xs, ys = np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1])
+        grad = np.zeros((nnodes, 2))
+        cost = 0.0
+        for lo in range(0, nnodes, _ENERGY_BATCH):
+            hi = min(lo + _ENERGY_BATCH, nnodes)
+            m = hi - lo
+            diff = np.subtract(points[lo:hi, None], points[None, :], out=work["pairs"][:m])
+            delta = diff.view(x.dtype).reshape((m, nnodes, 2))
+            dx = np.subtract(xs[lo:hi, None], xs[None, :], out=work["dx"][:m])
+            dy = np.subtract(ys[lo:hi, None], ys[None, :], out=work["dy"][:m])
+            # What summing delta * delta over its last axis gives: dx * dx + dy * dy.
+            distance2 = np.multiply(dx, dx, out=work["distance2"][:m])
+            distance2 += np.multiply(dy, dy, out=dy)
+            np.maximum(distance2, 1e-10, out=distance2)
+            distance = np.sqrt(distance2, out=work["distance"][:m])
+            Ad = A[lo:hi] * distance
+            attraction = _attraction(Ad, k, distance2, unique, work["repulsion"][:m])
+            grad[lo:hi] = 2 * np.einsum("ij,ijk->ik", attraction, delta)
+            cost += np.sum(Ad * distance2) / (3 * k)
+            cost -= k**2 * np.sum(np.log(distance, out=work["log"][:m]))
+        centers = np.zeros((n_components, 2))
+        np.add.at(centers, labels, pos)
+        delta0 = centers / bincount[:, np.newaxis] - 0.5
+        grad += 1.0 * delta0[labels]  # gravity 1
+        cost += 1.0 * 0.5 * np.sum(bincount * np.linalg.norm(delta0, axis=1) ** 2)
+        return cost, grad.ravel()
+
+    options = {"maxiter": iterations, "gtol": 1e-4}
+    found = sp.optimize.minimize(
+        cost_and_gradient, start.ravel(), method="L-BFGS-B", jac=True, options=options
+    ).x.reshape((nnodes, 2))
+    return dict(zip(G, nx.rescale_layout(found, scale=1) + np.zeros(2), strict=True))
+
+
+def _workspace(dtype: Any, rows: int, cols: int) -> dict[str, Any]:
+    """Arrays :func:`energy_layout` reuses for every batch of `rows` nodes."""
+    work = {
+        name: np.empty((rows, cols), dtype)
+        for name in ("dx", "dy", "distance2", "distance", "log", "repulsion")
+    }
+    work["pairs"] = np.empty((rows, cols), np.result_type(dtype, np.complex64))
+    return work
+
+
+def _attraction(Ad: Any, k: float, distance2: Any, unique: bool, spare: Any) -> Any:
+    """``Ad / k - k**2 / distance2`` for sparse `Ad`, as scipy computes it (densify `Ad`,
+    then subtract) without the dense zeros: ``0 - x`` is ``-x``, so only the stored
+    entries need the subtraction. `unique`: no entry of `Ad` is stored twice (densifying
+    would add those up). `spare` may hold the result (same shape and dtype as
+    `distance2`)."""
+    scaled = Ad / k
+    if not (unique and scaled.format == "coo"):
+        return scaled - k**2 / distance2
+    repulsion = np.divide(k**2, distance2, out=spare)
+    rows, cols = scaled.row, scaled.col
+    at_edges = scaled.data - repulsion[rows, cols]
+    dtype = np.result_type(scaled.dtype, repulsion.dtype)
+    out = (
+        np.negative(repulsion, out=repulsion)
+        if dtype == repulsion.dtype
+        else np.negative(repulsion, dtype=dtype)
+    )
+    out[rows, cols] = at_edges
     return out
 
 
@@ -385,11 +494,26 @@ def write_report(
     top: int = 10,
     key_player_k: int = 3,
     notes: Sequence[str] = (),
+    key_players: analysis.KeyPlayers | None = None,
+    graph: nx.Graph | None = None,
 ) -> list[Path]:
     """Write the HTML report and its PNG plots (``<stem>-network.png``,
-    ``<stem>-centrality.png``) beside it; returns the paths written."""
+    ``<stem>-centrality.png``) beside it; returns the paths written.
+
+    Parameters
+    ----------
+    key_players
+        The search :func:`analysis.compute_metrics` already made for `rows`
+        (``Metrics.key_players``); by default it is run again on the entity graph, with
+        `key_player_k` players (the search is the costliest part of the report).
+    graph
+        ``views.entity_graph(data)`` under the same `min_modality`, `as_of` and
+        `ontology`, when the caller has it already; by default it is built here.
+    """
     path = Path(path)
-    full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    full = graph
+    if full is None:
+        full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
     G, cap_note = drawn_graph(full, rows)
     notes = [*notes, cap_note] if cap_note else list(notes)
     payload = network_payload(
@@ -400,9 +524,11 @@ def write_report(
         "network": plot_network(G, pos, rows),
         "centrality": plot_centralities(rows, top),
     }
-    # The ranking metrics.csv used, from its (rounded) betweenness column.
-    betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
-    key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
+    key = key_players
+    if key is None:
+        # The ranking metrics.csv used, from its (rounded) betweenness column.
+        betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
+        key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
     page = render_html(
         data,
         rows,

@@ -157,3 +157,88 @@ def test_sampled_closeness_stays_within_its_stated_bound() -> None:
     assert sum(errors) / len(errors) < 0.1  # hops: far tighter than the worst-case bound
     # The same seed gives the same estimate (rebuilds are repeatable).
     assert analysis.closeness_measure(G, exact_max=100, samples=150, seed=1) == estimate
+
+
+def _fragmentation_by_subgraph(G: nx.Graph, removed: list) -> float:
+    """The definition, computed the slow way: components of what is left."""
+    H = G.subgraph(n for n in G if n not in set(removed))
+    n = len(H)
+    if n < 2:
+        return 1.0
+    return 1.0 - sum(len(c) * (len(c) - 1) for c in nx.connected_components(H)) / (n * (n - 1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fragmenter_equals_the_definition(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    G = nx.powerlaw_cluster_graph(120, 1 + seed % 2, 0.3, seed=seed)
+    G.add_edges_from([(200, 201), (201, 201), (202, 202)])  # a pair with a loop, a lone loop
+    frag = analysis.Fragmenter(G)
+    hubs = sorted(G, key=G.degree, reverse=True)[:8]
+    sets = [list(c) for c in combinations(hubs, 2)]
+    sets += [rng.sample(list(G), rng.randint(0, 10)) for _ in range(30)]
+    sets += [[201], [202], ["not a node", hubs[0]], list(G)[:-1], list(G)]
+    for removed in sets:
+        assert frag(removed) == _fragmentation_by_subgraph(G, removed), removed
+
+
+def test_decapitations_match_removing_the_leaders() -> None:
+    G = nx.powerlaw_cluster_graph(80, 2, 0.3, seed=3)
+    groups = sorted(G, key=G.degree, reverse=True)[:4]
+    for g in groups:
+        G.nodes[g]["type"] = "MilitantGroup"
+        for n in sorted(G[g])[:2]:
+            G.edges[g, n]["predicates"] = ("leader_of",)
+    found = {d.group: d for d in analysis.decapitations(G)}
+    assert sorted(found) == sorted(groups)
+    for g, d in found.items():
+        H = G.subgraph(n for n in G if n not in set(d.leaders))
+        assert d.fragmentation_after == _fragmentation_by_subgraph(G, list(d.leaders))
+        assert d.component_before == len(nx.node_connected_component(G, g))
+        assert d.component_after == len(nx.node_connected_component(H, g))
+
+
+def _weighted_test_graph(seed: int) -> nx.Graph:
+    import random
+
+    rng = random.Random(seed)
+    G = nx.relabel_nodes(nx.powerlaw_cluster_graph(300, 2, 0.3, seed=seed), lambda n: f"e{n}")
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = rng.choice((0.25, 0.5, 1.0, 1.75, 0.1, 1 / 3))
+    G.add_edge("e0", "e0", weight=0.5)
+    G.add_edges_from([("x1", "x2"), ("x2", "x3")], weight=1.0)  # a second component
+    G.add_node("lone")
+    return G
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_closeness_and_eigenvector_are_networkx_to_the_last_bit(seed: int) -> None:
+    G = _weighted_test_graph(seed)
+    closeness = analysis.closeness_measure(G)
+    assert closeness.sources is None
+    assert closeness.values == nx.closeness_centrality(G)
+    assert analysis.eigenvector(G) == nx.eigenvector_centrality(
+        G, max_iter=100, tol=1e-08, weight="weight"
+    )
+    assert analysis.eigenvector(G, weight=None) == nx.eigenvector_centrality(
+        G, max_iter=100, tol=1e-08, weight=None
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_betweenness_is_networkx_to_the_last_bit(seed: int) -> None:
+    G = _weighted_test_graph(seed)
+    assert analysis.betweenness(G).values == nx.betweenness_centrality(G, normalized=True)
+    sampled = analysis.betweenness(G, seed=seed, exact_max=10, samples=40)
+    assert sampled.sources == 40
+    assert sampled.values == nx.betweenness_centrality(G, k=40, normalized=True, seed=seed)
+
+
+def test_betweenness_with_more_shortest_paths_than_floats_count_exactly() -> None:
+    G = nx.Graph()
+    for i in range(60):  # 60 diamonds in a row: 2**60 shortest paths end to end
+        G.add_edges_from([(f"c{i}", f"a{i}"), (f"c{i}", f"b{i}")])
+        G.add_edges_from([(f"a{i}", f"c{i + 1}"), (f"b{i}", f"c{i + 1}")])
+    assert analysis.betweenness(G).values == nx.betweenness_centrality(G, normalized=True)

@@ -11,6 +11,7 @@ import networkx as nx
 import pytest
 
 from graph_builder import analysis, export, views
+from graph_builder.errors import MilgraphError
 from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Support
 
 EVIL = 'Abu "the <script>alert(1)</script>" O\'Neil ]]> & co'
@@ -219,3 +220,53 @@ def test_min_modality_and_as_of_reach_the_exports(tmp_path: Path, data: GraphDat
     assert not G.has_edge("g:lej", "g:ttp")  # the alleged link is gone
     H = export.write_graphml(data, [], tmp_path / "h.graphml", as_of="2010-01-01")
     assert sorted(H.edges) == [("g:lej", "g:ttp"), ("p:evil", "g:lej")]
+
+
+def _graphml_the_long_way(G: nx.DiGraph) -> bytes:
+    """networkx's GraphML, parsed back to drop the edge id data key, written again."""
+    import io
+
+    buf = io.BytesIO()
+    nx.write_graphml(G, buf, encoding="utf-8", prettyprint=True, edge_id_from_attribute="id")
+    ET.register_namespace("", GRAPHML_NS.strip("{}"))
+    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+    root = ET.fromstring(buf.getvalue())
+    for key in root.findall(f"{GRAPHML_NS}key"):
+        if key.get("for") == "edge" and key.get("attr.name") == "id":
+            root.remove(key)
+            for edge in root.iter(f"{GRAPHML_NS}edge"):
+                for item in edge.findall(f"{GRAPHML_NS}data"):
+                    if item.get("key") == key.get("id"):
+                        edge.remove(item)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def test_xml_bytes_equal_what_networkx_writes(data: GraphData, rows: list[dict]) -> None:
+    import io
+
+    G = export.export_graph(data, rows)
+    G.nodes["p:ali"]["name"] = "line\r\nends\rand tabs\t, é, 🙂, and an empty next"
+    G.nodes["p:ali"]["aliases"] = ""
+    assert export.graphml_bytes(G) == _graphml_the_long_way(G)
+    buf = io.BytesIO()
+    nx.write_gexf(G, buf, encoding="utf-8", prettyprint=True, version="1.2draft")
+    assert export.gexf_bytes(G) == buf.getvalue()
+
+
+def test_graphml_refuses_characters_xml_cannot_hold(data: GraphData, rows: list[dict]) -> None:
+    G = export.export_graph(data, rows)
+    G.nodes["p:ali"]["name"] = "bell\x07"
+    with pytest.raises(MilgraphError, match="cannot hold"):
+        export.graphml_bytes(G)
+
+
+def test_gexf_from_the_graphml_graph_is_the_same_file(
+    data: GraphData, rows: list[dict], tmp_path: Path
+) -> None:
+    H = export.write_graphml(data, rows, tmp_path / "g.graphml")
+    before = export.graphml_bytes(H)
+    export.write_gexf(data, rows, tmp_path / "built.gexf")
+    export.write_gexf(data, rows, tmp_path / "given.gexf", graph=H)
+    assert (tmp_path / "given.gexf").read_bytes() == (tmp_path / "built.gexf").read_bytes()
+    assert export.graphml_bytes(H) == before  # the graph given is left as it was

@@ -78,3 +78,12 @@ def test_evaluation_of_a_tree_cannot_beat_chance_much() -> None:
     result = linkpred.evaluate(nx.path_graph(30), seed=1)
     assert result.precision_at_k == 0.0
     assert result.auc < 0.5
+
+
+@pytest.mark.parametrize("method", linkpred.METHODS)
+def test_predictions_equal_scoring_every_candidate_pair(method: str) -> None:
+    G = nx.relabel_nodes(nx.powerlaw_cluster_graph(150, 2, 0.4, seed=7), lambda n: f"p{n}")
+    G.add_edge("p0", "p0")  # a self-loop counts in the degree, not as a neighbour
+    every = [linkpred.score_pair(G, u, v) for u, v in linkpred.candidate_pairs(G)]
+    every.sort(key=lambda p: (-p.score(method), -len(p.shared), str(p.u), str(p.v)))
+    assert linkpred.predict_links(G, 25, method) == every[:25]

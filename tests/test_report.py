@@ -161,3 +161,35 @@ def test_big_networks_draw_the_entities_of_highest_pagerank(
     drawn, note = report.drawn_graph(G, rows)
     assert sorted(drawn) == ["b", "c", "d"] and sorted(drawn.edges) == [("b", "c"), ("c", "d")]
     assert note is not None and "3 entities of highest PageRank out of 5" in note
+
+
+def test_report_reuses_the_key_players_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = sample()
+    G = views.entity_graph(data)
+    metrics = analysis.compute_metrics(G)
+    assert metrics.key_players is not None
+    searched = report.write_report(data, metrics.rows, tmp_path / "searched.html")
+
+    def no_second_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the report searched for key players again")
+
+    monkeypatch.setattr(analysis, "key_players_at_scale", no_second_search)
+    given = report.write_report(
+        data, metrics.rows, tmp_path / "given.html", key_players=metrics.key_players, graph=G
+    )
+    for a, b in zip(searched, given, strict=True):
+        assert a.read_bytes() == b.read_bytes(), b.name
+
+
+def test_energy_layout_is_networkx_spring_layout_to_the_last_bit() -> None:
+    G = nx.powerlaw_cluster_graph(520, 2, 0.3, seed=5)
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = 1.75 if (u + v) % 3 else 0.1
+    G = nx.disjoint_union(G, nx.path_graph(12))  # two components: gravity per component
+    k = 2.0 / len(G) ** 0.5
+    expected = nx.spring_layout(G, seed=3, k=k, iterations=8)
+    got = report.energy_layout(G, seed=3, k=k, iterations=8)
+    assert list(got) == list(expected)
+    assert all((got[n] == expected[n]).all() for n in G)
