@@ -354,15 +354,19 @@ def _analyse(
     out = options.out
     with stage("analytics"):
         graph = views.entity_graph(data)
-        rows = analysis.metrics_rows(graph, seed=options.seed)
+        metrics = analysis.compute_metrics(graph, seed=options.seed)
+        rows = metrics.rows
         result.outputs["metrics"] = out / "metrics.csv"
         analysis.write_metrics_csv(rows, result.outputs["metrics"])
         result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
     with stage("export"):
         result.outputs["graphml"] = out / "graph.graphml"
-        export.write_graphml(data, rows, result.outputs["graphml"])
+        exported = export.write_graphml(data, rows, result.outputs["graphml"])
         result.outputs["gexf"] = out / "graph.gexf"
-        export.write_gexf(data, rows, result.outputs["gexf"])
+        export.write_gexf(data, rows, result.outputs["gexf"], graph=exported)
         result.outputs["report"] = out / "report.html"
-        report.write_report(data, rows, result.outputs["report"])
+        # the key players metrics.csv ranks, not a second search
+        report.write_report(
+            data, rows, result.outputs["report"], key_players=metrics.key_players, graph=graph
+        )
     return rows
