@@ -330,7 +330,7 @@ def document_triples(
 def merge_triples(merges: Iterable[MergeDecision], base_iri: str) -> Triples:
     """The resolution decisions, each once, in a stable order."""
     out: Triples = []
-    for decision in sorted(set(merges), key=_merge_key):
+    for decision in sorted(set(merges), key=merge_key):
         _add_merge(out, base_iri, decision)
     return out
 
@@ -394,12 +394,13 @@ def _add_assertion(
             out.append((node, prop, date_literal(value)))
 
 
-def _merge_key(d: MergeDecision) -> tuple[str, ...]:
+def merge_key(d: MergeDecision) -> tuple[str, ...]:
+    """Sort key (and identity) of a merge decision."""
     return (d.entity_id, d.rule, d.merged, d.reason, str(d.applied))
 
 
 def _add_merge(out: Triples, base_iri: str, d: MergeDecision) -> None:
-    digest = hashlib.sha256("\x1f".join(_merge_key(d)).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256("\x1f".join(merge_key(d)).encode("utf-8")).hexdigest()[:16]
     node = URIRef(f"{base_iri}merge/{digest}")
     out.append((node, _T.RDF_type, _T.MG_MergeDecision))
     out.append((node, _T.MG_entity, URIRef(d.entity_id)))
@@ -503,6 +504,27 @@ def trig_chunk(graphs: Iterable[tuple[URIRef, Triples]], prefixes: dict[str, str
     data = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes) or b""
     lines = data.splitlines(keepends=True)
     return b"".join(line for line in lines if not line.startswith(b"@prefix "))
+
+
+def ntriples(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
+    """N-Triples of some triples, in the order given; also valid inside a TriG graph block."""
+    triple = ox.Triple
+    return (
+        ox.serialize(
+            [triple(_ox_cached(s), _ox_cached(p), _ox_cached(o)) for s, p, o in triples],  # type: ignore[arg-type]
+            format=ox.RdfFormat.N_TRIPLES,
+        )
+        or b""
+    )
+
+
+def trig_triples(data: bytes) -> list[tuple[Node, Node, Node]]:
+    """The triples of a TriG text (of any graph), as rdflib terms."""
+    with _quiet_rdflib():
+        return [
+            (_rdflib_term(q.subject), _rdflib_term(q.predicate), _rdflib_term(q.object))
+            for q in ox.parse(data, format=ox.RdfFormat.TRIG)
+        ]
 
 
 def _prefix_header(ds: Dataset, body: bytes) -> bytes:
@@ -809,7 +831,7 @@ def merge_decisions(ds: Dataset) -> list[MergeDecision]:
                 applied=graph.value(node, MG.applied) != Literal(False),
             )
         )
-    return sorted(out, key=_merge_key)
+    return sorted(out, key=merge_key)
 
 
 def graph_data(ds: Dataset, ontology: Ontology) -> GraphData:

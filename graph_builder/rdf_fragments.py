@@ -27,6 +27,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from rdflib.term import Node
 from graph_builder import rdf, validate
 from graph_builder.model import DocumentInfo, Entity, GraphData
 from graph_builder.ontology import Ontology, load_ontology
-from graph_builder.resolve import Resolution, entity_iri
+from graph_builder.resolve import MergeDecision, Resolution, entity_iri
 from graph_builder.statements import Statement
 from graph_builder.validate import Violation
 
@@ -157,10 +158,8 @@ def build(
         unplaced += lost
 
     fragments.sort(key=lambda f: f.doc_id)
-    entity_triples = rdf.entity_triples(entities, ontology)
-    merge_triples = rdf.merge_triples(resolution.merges, base_iri)
-    found_globally = _validate_records(
-        [*entity_triples, *merge_triples], salt, ontology, shapes, cache_dir
+    entities_trig, merges_trig, found_globally = _entity_and_merge_records(
+        entities, resolution.merges, salt, base_iri, ontology, shapes, cache_dir
     )
     violations = [
         *(v for f in fragments for v in f.violations),
@@ -169,12 +168,10 @@ def build(
     ]
     return RdfBuild(
         prefixes=prefixes,
-        entities_trig=rdf.trig_chunk(
-            [(rdf.graph_iri(base_iri, "entities"), entity_triples)], prefixes
-        ),
+        entities_trig=entities_trig,
         fragments=tuple(fragments),
-        merges_trig=rdf.trig_chunk([(rdf.graph_iri(base_iri, "merges"), merge_triples)], prefixes),
-        entities=rdf.index_entities(rdf.index_triples(entity_triples), ontology),
+        merges_trig=merges_trig,
+        entities=rdf.index_entities(rdf.index_triples(rdf.trig_triples(entities_trig)), ontology),
         violations=tuple(sorted(set(violations), key=_violation_order)),
         cached=cached,
     )
@@ -291,38 +288,67 @@ def _entity_types(
     ]
 
 
-def _validate_records(
-    triples: Sequence[tuple[Node, Node, Node]],
+Record = tuple[str, Callable[[], rdf.Triples]]  # digest, how to make its triples
+
+
+def _entity_and_merge_records(
+    entities: dict[str, Entity],
+    merges: Iterable[MergeDecision],
     salt: str,
+    base_iri: str,
     ontology: Ontology,
     shapes: Graph,
     cache_dir: Path | None,
-) -> list[Violation]:
-    """Validate entity and merge records (triples grouped by subject), skipping those
-    the cache knows to conform: each record is checked on its own properties only."""
-    records: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)
-    for triple in triples:
-        records[triple[0]].append(triple)
-    digests = {
-        node: hashlib.blake2b(
-            (salt + repr(sorted(map(repr, found)))).encode("utf-8"), digest_size=12
-        ).hexdigest()
-        for node, found in records.items()
+) -> tuple[bytes, bytes, list[Violation]]:
+    """TriG of the entities graph and of the merges graph, and their records' violations.
+
+    Each record (an entity, a merge decision) is checked on its own properties only, so
+    the N-Triples of records known to conform are kept in ``records.json`` by a digest of
+    what they are made of; only new or changed records are built and validated.
+    """
+    entity_records: list[Record] = [
+        (_digest(salt, repr((iri, entity))), partial(rdf.entity_triples, {iri: entity}, ontology))
+        for iri, entity in sorted(entities.items())
+    ]
+    merge_records: list[Record] = [
+        (_digest(salt, repr(decision)), partial(rdf.merge_triples, [decision], base_iri))
+        for decision in sorted(set(merges), key=rdf.merge_key)
+    ]
+    store_file = cache_dir / "records.json" if cache_dir is not None else None
+    store: dict[str, str] = {}
+    if store_file is not None and store_file.is_file():
+        try:
+            store = json.loads(store_file.read_text(encoding="utf-8"))
+        except ValueError:
+            store = {}  # unreadable: every record is checked again
+    fresh = {
+        digest: make() for digest, make in (*entity_records, *merge_records) if digest not in store
     }
-    known_file = cache_dir / "conforming-records.txt" if cache_dir is not None else None
-    known = set()
-    if known_file is not None and known_file.is_file():
-        known = set(known_file.read_text(encoding="ascii").split())
-    fresh = [node for node, digest in digests.items() if digest not in known]
-    if not fresh:
-        return []
-    data = _data_graph((t for node in fresh for t in records[node]), ontology)
-    found = validate.validate_graph(data, ontology, shapes)
-    if known_file is not None:
-        failed = {v.focus for v in found}
-        known.update(digests[n] for n in fresh if str(n) not in failed)
-        _write_whole(known_file, "\n".join(sorted(known)) + "\n")
-    return found
+    found = []
+    if fresh:
+        data = _data_graph((t for triples in fresh.values() for t in triples), ontology)
+        found = validate.validate_graph(data, ontology, shapes)
+    failed = {v.focus for v in found}
+    texts = {digest: rdf.ntriples(triples).decode("utf-8") for digest, triples in fresh.items()}
+    conforming = {
+        digest: store[digest] if digest in store else texts[digest]
+        for digest, _ in (*entity_records, *merge_records)
+        if digest in store or str(fresh[digest][0][0]) not in failed
+    }
+    if store_file is not None and conforming != store:
+        _write_whole(store_file, json.dumps(conforming, ensure_ascii=False))
+
+    def block(name: str, records: list[Record]) -> bytes:
+        if not records:
+            return b""
+        body = "".join(store.get(d) or texts[d] for d, _ in records)
+        return f"<{rdf.graph_iri(base_iri, name)}> {{\n{body}}}\n".encode()
+
+    return block("entities", entity_records), block("merges", merge_records), found
+
+
+def _digest(salt: str, text: str) -> str:
+    return hashlib.blake2b((salt + text).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _blame_statements(

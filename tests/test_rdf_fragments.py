@@ -138,7 +138,7 @@ def test_unreadable_cache_entries_are_rebuilt(ontology: Ontology, tmp_path: Path
     res = gold_resolution(ontology)
     docs = documents(res)
     first = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
-    entries = sorted(p for p in cache.rglob("*.json"))
+    entries = sorted(p for p in cache.rglob("*.json") if p.name != "records.json")
     assert len(entries) == len(docs)
     entries[0].write_text('{"doc_id": "trunc')
     again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
