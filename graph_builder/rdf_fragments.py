@@ -210,11 +210,18 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(ontology_path: Path) -> None:
-    ontology = load_ontology(ontology_path)
-    _WORKER.update(ontology=ontology, shapes=validate.load_shapes(ontology))
+    # An initializer that raises makes the pool start workers forever: keep the error
+    # and raise it from the first batch instead, so it reaches the caller.
+    try:
+        ontology = load_ontology(ontology_path)
+        _WORKER.update(ontology=ontology, shapes=validate.load_shapes(ontology))
+    except Exception as exc:  # noqa: BLE001 - re-raised in _worker_batch
+        _WORKER["error"] = exc
 
 
 def _worker_batch(work: tuple[Sequence[Pending], dict[str, str], str]) -> BatchResult:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     batch, types, base_iri = work
     return _build_batch(batch, types, _WORKER["ontology"], base_iri, _WORKER["shapes"])
 
