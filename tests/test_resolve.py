@@ -441,3 +441,25 @@ def test_gold_corpus_has_one_entity_per_major_group(ontology: Ontology) -> None:
     # leader of the Haqqani network in one article, of the Taliban in another: one man
     assert [e.name for e in res.entities.values()].count("Sirajuddin Haqqani") == 1
     assert "Hafiz Muhammad Saeed" in people  # a different Hafiz Saeed, not merged
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_similar_pairs_are_those_of_nested_loops(seed: int) -> None:
+    """The C-scored pair search visits the pairs two nested loops over the block would,
+    in the same order and with the same ratios (repeated names included)."""
+    from rapidfuzz import fuzz
+
+    from graph_builder.resolve import _similar_pairs
+
+    rng = random.Random(seed)
+    stems = ["abu hamza", "abu hamsa", "abu hamzah", "ali khan", "ali kahn", "omar", "umar"]
+    texts = [rng.choice(stems) + rng.choice(["", "", " x"]) for _ in range(60)]
+    group = rng.sample(range(1000), len(texts))  # ids in no particular order
+    expected = [
+        (x, y, fuzz.ratio(tx, ty))
+        for x, tx in zip(group, texts, strict=True)
+        for y, ty in zip(group, texts, strict=True)
+        if x < y and fuzz.ratio(tx, ty) >= 80
+    ]
+    assert list(_similar_pairs(group, texts, 80, rows=7)) == expected
+    assert len(expected) > 100
