@@ -181,3 +181,23 @@ def test_batches_and_processes_do_not_change_the_result(
     monkeypatch.setattr(rdf_fragments, "VALIDATION_BATCH", batch)
     found = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, None, jobs=jobs)
     assert found == reference
+
+
+def test_rebuild_command_says_what_came_from_the_caches(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from graph_builder.cli import app
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ishaq-2015-07-29.txt", "binladen-2011-05-02.txt"):
+        shutil.copy(SAMPLE_CORPUS / name, corpus)
+    args = ["rebuild", "--corpus", str(corpus), "--out", str(tmp_path / "out"), "--no-neo4j"]
+    runner = CliRunner()
+    first = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert (first["documents_from_cache"], first["rdf_from_cache"]) == (0, 0)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.stdout
+    assert "2 extracted from cache, 2 RDF from cache" in again.stdout
