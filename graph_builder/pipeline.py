@@ -121,13 +121,14 @@ def extract_with_cache(
     """
     from graph_builder.extract import EXTRACTOR_VERSION, Extractor
 
-    by_doc: dict[str, list[Statement]] = {}
+    # by document object, not id: two files may share a stem (2015/a.txt, 2016/a.txt)
+    by_doc: dict[int, list[Statement]] = {}
     fresh = []
     for doc in docs:
         cached = _cache_path(out, doc, EXTRACTOR_VERSION)
         if cached.exists():
             # The cache key is the content, not the name: re-stamp the doc_id.
-            by_doc[doc.doc_id] = [
+            by_doc[id(doc)] = [
                 _with_doc_id(s, doc.doc_id) for s in read_statements(cached, ontology)
             ]
             on_document()
@@ -138,10 +139,10 @@ def extract_with_cache(
         for doc, found in extractor.extract_all(fresh, jobs=jobs):
             cached = _cache_path(out, doc, EXTRACTOR_VERSION)
             write_statements(found, cached)
-            by_doc[doc.doc_id] = list(found)
+            by_doc[id(doc)] = list(found)
             on_document()
     # in document order, whatever came from the cache: the same corpus, the same output
-    statements = [s for doc in docs for s in by_doc.get(doc.doc_id, ())]
+    statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
     return statements, len(docs) - len(fresh)
 
 
@@ -258,6 +259,7 @@ def build_graph(
 
     with stage("rdf"):
         built = _build_rdf(resolution, infos, options, ontology)
+        from_cache = built.cached  # not the prune pass's: it finds what this pass stored
         violations = built.violations
         by_id = {s.statement_id: s for s in resolution.statements}
         bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
@@ -282,10 +284,10 @@ def build_graph(
             rejected += [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
             resolution = _without(resolution, bad_ids)
             built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
-        result.cached_fragments = built.cached
-        if built.cached:
+        result.cached_fragments = from_cache
+        if from_cache:
             result.notes.append(
-                f"the RDF of {built.cached} unchanged document(s) came from the RDF cache; "
+                f"the RDF of {from_cache} unchanged document(s) came from the RDF cache; "
                 "resolution, entities, analytics and exports are recomputed over the whole "
                 "corpus because cross-document merges and network measures depend on every "
                 "document"

@@ -26,8 +26,10 @@ import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import partial
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,11 @@ from graph_builder.validate import Violation
 
 # Bump when what a fragment holds or how it is keyed changes: old cache entries then miss.
 FRAGMENT_VERSION = "1"
+# What a fragment also depends on: the code that writes and checks it, the libraries.
+_CODE = tuple(
+    Path(__file__).with_name(name) for name in ("rdf.py", "validate.py", "rdf_fragments.py")
+)
+_LIBRARIES = ("rdflib", "pyshacl", "pyoxigraph")
 # Fragments validated per pyshacl call: big enough to amortise its set-up, small enough
 # that memory stays flat however large the corpus.
 VALIDATION_BATCH = 250
@@ -139,7 +146,7 @@ def build(
     cached = 0
     for doc_id in sorted(infos):
         statements = by_doc.get(doc_id, [])
-        key = fragment_key(salt, infos[doc_id], statements, types)
+        key = fragment_key(salt, infos[doc_id], statements, types, base_iri)
         found = _load(cache_dir, key, doc_id)
         if found is not None:
             fragments.append(found)
@@ -164,7 +171,7 @@ def build(
     violations = [
         *(v for f in fragments for v in f.violations),
         *unplaced,
-        *_blame_statements(found_globally, resolution.statements),
+        *_blame_statements(found_globally, resolution.statements, base_iri),
     ]
     return RdfBuild(
         prefixes=prefixes,
@@ -199,29 +206,26 @@ def _run_batches(
             yield _build_batch(batch, types, ontology, base_iri, shapes)
         return
     work = [(batch, _named_types(batch, types, base_iri), base_iri) for batch in batches]
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
-    with context.Pool(
-        min(jobs, len(batches)), initializer=_start_worker, initargs=(ontology.path,)
+    # An executor, not a Pool: a worker that dies (out of memory) breaks the run with an
+    # error instead of leaving it waiting for a result that never comes.
+    with ProcessPoolExecutor(
+        min(jobs, len(batches)),
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
+        initializer=_start_worker,
+        initargs=(ontology.path,),
     ) as pool:
-        yield from pool.imap(_worker_batch, work)
+        yield from pool.map(_worker_batch, work)
 
 
 _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(ontology_path: Path) -> None:
-    # An initializer that raises makes the pool start workers forever: keep the error
-    # and raise it from the first batch instead, so it reaches the caller.
-    try:
-        ontology = load_ontology(ontology_path)
-        _WORKER.update(ontology=ontology, shapes=validate.load_shapes(ontology))
-    except Exception as exc:  # noqa: BLE001 - re-raised in _worker_batch
-        _WORKER["error"] = exc
+    ontology = load_ontology(ontology_path)
+    _WORKER.update(ontology=ontology, shapes=validate.load_shapes(ontology))
 
 
 def _worker_batch(work: tuple[Sequence[Pending], dict[str, str], str]) -> BatchResult:
-    if "error" in _WORKER:
-        raise _WORKER["error"]
     batch, types, base_iri = work
     return _build_batch(batch, types, _WORKER["ontology"], base_iri, _WORKER["shapes"])
 
@@ -232,12 +236,16 @@ def _named_types(batch: Sequence[Pending], types: dict[str, str], base_iri: str)
 
 
 def _named(statements: Iterable[Statement], base_iri: str) -> set[str]:
-    """IRIs of the entities some statements name (as :func:`rdf.document_triples` makes them)."""
-    named = set()
-    for s in statements:
-        named.add(s.subject_id or entity_iri(base_iri, s.subject_type, s.subject))
-        named.add(s.object_id or entity_iri(base_iri, s.object_type, s.object))
-    return named
+    """IRIs of the entities some statements name."""
+    return {iri for s in statements for iri in _ends(s, base_iri)}
+
+
+def _ends(s: Statement, base_iri: str) -> tuple[str, str]:
+    """The IRIs of a statement's subject and object (as :func:`rdf.document_triples` makes them)."""
+    return (
+        s.subject_id or entity_iri(base_iri, s.subject_type, s.subject),
+        s.object_id or entity_iri(base_iri, s.object_type, s.object),
+    )
 
 
 def _build_batch(
@@ -327,6 +335,8 @@ def _entity_and_merge_records(
         try:
             store = json.loads(store_file.read_text(encoding="utf-8"))
         except ValueError:
+            store = {}
+        if not isinstance(store, dict) or not all(isinstance(v, str) for v in store.values()):
             store = {}  # unreadable: every record is checked again
     fresh = {
         digest: make() for digest, make in (*entity_records, *merge_records) if digest not in store
@@ -359,7 +369,7 @@ def _digest(salt: str, text: str) -> str:
 
 
 def _blame_statements(
-    found: Sequence[Violation], statements: Sequence[Statement]
+    found: Sequence[Violation], statements: Sequence[Statement], base_iri: str
 ) -> list[Violation]:
     """An entity's violation blames the first statement (by id) that names it, as
     validating the whole dataset does."""
@@ -367,9 +377,8 @@ def _blame_statements(
         return []
     first: dict[str, Statement] = {}
     for s in sorted(statements, key=lambda s: s.statement_id, reverse=True):
-        for iri in (s.subject_id, s.object_id):
-            if iri is not None:
-                first[iri] = s
+        for iri in _ends(s, base_iri):
+            first[iri] = s
     out = []
     for v in found:
         blamed = first.get(v.focus) if v.statement_id is None else None
@@ -391,24 +400,29 @@ def _violation_order(v: Violation) -> tuple[str, str, str, str]:
 
 
 def _salt(base_iri: str, ontology: Ontology) -> str:
-    """What every fragment depends on besides its document: format, base IRI, ontology
-    and shapes files."""
+    """What every fragment depends on besides its document: format, base IRI, the
+    ontology and shapes files, the code that builds and validates fragments and the
+    versions of the RDF and SHACL libraries."""
     digest = hashlib.blake2b(digest_size=16)
-    for part in (FRAGMENT_VERSION, base_iri):
+    for part in (FRAGMENT_VERSION, base_iri, *(version(p) for p in _LIBRARIES)):
         digest.update(part.encode("utf-8") + b"\x1f")
-    for path in (ontology.path, validate.DEFAULT_SHAPES):
+    for path in (ontology.path, validate.DEFAULT_SHAPES, *_CODE):
         digest.update(Path(path).read_bytes() + b"\x1f")
     return digest.hexdigest()
 
 
 def fragment_key(
-    salt: str, info: DocumentInfo, statements: Sequence[Statement], types: dict[str, str]
+    salt: str,
+    info: DocumentInfo,
+    statements: Sequence[Statement],
+    types: dict[str, str],
+    base_iri: str,
 ) -> str:
     """Hash of everything a document's fragment is made of (statements in id order)."""
     digest = hashlib.blake2b(salt.encode("utf-8"), digest_size=20)
     digest.update(json.dumps(asdict(info), sort_keys=True).encode("utf-8"))
     for s in statements:
-        ends = [types.get(s.subject_id or ""), types.get(s.object_id or "")]
+        ends = [types.get(iri) for iri in _ends(s, base_iri)]
         row = json.dumps([list(vars(s).values()), ends], ensure_ascii=False)  # fields in order
         digest.update(b"\x1e" + row.encode("utf-8"))
     return digest.hexdigest()

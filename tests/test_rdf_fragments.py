@@ -201,3 +201,20 @@ def test_rebuild_command_says_what_came_from_the_caches(tmp_path: Path) -> None:
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.stdout
     assert "2 extracted from cache, 2 RDF from cache" in again.stdout
+
+
+def test_files_sharing_a_name_keep_their_statements_from_the_cache(
+    ontology: Ontology, tmp_path: Path
+) -> None:
+    """2015/report.txt and 2016/report.txt share the doc id 'report': a cached rebuild
+    keeps the statements of both, as the first build did."""
+    corpus = tmp_path / "corpus"
+    for folder, name in (("2015", "ishaq-2015-07-29.txt"), ("2016", "binladen-2011-05-02.txt")):
+        (corpus / folder).mkdir(parents=True)
+        shutil.copy(SAMPLE_CORPUS / name, corpus / folder / "report.txt")
+    out = tmp_path / "out"
+    rebuild(RebuildOptions(corpus=corpus, out=out), ontology)
+    first = (out / "statements.jsonl").read_text()
+    assert rebuild(RebuildOptions(corpus=corpus, out=out), ontology).cached_documents == 2
+    assert (out / "statements.jsonl").read_text() == first
+    assert "Ishaq" in first and "bin Laden" in first
