@@ -34,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import SH
 from rdflib.term import Node
 
 from graph_builder import rdf, validate
+from graph_builder.errors import OntologyError
 from graph_builder.model import DocumentInfo, Entity, GraphData
 from graph_builder.ontology import Ontology, load_ontology
 from graph_builder.resolve import MergeDecision, Resolution, entity_iri
@@ -140,6 +142,7 @@ def build(
         raise ValueError(f"statements cite documents without a record: {missing[:5]}")
     salt = _salt(base_iri, ontology)
     shapes = validate.load_shapes(ontology)
+    _check_local(shapes)
 
     fragments: list[Fragment] = []
     pending: list[Pending] = []
@@ -390,6 +393,22 @@ def _blame_statements(
             )
         )
     return out
+
+
+# SHACL constructs that look beyond a record and the types of the entities it names.
+_NON_LOCAL = (SH.sparql, SH.inversePath, SH.qualifiedValueShape)
+
+
+def _check_local(shapes: Graph) -> None:
+    """Refuse shapes that one document's records cannot be checked against on their own
+    (the fragments would pass what the whole dataset fails)."""
+    for construct in _NON_LOCAL:
+        if (None, construct, None) in shapes:
+            raise OntologyError(
+                f"{validate.DEFAULT_SHAPES}: {construct.n3(shapes.namespace_manager)} looks "
+                "beyond one record, which document-by-document validation cannot check; "
+                "use property shapes on a record's own values and its entities' types"
+            )
 
 
 def _violation_order(v: Violation) -> tuple[str, str, str, str]:

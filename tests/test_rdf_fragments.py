@@ -218,3 +218,19 @@ def test_files_sharing_a_name_keep_their_statements_from_the_cache(
     assert rebuild(RebuildOptions(corpus=corpus, out=out), ontology).cached_documents == 2
     assert (out / "statements.jsonl").read_text() == first
     assert "Ishaq" in first and "bin Laden" in first
+
+
+def test_shapes_that_look_beyond_a_record_are_refused(ontology: Ontology) -> None:
+    from rdflib import BNode, Graph
+    from rdflib.namespace import SH
+
+    from graph_builder.errors import OntologyError
+    from graph_builder.validate import load_shapes
+
+    shapes = load_shapes(ontology)
+    rdf_fragments._check_local(shapes)  # the shipped shapes are local
+    extra = Graph()
+    extra += shapes
+    extra.add((BNode(), SH.inversePath, BNode()))
+    with pytest.raises(OntologyError, match="inversePath"):
+        rdf_fragments._check_local(extra)
