@@ -13,7 +13,7 @@ import base64
 import html
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -389,8 +389,12 @@ def render_html(
     top: int = 10,
     min_modality: str = "alleged",
     as_of: str | None = None,
+    link_persons: Collection[str] | None = None,
 ) -> str:
-    """The page as a string (pure: everything it shows is passed in)."""
+    """The page as a string (pure: everything it shows is passed in).
+
+    `link_persons` limits the predicted ties to those people (None: everyone).
+    """
     names = {n: G.nodes[n].get("name", str(n)) for n in G}
     ranked = []
     for column in TABLE_COLUMNS:
@@ -412,7 +416,7 @@ def render_html(
         )
         for d in analysis.decapitations(G)[:top]
     ]
-    persons = views.person_view(data, min_modality=min_modality, as_of=as_of)
+    persons = views.person_view(data, min_modality=min_modality, as_of=as_of, only=link_persons)
     predicted = [
         (
             names.get(p.u, p.u),
@@ -516,6 +520,12 @@ def write_report(
         full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
     G, cap_note = drawn_graph(full, rows)
     notes = [*notes, cap_note] if cap_note else list(notes)
+    link_persons = None
+    if cap_note:  # the co-membership ties of a large corpus run to millions of pairs
+        link_persons = {n for n, kind in G.nodes(data="type") if kind == "Person"}
+        notes.append(
+            f"Likely missing ties are sought among the {len(link_persons):,} people drawn."
+        )
     payload = network_payload(
         data, G, rows, min_modality=min_modality, as_of=as_of, ontology=ontology, seed=seed
     )
@@ -540,6 +550,7 @@ def write_report(
         top=top,
         min_modality=min_modality,
         as_of=as_of,
+        link_persons=link_persons,
     )
     written = []
     for name, png in pngs.items():

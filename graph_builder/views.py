@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
@@ -325,8 +325,10 @@ def person_view(
     min_modality: str = "alleged",
     as_of: str | None = None,
     ontology: Ontology | None = None,
+    only: Collection[str] | None = None,
 ) -> nx.Graph:
-    """Person-person ties, each edge with ``kinds`` and the ``via`` groups/events.
+    """Person-person ties, each edge with ``kinds`` and the ``via`` groups/events; with
+    `only`, among those people alone.
 
     Kinds: ``associate`` (associate_of), ``kinship`` (relative_of), ``co-membership``
     (both lead, belong to or founded the same group) and ``shared event`` (both killed in
@@ -347,7 +349,8 @@ def person_view(
     """
     facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
     G = nx.Graph(min_modality=min_modality, as_of=as_of or "")
-    _add_nodes(G, data, present_entities(data, facts, as_of), {"Person"})
+    present = present_entities(data, facts, as_of)
+    _add_nodes(G, data, present if only is None else [i for i in present if i in only], {"Person"})
     types = {i: e.type for i, e in data.entities.items()}
     for kind, predicate in (("associate", "associate_of"), ("kinship", "relative_of")):
         for f in _by_predicate(facts, [predicate]):

@@ -193,3 +193,18 @@ def test_energy_layout_is_networkx_spring_layout_to_the_last_bit() -> None:
     got = report.energy_layout(G, seed=3, k=k, iterations=8)
     assert list(got) == list(expected)
     assert all((got[n] == expected[n]).all() for n in G)
+
+
+def test_big_networks_seek_missing_ties_among_the_people_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = sample()
+    everyone = views.person_view(data)
+    some = sorted(everyone)[: len(everyone) // 2]
+    only = views.person_view(data, only=set(some))
+    assert sorted(only) == some
+    assert nx.utils.graphs_equal(only, everyone.subgraph(some))
+    rows = analysis.metrics_rows(views.entity_graph(data))
+    monkeypatch.setattr(report, "MAX_DRAWN_NODES", 4)
+    report.write_report(data, rows, tmp_path / "capped.html")
+    assert "Likely missing ties are sought among the" in (tmp_path / "capped.html").read_text()
