@@ -125,6 +125,11 @@ def relation_weight(supports: Iterable[Support]) -> float:
     return sum(best.values())
 
 
+# The last few filterings: the exports and the report ask for the same view of the same
+# data several times per rebuild (seconds each on a large corpus).
+_FILTERED: dict[tuple[int, str, str | None, int], tuple[GraphData, Any, list[EdgeFacts]]] = {}
+
+
 def filtered_relations(
     data: GraphData,
     *,
@@ -138,6 +143,20 @@ def filtered_relations(
     direction (smaller id first), so a tie read both ways from different sources is one
     edge with both sources.
     """
+    key = (id(data), min_modality, as_of, id(ontology))
+    found = _FILTERED.get(key)
+    if found is not None and found[0] is data and found[1] is ontology:
+        return list(found[2])
+    facts = _filter_relations(data, min_modality, as_of, ontology)
+    if len(_FILTERED) >= 4:
+        _FILTERED.clear()
+    _FILTERED[key] = (data, ontology, facts)
+    return list(facts)
+
+
+def _filter_relations(
+    data: GraphData, min_modality: str, as_of: str | None, ontology: Ontology | None
+) -> list[EdgeFacts]:
     allowed = set(allowed_modalities(min_modality))
     as_of = check_as_of(as_of)
     symmetric = (

@@ -146,3 +146,21 @@ def test_group_view_link_kinds_and_shared_members() -> None:
     assert edge["kinds"] == ("ally", "shared member", "splinter")
     assert edge["via"] == ("ali",)
     assert edge["weight"] == 3.0
+
+
+def test_filtered_relations_are_remembered_per_data_and_filter() -> None:
+    from graph_builder.views import filtered_relations
+
+    g = data(
+        Relation("ali", "member_of", "lej", (sup("d2009"),)),
+        Relation("bo", "member_of", "lej", (sup("d2015", "alleged"),)),
+    )
+    first = filtered_relations(g)
+    first.clear()  # a caller's change does not reach the remembered list
+    assert [f.relation.subject_id for f in filtered_relations(g)] == ["ali", "bo"]
+    assert [f.relation.subject_id for f in filtered_relations(g, as_of="2010-01-01")] == ["ali"]
+    assert [f.relation.subject_id for f in filtered_relations(g, min_modality="reported")] == [
+        "ali"
+    ]
+    other = data(Relation("cy", "member_of", "ttp", (sup("d2009"),)))
+    assert [f.relation.subject_id for f in filtered_relations(other)] == ["cy"]
