@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -163,12 +164,15 @@ class Extractor:
         context = multiprocessing.get_context(START_METHOD)
         for var in BLAS_THREAD_VARS:  # one BLAS thread per worker: N workers, N cores
             os.environ.setdefault(var, "1")
-        with context.Pool(
-            processes=min(jobs, len(chunks)),
+        # An executor, not a Pool: a worker that dies (killed for memory) breaks the run
+        # with BrokenProcessPool instead of leaving it waiting forever for its chunk.
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(chunks)),
+            mp_context=context,
             initializer=_start_worker,
             initargs=(self.ontology, self.gazetteer, self.confidence, batch_size, self.denials),
         ) as pool:
-            for chunk, results in zip(chunks, pool.imap(_work, chunks), strict=True):
+            for chunk, results in zip(chunks, pool.map(_work, chunks), strict=True):
                 yield from zip(chunk, results, strict=True)
 
     # --------------------------------------------------------------------------------
