@@ -472,16 +472,7 @@ def _triple_key(triple: tuple[Node, Node, Node]) -> tuple[str, ...]:
 def _ox_quads(ds: Dataset) -> list[ox.Quad]:
     """The dataset's quads as pyoxigraph quads, sorted by graph, then subject, predicate
     and object, so the same dataset always gives the same sequence."""
-    cache: dict[Node, Any] = {}  # IRIs repeat (predicates, classes, graphs): convert once
-
-    def term(node: Node) -> Any:
-        found = cache.get(node)
-        if found is None:
-            found = _ox_term(node)
-            if not isinstance(node, Literal):
-                cache[node] = found
-        return found
-
+    term: Any = _ox_cached
     quads = []
     for graph in sorted(ds.graphs(), key=lambda g: str(g.identifier)):
         name = graph.identifier
@@ -762,7 +753,8 @@ def _entity_type(graph: _Index, node: Node, by_class: dict[Node, str]) -> str:
     raise InputError(None, None, f"entity {node} has no entity class of the ontology")
 
 
-def _statements(graph: _Index, ontology: Ontology) -> list[Statement]:
+def index_statements(graph: _Index, ontology: Ontology) -> list[Statement]:
+    """The statements of an index's assertions (see :func:`dataset_statements`)."""
     by_class: dict[Node, str] = {iri: name for name, iri in ontology.types.items()}
     by_predicate = {p.iri: name for name, p in ontology.predicates.items()}
     by_modality = {iri: name for name, iri in modality_iris(ontology).items()}
@@ -812,7 +804,7 @@ def dataset_statements(ds: Dataset, ontology: Ontology) -> list[Statement]:
 
     Sorted by document, span and statement id.
     """
-    return _statements(_Index(ds), ontology)
+    return index_statements(_Index(ds), ontology)
 
 
 def merge_decisions(ds: Dataset) -> list[MergeDecision]:
@@ -845,7 +837,7 @@ def graph_data(ds: Dataset, ontology: Ontology) -> GraphData:
     return assemble_graph_data(
         index_entities(graph, ontology),
         index_documents(graph),
-        _statements(graph, ontology),
+        index_statements(graph, ontology),
         ontology,
     )
 
@@ -875,11 +867,6 @@ def index_documents(graph: _Index) -> dict[str, DocumentInfo]:
             content_hash=_str(graph, node, MG.contentHash),
         )
     return documents
-
-
-def index_statements(graph: _Index, ontology: Ontology) -> list[Statement]:
-    """The statements of an index's assertions (see :func:`dataset_statements`)."""
-    return _statements(graph, ontology)
 
 
 def index_triples(triples: Iterable[tuple[Node, Node, Node]]) -> _Index:

@@ -38,6 +38,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from graph_builder import rdf, validate
+from graph_builder.analysis import atomic_write_text
 from graph_builder.errors import OntologyError
 from graph_builder.model import DocumentInfo, Entity, GraphData
 from graph_builder.ontology import Ontology, load_ontology
@@ -286,7 +287,7 @@ def _build_batch(
         data += facts
         data += typed
     by_doc: dict[str | None, list[Violation]] = defaultdict(list)
-    for v in validate.validate_graph(_data_graph(data, ontology), ontology, shapes):
+    for v in validate.validate_graph(validate.records_graph(data, ontology), ontology, shapes):
         if v.focus not in types:  # entities are validated whole, once (their labels are not here)
             by_doc[v.doc_id].append(v)
     fragments = [
@@ -346,7 +347,7 @@ def _entity_and_merge_records(
     }
     found = []
     if fresh:
-        data = _data_graph((t for triples in fresh.values() for t in triples), ontology)
+        data = validate.records_graph((t for triples in fresh.values() for t in triples), ontology)
         found = validate.validate_graph(data, ontology, shapes)
     failed = {v.focus for v in found}
     texts = {digest: rdf.ntriples(triples).decode("utf-8") for digest, triples in fresh.items()}
@@ -356,7 +357,7 @@ def _entity_and_merge_records(
         if digest in store or str(fresh[digest][0][0]) not in failed
     }
     if store_file is not None and conforming != store:
-        _write_whole(store_file, json.dumps(conforming, ensure_ascii=False))
+        atomic_write_text(store_file, json.dumps(conforming, ensure_ascii=False))
 
     def block(name: str, records: list[Record]) -> bytes:
         if not records:
@@ -452,14 +453,6 @@ def _header(prefixes: dict[str, str]) -> bytes:
     return (lines + "\n").encode("utf-8")
 
 
-def _data_graph(triples: Iterable[tuple[Node, Node, Node]], ontology: Ontology) -> Graph:
-    """Records to validate with the ontology beside them (the shapes refer to it)."""
-    data = Graph()
-    data.addN((s, p, o, data) for s, p, o in triples)
-    data.addN((s, p, o, data) for s, p, o in ontology.graph)
-    return data
-
-
 def _cache_file(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.json"
 
@@ -473,18 +466,7 @@ def _store(cache_dir: Path, fragment: Fragment) -> None:
         "statements": [s.to_json() for s in fragment.statements],
         "violations": [asdict(v) for v in fragment.violations],
     }
-    _write_whole(_cache_file(cache_dir, fragment.key), json.dumps(record, ensure_ascii=False))
-
-
-def _write_whole(path: Path, text: str) -> None:
-    """Write through a temporary file and rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_text(_cache_file(cache_dir, fragment.key), json.dumps(record, ensure_ascii=False))
 
 
 def _load(cache_dir: Path | None, key: str, doc_id: str) -> Fragment | None:

@@ -13,6 +13,7 @@ link kinds). A violation of such a value shape is traced to every record holding
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,10 +231,17 @@ def _data_graph(ds: Dataset, ontology: Ontology) -> Graph:
 
     Filled in one batch per source (addN), much faster than one add per triple.
     """
-    data = Graph()
+    data = records_graph(((s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))), ontology)
     for prefix, ns in ds.namespaces():
         data.bind(prefix, ns, replace=True)
-    data.addN((s, p, o, data) for s, p, o, _ in ds.quads((None, None, None, None)))
+    return data
+
+
+def records_graph(triples: Iterable[tuple[Node, Node, Node]], ontology: Ontology) -> Graph:
+    """Records to validate, with the ontology beside them (the shapes refer to its
+    modalities, predicates and link kinds); filled in one batch per source."""
+    data = Graph()
+    data.addN((s, p, o, data) for s, p, o in triples)
     data.addN((s, p, o, data) for s, p, o in ontology.graph)
     return data
 
