@@ -35,6 +35,9 @@ _MONTH_RE = "|".join(m.capitalize() for m in _MONTHS)
 _DATELINE_DATE = re.compile(rf"\b({_MONTH_RE})\.? (\d{{1,2}}),? (\d{{4}})\b")
 _DATELINE_START = re.compile(r"^[A-Z][A-Z .'-]{2,}(?:,[^\n—–-]{0,40})?\s*[—–-]\s")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+# Control characters (form feeds and vertical tabs of PDF or OCR text) that no statement
+# or XML export can carry; NUL and lone surrogates are refused before this.
+_CONTROL_CHARS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -301,6 +304,9 @@ def _first_line_title(text: str) -> str | None:
 
 
 def _make(path: Path, doc_id: str, text: str, **meta: str | None) -> Document:
+    # As spaces, one for one, so every offset into the text stays where it was.
+    doc_id, text = _CONTROL_CHARS.sub(" ", doc_id), _CONTROL_CHARS.sub(" ", text)
+    meta = {k: _CONTROL_CHARS.sub(" ", v) if v else v for k, v in meta.items()}
     date = meta.get("date") or date_from_text(text) or date_from_name(doc_id)
     return Document(
         doc_id=doc_id,

@@ -107,43 +107,67 @@ def _cache_path(out: Path, doc: Document, version: str) -> Path:
     return out / "cache" / "extract" / f"{doc.content_hash}-{doc.date or 'undated'}-{version}.jsonl"
 
 
+@dataclass
+class Extraction:
+    """What the extract stage hands on: statements that passed the schema check, in
+    document order; the ones it refused; how many documents came from the cache."""
+
+    statements: list[Statement]
+    rejected: list[Rejection]
+    cached: int
+
+
 def extract_with_cache(
     docs: Sequence[Document],
     ontology: Ontology,
     out: Path,
     jobs: int,
     on_document: Callable[[], None] = lambda: None,
-) -> tuple[list[Statement], int]:
+) -> Extraction:
     """Statements of every document; documents whose text and extractor version are
     unchanged are read from build/cache, so adding one article costs one article's work.
 
-    Returns the statements and how many documents came from the cache.
+    Cached statements were checked against the schema when read; fresh ones are checked
+    here. A document with refused statements is not cached (a cache file must read back
+    clean), so it is extracted again, and refused again, on the next rebuild. A cache
+    file that does not read back (edited, damaged) is a miss.
     """
     from graph_builder.extract import EXTRACTOR_VERSION, Extractor
 
     # by document object, not id: two files may share a stem (2015/a.txt, 2016/a.txt)
     by_doc: dict[int, list[Statement]] = {}
+    rejected: list[Rejection] = []
     fresh = []
     for doc in docs:
-        cached = _cache_path(out, doc, EXTRACTOR_VERSION)
-        if cached.exists():
-            # The cache key is the content, not the name: re-stamp the doc_id.
-            by_doc[id(doc)] = [
-                _with_doc_id(s, doc.doc_id) for s in read_statements(cached, ontology)
-            ]
-            on_document()
-        else:
+        found = _read_cache(_cache_path(out, doc, EXTRACTOR_VERSION), doc.doc_id, ontology)
+        if found is None:
             fresh.append(doc)
+        else:
+            by_doc[id(doc)] = found
+            on_document()
     if fresh:
         extractor = Extractor(ontology)
         for doc, found in extractor.extract_all(fresh, jobs=jobs):
-            cached = _cache_path(out, doc, EXTRACTOR_VERSION)
-            write_statements(found, cached)
-            by_doc[id(doc)] = list(found)
+            kept, refused = schema_check(found, ontology)
+            if not refused:
+                write_statements(found, _cache_path(out, doc, EXTRACTOR_VERSION))
+            by_doc[id(doc)] = kept
+            rejected += refused
             on_document()
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
-    return statements, len(docs) - len(fresh)
+    return Extraction(statements, rejected, len(docs) - len(fresh))
+
+
+def _read_cache(path: Path, doc_id: str, ontology: Ontology) -> list[Statement] | None:
+    if not path.exists():
+        return None
+    try:
+        found = read_statements(path, ontology)
+    except InputError:
+        return None
+    # The cache key is the content, not the name: re-stamp the doc_id.
+    return [_with_doc_id(s, doc_id) for s in found]
 
 
 def _with_doc_id(statement: Statement, doc_id: str) -> Statement:
@@ -201,23 +225,23 @@ def rebuild(
         result.curated = len(curated)
 
     with stage("extract"):
-        extracted, result.cached_documents = extract_with_cache(
-            docs, ontology, options.out, options.jobs, on_document
-        )
-        result.extracted = len(extracted)
+        extraction = extract_with_cache(docs, ontology, options.out, options.jobs, on_document)
+        result.cached_documents = extraction.cached
+        result.extracted = len(extraction.statements) + len(extraction.rejected)
     if result.cached_documents:
         result.notes.append(
             f"{result.cached_documents} unchanged document(s) came from the extraction cache"
         )
 
     return build_graph(
-        [*extracted, *curated],
+        [*extraction.statements, *curated],
         [d.info() for d in docs],
         options,
         ontology,
         driver,
         result,
         stage,
+        checked=extraction.rejected,
     )
 
 
@@ -230,10 +254,13 @@ def build_graph(
     result: RebuildResult | None = None,
     stage: _Stages | None = None,
     on_stage: Callable[[str], None] = lambda name: None,
+    checked: Sequence[Rejection] | None = None,
 ) -> RebuildResult:
     """Statements -> resolve -> RDF (validated) -> outputs -> analytics -> Neo4j.
 
     Documents named by statements but not given (curated statements) get a bare record.
+    ``checked``: the statements already passed the schema check (read from files, or
+    checked by the caller), which refused these; None checks them here.
     """
     from graph_builder import resolve
 
@@ -247,7 +274,10 @@ def build_graph(
         *(DocumentInfo(id=i) for i in sorted({s.doc_id for s in statements} - known)),
     ]
     with stage("resolve"):
-        statements, rejected = schema_check(statements, ontology)
+        if checked is None:
+            statements, rejected = schema_check(statements, ontology)
+        else:
+            rejected = list(checked)
         resolution = resolve.resolve(
             statements,
             ontology,

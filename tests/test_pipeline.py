@@ -192,3 +192,70 @@ def test_extractor_version_change_invalidates_the_cache(
     assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 2
     monkeypatch.setattr(extract, "EXTRACTOR_VERSION", extract.EXTRACTOR_VERSION + "-next")
     assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 0
+
+
+def test_control_characters_in_an_article_become_spaces_and_rebuild_twice(
+    tmp_path: Path,
+) -> None:
+    """A form feed or vertical tab (PDF and OCR text) used to reach the statements, which
+    refused it, and the second rebuild then failed on its own cache file."""
+    corpus = small_corpus(tmp_path)
+    article = corpus / "ishaq-2015-07-29.txt"
+    clean = article.read_text()
+    first_space = clean.index(" ")
+    article.write_text(clean[:first_space] + "\x0b" + clean[first_space + 1 :] + "\x0c\n")
+    out = tmp_path / "out"
+    first = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    statements = by_doc(out)
+    second = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    assert (first.cached_documents, second.cached_documents) == (0, 2)
+    assert not first.rejected and not second.rejected
+    assert by_doc(out) == statements
+    evidence = [json.loads(s)["evidence"] for s in statements["ishaq-2015-07-29"]]
+    assert evidence and not any("\x0b" in e or "\x0c" in e for e in evidence)
+
+    article.write_text(clean)  # the same text but for two spaces: the same statements
+    rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    assert by_doc(out) == statements
+
+
+def test_a_damaged_extraction_cache_file_is_extracted_again(tmp_path: Path) -> None:
+    corpus = small_corpus(tmp_path)
+    out = tmp_path / "out"
+    rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    statements = by_doc(out)
+    damaged = sorted((out / "cache" / "extract").glob("*.jsonl"))[0]
+    damaged.write_text('{"subject": "broken\n')
+    result = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    assert result.cached_documents == 1
+    assert by_doc(out) == statements
+    assert damaged.read_text() != '{"subject": "broken\n'  # rewritten by the extraction
+
+
+def test_refused_extractions_are_reported_on_every_rebuild_and_never_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement the schema refuses is not cached: a cache file must read back clean,
+    and the refusal must be reported by the next rebuild too."""
+    from graph_builder.extract.extractor import Extractor
+
+    original = Extractor.extract_all
+
+    def one_bad_date(self, docs, jobs=1, batch_size=16):  # type: ignore[no-untyped-def]
+        for doc, found in original(self, docs, jobs, batch_size):
+            if doc.doc_id == "ishaq-2015-07-29":
+                found = [replace(found[0], date="2015-13-45"), *found[1:]]
+            yield doc, found
+
+    monkeypatch.setattr(Extractor, "extract_all", one_bad_date)
+    corpus = small_corpus(tmp_path)
+    out = tmp_path / "out"
+    options = RebuildOptions(corpus=corpus, out=out, prune=True)
+    first = rebuild(options, ONTOLOGY)
+    second = rebuild(options, ONTOLOGY)
+    assert second.cached_documents == 1  # binladen only
+    for result in (first, second):
+        assert [r.statement.doc_id for r in result.rejected] == ["ishaq-2015-07-29"]
+        assert "ISO date" in result.rejected[0].reason
+    with pytest.raises(ValidationError, match="ISO date"):
+        rebuild(replace(options, prune=False), ONTOLOGY)
