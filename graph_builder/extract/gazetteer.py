@@ -55,6 +55,8 @@ class GroupNameWords:
     _not_militant_re: re.Pattern[str] | None = field(
         init=False, repr=False, compare=False, default=None
     )
+    # militant | ambiguous: the head words, read for every word of every name tried
+    heads: frozenset[str] = field(init=False, repr=False, compare=False, default=frozenset())
 
     def __post_init__(self) -> None:
         words = "|".join(re.escape(w) for w in sorted(self.not_militant, key=len, reverse=True))
@@ -64,6 +66,7 @@ class GroupNameWords:
             "_not_militant_re",
             re.compile(rf"(?<![\w-])(?:{words})(?![\w-])") if words else None,
         )
+        object.__setattr__(self, "heads", self.militant | self.ambiguous)
 
     def has_state_prefix(self, name: str) -> bool:
         """Whether a name holds a word or phrase of a state's forces ("National", "People's").
