@@ -56,3 +56,54 @@ def test_mentions_within_is_the_filtered_list() -> None:
         lo = rng.randint(0, 210)
         hi = rng.randint(lo, 220)
         assert _mentions_within(mentions, lo, hi) == [m for m in mentions if lo <= m.start < hi]
+
+
+def _texts_with_aliases(rng: random.Random, aliases: list[str], count: int) -> list[str]:
+    """Texts mixing aliases (re-cased, cut, glued to words and hyphens) with noise."""
+    tricky = ["\u212a", "\u0130", "\u0131", "\u017f", "ß", "é", "-", "_", "'", " ", "\n"]
+    pieces = ["linked", "based", "-led", "s", "'s", "the ", "1", "(", ")", *tricky]
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            alias = rng.choice(aliases)
+            roll = rng.random()
+            if roll < 0.2:
+                alias = alias.upper()
+            elif roll < 0.4:
+                alias = alias.lower()
+            elif roll < 0.5:
+                alias = alias[: rng.randint(1, len(alias))]
+            elif roll < 0.55:
+                alias = alias.replace("k", "\u212a").replace("i", "\u0131")
+            parts.append(alias)
+            parts.append(rng.choice(pieces))
+        texts.append("".join(parts))
+    return texts
+
+
+def test_alias_matcher_finds_what_the_whole_alternation_finds() -> None:
+    from pathlib import Path
+
+    from graph_builder.extract.gazetteer import AliasMatcher, load_gazetteer
+
+    gazetteer = load_gazetteer()
+    aliases = sorted({a for e in gazetteer.entries for a in (e.name, *e.aliases)})
+    rng = random.Random(5)
+    texts = _texts_with_aliases(rng, aliases, 3000)
+    corpus = Path(__file__).parent / "data"
+    texts += [p.read_text(encoding="utf-8") for p in sorted(corpus.rglob("*.txt"))]
+    matcher = gazetteer._pattern
+    for text in texts:
+        expected = [(m.span(), m.group(0)) for m in matcher.pattern.finditer(text) if m.group(0)]
+        assert [(m.span(), m.group(0)) for m in matcher.finditer(text)] == expected, text
+    # small alias sets: only folded, only exact, aliases opening with non-letters
+    for folded, exact in (
+        (["Kat", "kata"], []),
+        ([], ["IS", "ISK"]),
+        (["'Ali", "éz", "1st"], ["K"]),
+    ):
+        small = AliasMatcher(folded, exact)
+        for text in _texts_with_aliases(rng, folded + exact, 300):
+            expected = [m.span() for m in small.pattern.finditer(text) if m.group(0)]
+            assert [m.span() for m in small.finditer(text)] == expected, (folded, exact, text)
