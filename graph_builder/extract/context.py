@@ -9,6 +9,7 @@ a placeholder like ``⟨P0⟩`` so that relation patterns read as plain regular 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -190,12 +191,14 @@ def read_sentence(
     doc_year: str | None,
     document_text: str,
 ) -> SentenceView:
-    """Resolve the mentions of one sentence and build its template."""
+    """Resolve the mentions of one sentence and build its template (`mentions` in text
+    order, as :func:`find_mentions` returns them)."""
     doc: Doc = sent.doc
     text = document_text
+    sentence_mentions = _mentions_within(mentions, sent.start_char, sent.end_char)
     location_at: dict[int, str] = {}
-    for m in mentions:
-        if m.type == "Location" and sent.start_char <= m.start < sent.end_char:
+    for m in sentence_mentions:
+        if m.type == "Location":
             for tok in doc.char_span(m.start, m.end, alignment_mode="expand") or []:
                 location_at[tok.i] = m.name
 
@@ -299,9 +302,7 @@ def read_sentence(
     slots: list[Slot] = []
     taken = [(s.start, s.end) for s in event_slots]
     first_group: str | None = None
-    for m in mentions:
-        if not (sent.start_char <= m.start < sent.end_char):
-            continue
+    for m in sentence_mentions:
         if any(m.start < e and s < m.end for s, e in taken):
             continue
         names: tuple[str, ...] = (m.name,)
@@ -412,6 +413,18 @@ GENERIC_MODS = frozenset(
     "many several more further future new repeated frequent numerous other such "
     "similar deadly sporadic occasional".split()
 )
+
+
+def _mentions_within(mentions: list[Mention], start: int, end: int) -> list[Mention]:
+    """The mentions starting in [start, end) of a list in text order, found by bisection
+    (each sentence would otherwise scan every mention of the article)."""
+    first = bisect_left(mentions, start, key=_start_of)
+    last = bisect_left(mentions, end, lo=first, key=_start_of)
+    return mentions[first:last]
+
+
+def _start_of(mention: Mention) -> int:
+    return mention.start
 
 
 def _is_generic(token: Token, name: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from graph_builder.extract.gazetteer import Gazetteer, GroupNameWords
@@ -111,7 +112,50 @@ class _Cluster:
 
 
 def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
-    return any(start < e and s < end for s, e in taken)
+    for s, e in taken:  # a plain loop: called for every candidate span of a document
+        if start < e and s < end:
+            return True
+    return False
+
+
+def _is_word_char(ch: str) -> bool:
+    """Whether ``\\w`` matches `ch` (str patterns: Unicode letters, digits, underscore)."""
+    return ch.isalnum() or ch == "_"
+
+
+def standalone_spans(text: str, name: str, hyphen_after: bool = True) -> list[tuple[int, int]]:
+    """Where `name` stands as a word of its own: the matches of
+    ``(?<![\\w-])NAME(?![\\w]|-\\w)`` (``hyphen_after``: "Kabul-" still counts unless a word
+    follows the hyphen) or of ``(?<![\\w-])NAME(?![\\w-])``, found with ``str.find``
+    instead of a regex compiled for every name (compiling and scanning cost more than
+    the rules that use them).
+
+    >>> standalone_spans("Swat, Swat-based, Swati, Swat-", "Swat")
+    [(0, 4), (25, 29)]
+    >>> standalone_spans("Swat, Swat-", "Swat", hyphen_after=False)
+    [(0, 4)]
+    """
+    assert name, "an empty name matches everywhere"
+    spans = []
+    size, length = len(name), len(text)
+    at = text.find(name)
+    while at >= 0:
+        end = at + size
+        before = text[at - 1] if at else ""
+        after = text[end] if end < length else ""
+        free = not before or not (before == "-" or _is_word_char(before))
+        if free and after:
+            if after == "-":
+                nxt = text[end + 1] if end + 1 < length else ""
+                free = hyphen_after and not (nxt and _is_word_char(nxt))
+            else:
+                free = not _is_word_char(after)
+        if free:
+            spans.append((at, end))
+            at = text.find(name, end)
+        else:
+            at = text.find(name, at + 1)
+    return spans
 
 
 def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> list[Mention]:
@@ -131,10 +175,11 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
 
     # Places: spaCy GPE/LOC/FAC, extended over "province"/"district". A name tagged as a
     # place anywhere in the article is a place where it is tagged a person too.
-    place_texts = {e.text for e in doc.ents if e.label_ in ("GPE", "LOC")}
+    ents = doc.ents  # rebuilt on every access
+    place_texts = {e.text for e in ents if e.label_ in ("GPE", "LOC")}
     places = []
     person_spans = []
-    for ent in doc.ents:
+    for ent in ents:
         if _overlaps(ent.start_char, ent.end_char, taken):
             continue
         if ent.label_ in ("GPE", "LOC", "FAC"):
@@ -181,15 +226,15 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
     # A place named once is the same place wherever the article names it again.
     known = {p.name for p in places if p.name[:1].isupper() and not p.name.isupper()}
     for name in sorted(known, key=len, reverse=True):
-        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w]|-\w)", text):
-            if not _overlaps(m.start(), m.end(), taken) and not any(
-                p.start < m.end() and m.start() < p.end for p in places
+        for start, end in standalone_spans(text, name):
+            if not _overlaps(start, end, taken) and not any(
+                p.start < end and start < p.end for p in places
             ):
-                places.append(Mention(m.start(), m.end(), "Location", name))
+                places.append(Mention(start, end, "Location", name))
 
     # A proper-noun pair coordinated with a person is a person ("Gul Bahadur and Sadiq Noor").
     person_tokens = {t.i for a, b in person_spans for t in doc.char_span(a, b) or []}
-    for ent in doc.ents:
+    for ent in ents:
         if ent.label_ in ("ORG", "") and 2 <= len(ent) <= 3 and all(t.pos_ == "PROPN" for t in ent):
             root = ent.root
             linked = (
@@ -208,7 +253,7 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
     # People: cluster full names, then find every short form of each cluster.
     clusters: list[_Cluster] = []
     raw_people = []
-    place_words = {t.text.casefold() for e in doc.ents if e.label_ in PLACE_LABELS for t in e}
+    place_words = {t.text.casefold() for e in ents if e.label_ in PLACE_LABELS for t in e}
     for start, end in person_spans:
         cleaned = clean_person(text[start:end])
         if cleaned is None:
@@ -241,10 +286,10 @@ def find_mentions(doc: Doc, gazetteer: Gazetteer, text: str | None = None) -> li
     person_taken = list(taken)
     full_forms = sorted(((c.name, c) for c in clusters), key=lambda x: len(x[0]), reverse=True)
     for name, cluster in full_forms:
-        for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
-            if not _overlaps(m.start(), m.end(), person_taken):
-                people.append(Mention(m.start(), m.end(), "Person", cluster.name))
-                person_taken.append((m.start(), m.end()))
+        for start, end in standalone_spans(text, name, hyphen_after=False):
+            if not _overlaps(start, end, person_taken):
+                people.append(Mention(start, end, "Person", cluster.name))
+                person_taken.append((start, end))
     # Short forms: capitalised word sequences whose tokens all belong to one cluster.
     for m in re.finditer(
         r"(?<![\w-])(?:(?:al-|bin |ibn |Bin )?[A-Z][\w’'-]*)(?: (?:al-|bin |ibn )?[A-Z][\w-]*)*",
@@ -594,21 +639,23 @@ def unseen_groups(
     """
     words = gazetteer.name_words
     candidates = _group_candidates(doc, text, taken, words)
+    # where each candidate occurs, found once (candidates are keyed by name)
+    spots_of = {name: _occurrences(text, cand) for name, cand in candidates.items()}
     known_spans = dict(known)
     accepted: dict[str, _Candidate] = {}
     for _ in range(2):  # a group linked to one just recognised counts on the second pass
         for cand in candidates.values():
             if cand.name in accepted:
                 continue
-            spots = _occurrences(text, cand)
+            spots = spots_of[cand.name]
             kinds = {k for s, e in spots for k in _cues(text, s, e, known_spans, orgs)}
             if _enough(cand, kinds) and not any(_placed(text, s) for s, _ in spots):
                 accepted[cand.name] = cand
-        known_spans.update(kv for c in accepted.values() for kv in _occurrences(text, c))
+        known_spans.update(kv for c in accepted.values() for kv in spots_of[c.name])
     found: list[Mention] = []
     busy = list(taken)
     for cand in sorted(accepted.values(), key=lambda c: len(c.name), reverse=True):
-        for start, end in _occurrences(text, cand):
+        for start, end in spots_of[cand.name]:
             if not _overlaps(start, end, busy):
                 found.append(Mention(start, end, "MilitantGroup", cand.name))
                 busy.append((start, end))
@@ -620,8 +667,14 @@ def _group_candidates(
 ) -> dict[str, _Candidate]:
     """Capitalised name runs that could name a group, keyed by their canonical form."""
     out: dict[str, _Candidate] = {}
+    headline: dict[int, bool] = {}  # line start -> whether the line is a headline
     for m in NAME_RUN.finditer(text):
-        if _overlaps(m.start(), m.end(), taken) or _title_line(text, m.start()):
+        if _overlaps(m.start(), m.end(), taken):
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if line_start not in headline:
+            headline[line_start] = _title_line(text, m.start())
+        if headline[line_start]:
             continue
         span = _trim_name(doc, text, m.start(), m.end(), words)
         if span is None:
@@ -647,7 +700,7 @@ def _person_shaped(name: str, words: GroupNameWords) -> bool:
     tokens = name.split()
     if len(tokens) != 2 or "-" in name or any(t in LINK_WORDS for t in tokens):
         return False
-    heads = words.militant | words.ambiguous
+    heads = words.heads
     return _word_base(tokens[0]) in heads and _word_base(tokens[1]) not in heads
 
 
@@ -660,6 +713,7 @@ def _title_line(text: str, pos: int) -> bool:
     return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
+@lru_cache(maxsize=16384)
 def _word_base(word: str) -> str:
     """ "Tehreek-e-Muzaffar" -> "Tehreek"; "al-Shabaab's" -> "Shabaab"."""
     word = re.sub(r"(?:'s|’s)$", "", word)
@@ -686,7 +740,7 @@ def _trim_name(
     heads = [
         i
         for i, (s, e) in enumerate(tokens)
-        if _word_base(text[s:e]) in words.militant | words.ambiguous or text[s:e] in ("Islamic",)
+        if _word_base(text[s:e]) in words.heads or text[s:e] in ("Islamic",)
     ]
     first = heads[0] if heads else 0
     for i in range(first - 1, -1, -1):
@@ -725,7 +779,7 @@ def _plausible(name: str, head: str, doc: Doc, start: int, end: int, words: Grou
         return False  # a bare acronym ("CTD") is only ever an alias of a name
     if words.names_other_body(name):
         return False  # "Counter Terrorism Department", "Pakistan Tehreek-e-Insaf"
-    heads = words.militant | words.ambiguous
+    heads = words.heads
     distinctive = [
         t
         for t in tokens
@@ -764,15 +818,9 @@ def _initials_fit(acronym: str, name: str) -> bool:
 
 
 def _occurrences(text: str, cand: _Candidate) -> list[tuple[int, int]]:
-    spots = [
-        (m.start(), m.end())
-        for m in re.finditer(rf"(?<![\w-]){re.escape(cand.name)}(?![\w]|-\w)", text)
-    ]
+    spots = standalone_spans(text, cand.name)
     if cand.acronym:
-        spots += [
-            (m.start(), m.end())
-            for m in re.finditer(rf"(?<![\w-]){re.escape(cand.acronym)}(?![\w]|-\w)", text)
-        ]
+        spots += standalone_spans(text, cand.acronym)
     return spots
 
 
