@@ -443,7 +443,7 @@ def fragment_key(
     digest.update(json.dumps(asdict(info), sort_keys=True).encode("utf-8"))
     for s in statements:
         ends = [types.get(iri) for iri in _ends(s, base_iri)]
-        row = json.dumps([list(vars(s).values()), ends], ensure_ascii=False)  # fields in order
+        row = json.dumps([s.field_values(), ends], ensure_ascii=False)
         digest.update(b"\x1e" + row.encode("utf-8"))
     return digest.hexdigest()
 

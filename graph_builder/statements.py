@@ -13,7 +13,8 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ OPTIONAL = (
     "subject_id",
     "object_id",
 )
+_REQUIRED_KEYS = frozenset(REQUIRED)
+_KNOWN_KEYS = frozenset(REQUIRED + OPTIONAL)
 MAX_LINE_CHARS = 1_000_000  # a statement is small; a longer line is not a statement
 # Offsets into a document (documents are at most tens of MB): far below Neo4j's int64.
 MAX_OFFSET = 2**31 - 1
@@ -77,7 +80,7 @@ class Statement:
     subject_id: str | None = None
     object_id: str | None = None
 
-    @property
+    @cached_property  # asked for by every stage: hashed once per object
     def statement_id(self) -> str:
         """Stable id: the same claim from the same place gets the same id on every run."""
         key = "\x1f".join(
@@ -96,9 +99,22 @@ class Statement:
 
     def to_json(self) -> dict[str, Any]:
         """The interchange-format dict: required keys always, optional keys when set."""
-        data = asdict(self)
+        # Field by field, not dataclasses.asdict: its deep copy of these plain values
+        # cost more than the JSON encoding of a whole corpus's statements.
+        data = {key: getattr(self, key) for key in REQUIRED}
         data["span"] = list(self.span) if self.span is not None else None
-        return {k: v for k, v in data.items() if k in REQUIRED or v is not None}
+        for key in OPTIONAL:
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
+
+    def field_values(self) -> tuple[Any, ...]:
+        """Every field's value, in declaration order (what identifies its content)."""
+        return tuple(getattr(self, key) for key in _FIELD_NAMES)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Statement))
 
 
 def _clean(key: str, value: str, where: tuple[str, int]) -> str:
@@ -166,11 +182,12 @@ def statement_from_dict(
     where = (str(path), line)
     if not isinstance(data, dict):
         raise InputError(*where, f"expected a JSON object, got {type(data).__name__}")
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
+    keys = data.keys()
+    if not _REQUIRED_KEYS <= keys:
+        missing = [k for k in REQUIRED if k not in data]
         raise InputError(*where, f"missing required key(s) {', '.join(missing)}")
-    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
+    if not keys <= _KNOWN_KEYS:
+        unknown = sorted(keys - _KNOWN_KEYS)
         raise InputError(
             *where,
             f"unknown key(s) {_names(unknown)}; expected {', '.join(REQUIRED + OPTIONAL)}",
@@ -230,7 +247,9 @@ def statement_from_dict(
                 f"got {_short(span)}",
             )
         span = (span[0], span[1])
-    link_kind = _optional_text(data, "link_kind", where)
+    # absent keys keep the dataclass default (None), as "" and null do
+    optional = {key: _optional_text(data, key, where) for key in OPTIONAL if key in data}
+    link_kind = optional.get("link_kind")
     if link_kind is not None and link_kind not in ontology.link_kinds:
         raise InputError(
             *where,
@@ -238,7 +257,7 @@ def statement_from_dict(
             f"{', '.join(sorted(ontology.link_kinds))}",
         )
     for key in ("date", "start", "end"):
-        when = _optional_text(data, key, where)
+        when = optional.get(key)
         if when is not None and not _is_iso_date(when):
             raise InputError(
                 *where, f"{key!r} must be an ISO date YYYY[-MM[-DD]], got {_short(when)}"
@@ -254,8 +273,7 @@ def statement_from_dict(
         span=span,
         modality=modality,
         confidence=float(confidence),
-        link_kind=link_kind,
-        **{key: _optional_text(data, key, where) for key in OPTIONAL if key != "link_kind"},
+        **optional,
     )
 
 
