@@ -32,7 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -41,6 +41,7 @@ from unidecode import unidecode
 from graph_builder.config import DEFAULT_BASE_IRI, PROJECT_ROOT
 from graph_builder.errors import InputError
 from graph_builder.model import Entity
+from graph_builder.neo4j_load import _gc_paused  # shared: both build many small objects
 from graph_builder.ontology import Ontology, snake_case
 from graph_builder.statements import Statement
 
@@ -60,6 +61,7 @@ _VOWELS = frozenset("aeiouwy")  # w/y: "Dawlat"/"Daulat", "Tayyiba"/"Taiba"
 TRANSLITERATION_MIN_RATIO = 80.0
 FUZZY_MIN_RATIO = 94.0
 FUZZY_MIN_LENGTH = 8
+_K = TypeVar("_K")
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def name_key(name: str) -> str:
     return " ".join(tokens)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def compact_key(name: str) -> str:
     """All tokens run together, connectors kept: "Wali-ur-Rehman" == "Waliur Rehman".
 
@@ -198,6 +201,7 @@ def compact_key(name: str) -> str:
     return "".join(_tokens(name))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def skeleton(name: str) -> str:
     """Consonant skeleton of the normalised name, for transliteration variants.
 
@@ -215,6 +219,7 @@ def skeleton(name: str) -> str:
     return " ".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def is_acronym(name: str) -> bool:
     """A short single word with at least two capitals: LeJ, TTP, IS, JuD.
 
@@ -470,6 +475,11 @@ class _Resolver:
         self.parent = list(range(len(nodes)))
         self.members: dict[int, set[int]] = {i: {i} for i in range(len(nodes))}
         self.forbidden = forbidden  # (type, key a, key b)
+        self._forbidding_types = {t for t, _, _ in forbidden}
+        # per root, dropped when the root changes: name keys, and (people) group roots
+        self._keys: dict[int, set[str]] = {}
+        self._groups: dict[int, set[int]] = {}
+        self.merge_count = 0  # merges so far: what is derived from clusters is valid until then
         self.decisions: list[_Pending] = []
         self.affiliation: dict[int, set[int]] = defaultdict(set)  # person node -> group nodes
         self.linked: set[tuple[int, int]] = set()  # group root pairs
@@ -486,18 +496,34 @@ class _Resolver:
         return i
 
     def keys(self, root: int) -> set[str]:
-        return {name_key(n) for m in self.members[root] for n in self.nodes[m].names}
+        """Name keys of a cluster (a shared set: do not change it)."""
+        if root not in self._keys:
+            self._keys[root] = {
+                name_key(n) for m in self.members[root] for n in self.nodes[m].names
+            }
+        return self._keys[root]
 
     def _forbidden(self, ra: int, rb: int) -> str | None:
         type_name = self.nodes[ra].type
+        if type_name not in self._forbidding_types:
+            return None
         ka, kb = self.keys(ra), self.keys(rb)
         for t, x, y in self.forbidden:
             if t == type_name and ((x in ka and y in kb) or (y in ka and x in kb)):
                 return f"the alias table forbids merging {x!r} and {y!r}"
         return None
 
+    def affiliate(self, person: int, group: int) -> None:
+        self.affiliation[person].add(group)
+        self._groups.clear()
+
     def groups_of(self, root: int) -> set[int]:
-        return {self.find(g) for m in self.members[root] for g in self.affiliation.get(m, ())}
+        """Group roots a cluster's people belong to (a shared set: do not change it)."""
+        if root not in self._groups:
+            self._groups[root] = {
+                self.find(g) for m in self.members[root] for g in self.affiliation.get(m, ())
+            }
+        return self._groups[root]
 
     def _lineage(self, group: int) -> tuple[set[str], set[str]]:
         """Keys naming a group itself, and those plus every group it is part of."""
@@ -551,13 +577,26 @@ class _Resolver:
         keep, gone = sorted((ra, rb))
         if self.nodes[keep].type != "Person":
             self._lineage_cache.clear()
+            self._groups.clear()  # group roots change
+        self._merge_cached(self._keys, keep, gone)
+        self._merge_cached(self._groups, keep, gone)
         self.parent[gone] = keep
+        self.merge_count += 1
         self.members[keep] |= self.members.pop(gone)
         if gone in self.forced_names:
             forced = self.forced_names.pop(gone)
             self.forced_names[keep] = min(forced, self.forced_names.get(keep, forced))
         self.decisions.append(_Pending(a, b, rule, reason, True))
         return True
+
+    @staticmethod
+    def _merge_cached(cache: dict[int, set], keep: int, gone: int) -> None:
+        """A cached per-root set after `gone` joins `keep`: the union of both, if known."""
+        if keep in cache and gone in cache:
+            cache[keep] = cache[keep] | cache.pop(gone)
+        else:
+            cache.pop(keep, None)
+            cache.pop(gone, None)
 
     def force_name(self, node: int, priority: int, name: str) -> None:
         root = self.find(node)
@@ -632,17 +671,45 @@ def resolve(
     >>> sorted(e.name for e in res.entities.values())
     ['Lashkar-e-Jhangvi', 'al-Qaeda']
     """
-    statements = list(statements)
-    aliases = aliases or AliasTable()
+    # Resolution builds about a million small objects that reference counting frees; the
+    # cyclic collector's repeated full passes over them took a fourth of its time.
+    with _gc_paused():
+        return _resolve(
+            list(statements),
+            ontology,
+            base_iri,
+            aliases or AliasTable(),
+            gazetteer,
+            group_parents,
+        )
+
+
+def _resolve(
+    statements: list[Statement],
+    ontology: Ontology,
+    base_iri: str,
+    aliases: AliasTable,
+    gazetteer: Mapping[str, Mapping[str, Sequence[str]]] | None,
+    group_parents: Mapping[str, str] | None,
+) -> Resolution:
     person_types = {"Person"}
     nodes: list[_Node] = []
     index: dict[tuple[str, str, str | None], int] = {}
     notation: list[tuple[int, str, str]] = []
 
-    def node_for(type_name: str, raw: str, doc_id: str) -> int:
+    # a name recurs in thousands of statements: it is split once per (type, written name)
+    written: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+
+    def split_written(type_name: str, raw: str) -> tuple[str, tuple[str, ...]]:
         name, extra = split_alias_notation(raw)
         if type_name not in person_types and name.lower().startswith("the ") and len(name) > 4:
             name = name[4:]
+        return name, extra
+
+    def node_for(type_name: str, raw: str, doc_id: str) -> int:
+        if (type_name, raw) not in written:
+            written[(type_name, raw)] = split_written(type_name, raw)
+        name, extra = written[(type_name, raw)]
         scope = doc_id if type_name in person_types else None
         key = (type_name, name, scope)
         if key not in index:
@@ -733,7 +800,7 @@ def resolve(
                     and s.subject_type == "Person"
                     and s.object_type == "MilitantGroup"
                 ):
-                    res.affiliation[a].add(b)
+                    res.affiliate(a, b)
                 if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
                     res.linked.add((res.find(a), res.find(b)))
         _merge_by_keys(res, by_type[type_name])
@@ -756,6 +823,13 @@ def resolve(
 
 def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
     """Normalised names, compact names, transliterations and near-identical spellings."""
+    _merge_same_keys(res, members)
+    _merge_transliterations(res, members)
+    _merge_near_spellings(res, members)
+
+
+def _merge_same_keys(res: _Resolver, members: list[int]) -> None:
+    """The same name, the same normalised name, the same compact name."""
     nodes = res.nodes
     rules: list[tuple[str, str, Callable[[str], str]]] = [
         ("same-name", "the same name", str),
@@ -766,25 +840,37 @@ def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
         ),
         ("normalised", "the same letters once spaces and hyphens are removed", compact_key),
     ]
+    # keys are computed once per way of writing a node (people: a node per document)
+    by_name: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    by_names: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i in members:
+        by_name[(nodes[i].name,)].append(i)
+        by_names[tuple(sorted(nodes[i].names))].append(i)
     for rule, reason, key_fn in rules:
-        buckets: dict[str, list[int]] = defaultdict(list)
-        for i in members:
-            for name in sorted(nodes[i].names) if rule != "same-name" else [nodes[i].name]:
+        buckets: dict[str, set[int]] = defaultdict(set)
+        for names, group in (by_name if rule == "same-name" else by_names).items():
+            for name in names:
                 key = key_fn(name)
                 if key and not is_acronym(name):
-                    buckets[key].append(i)
-        for key, group in sorted(buckets.items()):
-            _merge_to_fixpoint(res, sorted(set(group)), rule, f"{reason} ({key!r})")
-    # transliterations: same skeleton, similar spelling
-    buckets = defaultdict(list)
-    for i in members:
-        if not is_acronym(nodes[i].name) and len(nodes[i].name.split()) > 0:
-            buckets[skeleton(nodes[i].name)].append(i)
-    for key, group in sorted(buckets.items()):
+                    buckets[key].update(group)
+        for key, group_set in sorted(buckets.items()):
+            _merge_to_fixpoint(res, sorted(group_set), rule, f"{reason} ({key!r})")
+
+
+def _merge_transliterations(res: _Resolver, members: list[int]) -> None:
+    """Transliterations: the same consonant skeleton and a similar spelling."""
+    nodes = res.nodes
+
+    def consonants(name: str) -> str | None:
+        return None if is_acronym(name) or not name.split() else skeleton(name)
+
+    for key, group in sorted(_nodes_by_name_key(nodes, members, consonants).items()):
         if len(group) < 2 or len(key.replace(" ", "")) < 2:
             continue
         spelled = [_spelled(nodes[i].name) for i in group]
-        for x, y, ratio in _similar_pairs(group, spelled, TRANSLITERATION_MIN_RATIO):
+        for x, y, ratio in _similar_pairs(
+            group, spelled, TRANSLITERATION_MIN_RATIO, cluster=res.find
+        ):
             res.union(
                 x,
                 y,
@@ -792,41 +878,101 @@ def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
                 f"{nodes[x].name!r} and {nodes[y].name!r} share the consonants {key!r} "
                 f"(similarity {ratio:.0f})",
             )
-    # near-identical spellings: same token count and initials, very high similarity
-    blocks: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for i in members:
-        key = name_key(nodes[i].name)
-        if len(key) >= FUZZY_MIN_LENGTH:
-            blocks[("".join(t[0] for t in key.split()), len(key.split()))].append(i)
-    for _block, group in sorted(blocks.items()):
+
+
+def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
+    """Near-identical spellings: the same token count and initials, a very high similarity."""
+    nodes = res.nodes
+
+    def block(name: str) -> tuple[str, int] | None:
+        key = name_key(name)
+        if len(key) < FUZZY_MIN_LENGTH:
+            return None
+        return "".join(t[0] for t in key.split()), len(key.split())
+
+    for _block, group in sorted(_nodes_by_name_key(nodes, members, block).items()):
         keys = [name_key(nodes[i].name) for i in group]
-        for x, y, ratio in _similar_pairs(group, keys, FUZZY_MIN_RATIO):
-            if res.find(x) != res.find(y):
-                res.union(
-                    x,
-                    y,
-                    "fuzzy",
-                    f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
-                    f"(similarity {ratio:.0f})",
-                )
+        for x, y, ratio in _similar_pairs(group, keys, FUZZY_MIN_RATIO, cluster=res.find):
+            res.union(
+                x,
+                y,
+                "fuzzy",
+                f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
+                f"(similarity {ratio:.0f})",
+            )
+
+
+def _nodes_by_name_key(
+    nodes: list[_Node], members: list[int], key_of: Callable[[str], _K | None]
+) -> dict[_K, list[int]]:
+    """`members` by a key of their name (None: left out), each list in `members` order.
+
+    The key is computed once per name: a person's name is a node in every document.
+    """
+    key_by_name: dict[str, _K | None] = {}
+    buckets: dict[_K, list[int]] = defaultdict(list)
+    for i in members:
+        name = nodes[i].name
+        if name not in key_by_name:
+            key_by_name[name] = key_of(name)
+        key = key_by_name[name]
+        if key is not None:
+            buckets[key].append(i)
+    return buckets
 
 
 def _similar_pairs(
-    group: Sequence[int], texts: Sequence[str], min_ratio: float, rows: int = 512
+    group: Sequence[int],
+    texts: Sequence[str],
+    min_ratio: float,
+    rows: int = 512,
+    cluster: Callable[[int], int] | None = None,
 ) -> Iterator[tuple[int, int, float]]:
     """Pairs (x, y), x < y, of `group` whose `texts` have a rapidfuzz ratio of at least
     `min_ratio`, with the ratio, in the order of two nested loops over the group.
 
     A block can hold thousands of nodes, many with the same name: the ratios are computed
     once per pair of distinct texts, in C (``process.cdist``, `rows` texts at a time so
-    memory stays small), and only the pairs that pass are visited in Python.
+    memory stays small), and the pairs that pass are found with numpy, `rows` nodes at a
+    time. Given `cluster` (a node's cluster root, clusters only merging while the pairs are
+    consumed), pairs already in one cluster are left out, as merging them changes nothing:
+    in bulk when the search starts (most pairs are mentions of one name, merged by then),
+    and again when a pair is reached.
     """
+    roots = np.array([cluster(x) for x in group] if cluster else [], dtype=np.int64)
+    if cluster is not None and len(set(roots.tolist())) < 2:
+        return  # one cluster already: nothing to merge
     distinct = sorted(set(texts))
     index = {t: k for k, t in enumerate(distinct)}
-    positions: dict[int, list[int]] = defaultdict(list)  # distinct text -> its positions
-    for position, text in enumerate(texts):
-        positions[index[text]].append(position)
-    near: list[dict[int, float]] = []  # distinct text -> the distinct texts that pass
+    text_ids = np.array([index[t] for t in texts], dtype=np.int64)
+    ids = np.array(group, dtype=np.int64)
+    near = _near_texts(distinct, min_ratio, rows)
+    for start in range(0, len(group), rows):
+        chunk = slice(start, start + rows)
+        chunk_texts, inverse = np.unique(text_ids[chunk], return_inverse=True)
+        scores = np.full((len(chunk_texts), len(distinct)), -np.inf)
+        for row, k in enumerate(chunk_texts.tolist()):
+            scores[row, near[k][0]] = near[k][1]
+        ratios = scores[inverse][:, text_ids]  # chunk nodes x group nodes
+        passing = (ratios >= min_ratio) & (ids[chunk, None] < ids[None, :])
+        if cluster is not None:
+            passing &= roots[chunk, None] != roots[None, :]
+        firsts, seconds = np.nonzero(passing)  # row-major: the nested loops' order
+        pair_ratios = ratios[firsts, seconds].tolist()
+        for p, q, ratio in zip(
+            (firsts + start).tolist(), seconds.tolist(), pair_ratios, strict=True
+        ):
+            x, y = group[p], group[q]
+            if cluster is None or cluster(x) != cluster(y):
+                yield x, y, ratio
+
+
+def _near_texts(
+    distinct: list[str], min_ratio: float, rows: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each text, the texts (indices) with a ratio of at least `min_ratio`, and those
+    ratios."""
+    near: list[tuple[np.ndarray, np.ndarray]] = []
     for start in range(0, len(distinct), rows):
         scores = process.cdist(
             distinct[start : start + rows],
@@ -836,13 +982,9 @@ def _similar_pairs(
             dtype=np.float64,
         )
         for row in scores:
-            near.append({int(k): float(row[k]) for k in np.flatnonzero(row >= min_ratio)})
-    for x, text in zip(group, texts, strict=True):
-        similar = near[index[text]]
-        for position in sorted(p for k in similar for p in positions[k]):
-            y = group[position]
-            if x < y:
-                yield x, y, similar[index[texts[position]]]
+            passing = np.flatnonzero(row >= min_ratio)
+            near.append((passing, row[passing]))
+    return near
 
 
 def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str) -> None:
@@ -853,7 +995,10 @@ def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str)
     one or two, are retried pairwise to the fixpoint.
     """
     clusters: list[int] = []
-    for i in sorted({res.find(i) for i in group}):
+    roots = sorted({res.find(i) for i in group})
+    if len(roots) < 2:
+        return  # one cluster already (most names: all mentions of a name merged)
+    for i in roots:
         if not any(res.union(c, i, rule, reason, record_refusal=False) for c in clusters):
             clusters.append(i)
     changed = True
@@ -905,17 +1050,29 @@ def _merge_acronyms(res: _Resolver, members: list[int]) -> None:
 
 def _merge_surnames(res: _Resolver, members: list[int]) -> None:
     nodes = res.nodes
+
+    def surname(name: str) -> str | None:
+        words = name_key(name).split()
+        return words[-1] if len(words) > 1 else None
+
+    def single_word(name: str) -> str | None:
+        key = name_key(name)
+        return key if len(key.split()) == 1 and not is_acronym(name) else None
+
     # surname -> people with a full name ending in it (an index: corpora have thousands)
-    by_surname: dict[str, list[int]] = defaultdict(list)
-    for j in members:
-        words = name_key(nodes[j].name).split()
-        if len(words) > 1:
-            by_surname[words[-1]].append(j)
+    by_surname = _nodes_by_name_key(nodes, members, surname)
+    surname_of = {
+        i: key for key, ids in _nodes_by_name_key(nodes, members, single_word).items() for i in ids
+    }
+    # the clusters of a surname's people, until a merge changes clusters
+    known_roots: dict[str, tuple[int, set[int]]] = {}
     for i in members:
-        key = name_key(nodes[i].name)
-        if len(key.split()) != 1 or is_acronym(nodes[i].name):
+        if i not in surname_of:
             continue
-        roots = sorted({res.find(j) for j in by_surname.get(key, ())} - {res.find(i)})
+        key = surname_of[i]
+        if key not in known_roots or known_roots[key][0] != res.merge_count:
+            known_roots[key] = res.merge_count, {res.find(j) for j in by_surname.get(key, ())}
+        roots = sorted(known_roots[key][1] - {res.find(i)})
         fits = [r for r in roots if res.conflict(res.find(i), r) is None]
         if len(fits) == 1:
             res.union(
@@ -953,32 +1110,33 @@ def _finish(
         wanted[entity_iri(base_iri, nodes[root].type, canonical[root])].append(root)
     iri: dict[int, str] = {}
     for base, roots in wanted.items():
-        ranked = sorted(
-            roots,
-            key=lambda r: (
-                -sum(nodes[m].count for m in res.members[r]),
-                min(d for m in res.members[r] for d in nodes[m].docs),
-                r,
-            ),
+        ranked = (
+            roots
+            if len(roots) == 1
+            else sorted(
+                roots,
+                key=lambda r: (
+                    -sum(nodes[m].count for m in res.members[r]),
+                    min(d for m in res.members[r] for d in nodes[m].docs),
+                    r,
+                ),
+            )
         )
         for n, root in enumerate(ranked):
             iri[root] = base if n == 0 else f"{base}-{n + 1}"
     entities: dict[str, Entity] = {}
     for root in res.roots():
-        names = {n for m in res.members[root] for n in nodes[m].names}
+        names = set().union(*(nodes[m].names for m in res.members[root]))
         for key in res.keys(root):
             names |= known_names.get((nodes[root].type, key), set())
         aliases = tuple(sorted(names - {canonical[root]}))
         entities[iri[root]] = Entity(iri[root], canonical[root], nodes[root].type, aliases)
 
-    def name_of(i: int) -> tuple[str, str]:
-        root = res.find(i)
-        return canonical[root], iri[root]
-
+    root_of = [res.find(i) for i in range(len(nodes))]  # settled: looked up, not sought
     decisions = []
     seen = set()
     for d in res.decisions:
-        ra, rb = res.find(d.a), res.find(d.b)
+        ra, rb = root_of[d.a], root_of[d.b]
         merged = nodes[d.b].name if nodes[d.b].name != canonical[ra] else nodes[d.a].name
         if d.name is not None:
             merged = d.name
@@ -986,24 +1144,24 @@ def _finish(
         scopes = sorted({s for s in (nodes[d.a].scope, nodes[d.b].scope) if s})
         if d.a != d.b and scopes:
             reason += f" in {' and '.join(scopes)}"
+        if not d.applied and ra != rb:
+            reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
         decision = MergeDecision(
             iri[ra], nodes[ra].type, canonical[ra], merged, d.rule, reason, d.applied
         )
-        if not d.applied and ra != rb:
-            decision = replace(
-                decision, reason=f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
-            )
         if decision not in seen:
             seen.add(decision)
             decisions.append(decision)
 
+    named = [(canonical[root], iri[root]) for root in root_of]  # by node
     resolved: dict[str, Statement] = {}
     for s, (a, b) in zip(statements, ends, strict=True):
-        (sname, sid), (oname, oid) = name_of(a), name_of(b)
+        (sname, sid), (oname, oid) = named[a], named[b]
         out = replace(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
-        previous = resolved.get(out.statement_id)
+        statement_id = out.statement_id  # a hash of the text: computed once
+        previous = resolved.get(statement_id)
         if previous is None or out.confidence > previous.confidence:
-            resolved[out.statement_id] = out
+            resolved[statement_id] = out
     return Resolution(
         statements=tuple(resolved.values()),
         entities=dict(sorted(entities.items())),
