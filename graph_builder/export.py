@@ -12,12 +12,19 @@ writers escape all text. Every file is written to a temporary file and renamed.
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import itertools
 import math
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+# ElementTree's own escaping, so the XML written directly is escaped as it would escape it.
+from xml.etree.ElementTree import _escape_attrib, _escape_cdata  # type: ignore[attr-defined]
 
 import networkx as nx
 
@@ -49,6 +56,25 @@ TYPE_COLOURS = {
     "Location": PALETTE[4],
 }
 SIZE_MIN, SIZE_MAX = 5.0, 50.0
+_MODALITY_RANK = {m: i for i, m in enumerate(MODALITY_ORDER)}
+
+
+# The types plain() returns as they are.
+_PLAIN_ALREADY = frozenset({str, int, bool, type(None)})
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: writing a big graph's files makes millions of
+    small objects beside the millions the graph holds, and the full collections that
+    triggers find nothing to free (a third of export_graph's time at 10k articles)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def plain(value: Any) -> bool | int | float | str | None:
@@ -57,13 +83,20 @@ def plain(value: Any) -> bool | int | float | str | None:
     >>> plain(("a", "b")), plain(3), plain(float("nan")), plain(None)
     ('a | b', 3, None, None)
     """
+    kind = type(value)  # the common cases first: hundreds of thousands of values per graph
+    if kind in _PLAIN_ALREADY:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is list or kind is tuple:
+        return LIST_SEP.join(map(str, value))
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return LIST_SEP.join(str(x) for x in items)
+        return LIST_SEP.join(map(str, items))
     if hasattr(value, "item"):  # numpy scalars
         return plain(value.item())
     return str(value)
@@ -92,26 +125,28 @@ def uniform_attributes(records: Sequence[dict[str, Any]]) -> None:
     >>> uniform_attributes(recs); recs
     [{'a': 1.0, 'b': '', 'c': False}, {'a': 2.5, 'b': '', 'c': True}]
     """
-    keys: list[str] = []
+    keys: dict[str, None] = {}  # in order of first appearance
     for rec in records:
-        for key, value in list(rec.items()):
-            rec[key] = plain(value)
-            if key not in keys:
-                keys.append(key)
+        keys.update(dict.fromkeys(rec))
+        rec.update([(k, plain(v)) for k, v in rec.items() if type(v) not in _PLAIN_ALREADY])
     for key in keys:
-        kind = _column_type([rec.get(key) for rec in records])
-        for rec in records:
-            value = rec.get(key)
+        values = [rec.get(key) for rec in records]
+        kind = _column_type(values)
+        if set(map(type, values)) == {kind}:
+            continue  # present everywhere with that very type: converting changes nothing
+        for rec, value in zip(records, values, strict=True):
             if value is None:
                 rec[key] = kind()
             elif kind is str:
                 rec[key] = str(value)
             else:
                 rec[key] = kind(value)
+    order = list(keys)
     for rec in records:
-        ordered = {k: rec[k] for k in keys}
-        rec.clear()
-        rec.update(ordered)
+        if list(rec) != order:
+            ordered = {k: rec[k] for k in order}
+            rec.clear()
+            rec.update(ordered)
 
 
 def export_graph(
@@ -144,8 +179,10 @@ def export_graph(
     for i, ((u, v), group) in enumerate(sorted(pairs.items())):
         supports = [s for f in group for s in f.relation.support]
         dates = sorted({d for f in group for d in f.dates})
-        modality = min((f.relation.modality for f in group), key=MODALITY_ORDER.index)
+        # the strongest of the relations' modalities: of their supports (all of a known one)
+        modality = min({s.modality for s in supports}, key=_MODALITY_RANK.__getitem__)
         predicates = [f.relation.predicate for f in group]
+        doc_ids = {s.doc_id for s in supports}
         edges.append(
             (
                 u,
@@ -156,9 +193,9 @@ def export_graph(
                     "predicate": predicates,
                     "modality": modality,
                     "weight": float(sum(f.weight for f in group)),
-                    "n_sources": len({s.doc_id for s in supports}),
+                    "n_sources": len(doc_ids),
                     "confidence": max(f.relation.confidence for f in group),
-                    "doc_ids": sorted({s.doc_id for s in supports}),
+                    "doc_ids": sorted(doc_ids),
                     "statement_ids": [s.statement_id for s in supports],
                     "evidence": list(dict.fromkeys(s.evidence for s in supports)),
                     "attributed_to": sorted({s.attributed_to for s in supports} - {None}),
@@ -172,7 +209,9 @@ def export_graph(
         )
         if dates:
             for node in (u, v):
-                first_seen[node] = min(first_seen.get(node, dates[0]), dates[0])
+                seen = first_seen.get(node)
+                if seen is None or dates[0] < seen:
+                    first_seen[node] = dates[0]
 
     nodes = []
     for node in node_ids:
@@ -197,6 +236,7 @@ def export_graph(
     return G
 
 
+@gc_paused()
 def write_graphml(
     data: GraphData,
     rows: Sequence[Mapping[str, Any]],
@@ -212,14 +252,27 @@ def write_graphml(
     return G
 
 
+class _NotPlain(Exception):
+    """A graph or value the direct XML writers leave to networkx's writers."""
+
+
 def graphml_bytes(G: nx.Graph) -> bytes:
     """GraphML of `G` as ``nx.write_graphml(G, prettyprint=True, edge_id_from_attribute="id")``
     writes it, less the edge id's data key (see :func:`_drop_edge_id_data`), reindented.
 
-    The element tree networkx builds is edited and serialised once, not written, parsed
-    back and written again; the text is normalised as that parse did (line ends) and
-    characters XML cannot hold are refused as the parse refused them.
+    The text is written directly (see :func:`_graphml_text`), as the element tree networkx
+    builds would serialise after that edit, ``ET.indent`` and the normalisation of line
+    ends a parse makes; characters XML cannot hold are refused as a parse refuses them.
     """
+    try:
+        text = _graphml_text(G)
+    except _NotPlain:
+        return _graphml_bytes_via_tree(G)
+    return _xml_document(text, strict=True)
+
+
+def _graphml_bytes_via_tree(G: nx.Graph) -> bytes:
+    """:func:`graphml_bytes` through networkx's element tree (any graph, slowly)."""
     from xml.etree import ElementTree as ET
 
     from networkx.readwrite.graphml import GraphMLWriter
@@ -232,7 +285,7 @@ def graphml_bytes(G: nx.Graph) -> bytes:
         if element.text and "\r" in element.text:  # an XML parser reads \r\n and \r as \n
             element.text = element.text.replace("\r\n", "\n").replace("\r", "\n")
     ET.indent(root)
-    return _xml_document(root, strict=True)
+    return _xml_document(ET.tostring(root, encoding="unicode"), strict=True)
 
 
 def _drop_edge_id_data(root: Any, ns: str) -> None:
@@ -250,17 +303,111 @@ def _drop_edge_id_data(root: Any, ns: str) -> None:
                         edge.remove(data)
 
 
+def _graphml_text(G: nx.Graph) -> str:
+    """The GraphML text of :func:`_graphml_bytes_via_tree` for a simple graph without
+    graph attributes, without the element tree (about ten times faster); other graphs,
+    and values networkx refuses, raise :class:`_NotPlain`.
+
+    Keys are numbered as networkx numbers them (by first use: node attributes, then edge
+    attributes, each (name, type) once) and listed last-numbered first, as networkx
+    inserts each at the top; the edge "id" key keeps its number but is not written.
+    """
+    from networkx.readwrite.graphml import GraphML
+
+    if G.is_multigraph() or G.graph:
+        raise _NotPlain
+    types = GraphML()
+    types.construct_types()
+    keys: dict[tuple[str, str, str], str] = {}  # (name, GraphML type, scope) -> key id
+    # (name, Python type, scope) -> the data element's start, "" where it is not written
+    starts: dict[tuple[Any, type, str], str] = {}
+    escape = _remembered(_escape_cdata)
+
+    def data_start(name: Any, value: Any, scope: str) -> str:
+        if type(value) not in types.xml_type:
+            raise _NotPlain  # networkx's writer raises its error
+        key_id = keys.setdefault((str(name), types.xml_type[type(value)], scope), f"d{len(keys)}")
+        dropped = scope == "edge" and str(name) == "id"
+        start = "" if dropped else f'\n      <data key="{_escape_attrib(key_id)}"'
+        starts[name, type(value), scope] = start
+        return start
+
+    def children(tag: str, attrs: dict[Any, Any]) -> str:
+        """The <data> elements of a node or edge and its end tag, or " />"."""
+        out = []
+        for name, value in attrs.items():
+            start = starts.get((name, type(value), tag))
+            if start is None:
+                start = data_start(name, value, tag)
+            if not start:
+                continue
+            if type(value) in _NUMBER_TYPES:  # nothing to escape in a number
+                out.append(f"{start}>{value}</data>")
+                continue
+            text = str(value)
+            if "\r" in text:  # an XML parser reads \r\n and \r as \n
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            out.append(f"{start}>{escape(text)}</data>" if text else f"{start} />")
+        return f">{''.join(out)}\n    </{tag}>" if out else " />"
+
+    body = ["<graph", _attributes(edgedefault="directed" if G.is_directed() else "undirected")]
+    if len(G):
+        body.append(">")
+        for node, attrs in G.nodes(data=True):
+            body += ("\n    <node", _attributes(id=str(node)), children("node", attrs))
+        for u, v, attrs in G.edges(data=True):
+            edge_id = {"id": str(attrs["id"])} if "id" in attrs else {}
+            body += ("\n    <edge", _attributes(source=str(u), target=str(v), **edge_id))
+            body.append(children("edge", attrs))
+        body.append("\n  </graph>")
+    else:
+        body.append(" />")
+    declared = [
+        f"\n  <key{_attributes(**{'id': i, 'for': s, 'attr.name': n, 'attr.type': t})} />"
+        for (n, t, s), i in reversed(keys.items())
+        if not (s == "edge" and n == "id")
+    ]
+    root = _attributes(
+        **{
+            "xmlns": GraphML.NS_GRAPHML,
+            "xmlns:xsi": GraphML.NS_XSI,
+            "xsi:schemaLocation": GraphML.SCHEMALOCATION,
+        }
+    )
+    return f"<graphml{root}>{''.join(declared)}\n  {''.join(body)}\n</graphml>"
+
+
+# Values whose str() has no character XML escapes (digits, signs, ".", "e", inf, nan, True).
+_NUMBER_TYPES = (int, float, bool)
+
+
+def _remembered(escape: Callable[[str], str]) -> Callable[[str], str]:
+    """`escape` remembering its answers: a graph file repeats most of its texts (types,
+    modalities, predicates, names)."""
+    memo: dict[str, str] = {}
+
+    def remembered(text: str) -> str:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = escape(text)
+        return found
+
+    return remembered
+
+
+def _attributes(**values: str) -> str:
+    """XML attributes, escaped as ElementTree escapes them, each after a space."""
+    return "".join(f' {name}="{_escape_attrib(value)}"' for name, value in values.items())
+
+
 # Characters XML 1.0 cannot hold, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _xml_document(root: Any, *, strict: bool = False) -> bytes:
-    """``ElementTree(root).write(f, encoding="utf-8", xml_declaration=True)``'s bytes,
-    serialised to one string first (writing the pieces through an encoder is slower).
-    `strict` refuses characters XML cannot hold instead of writing them."""
-    from xml.etree import ElementTree as ET
-
-    text = ET.tostring(root, encoding="unicode")
+def _xml_document(text: str, *, strict: bool = False) -> bytes:
+    """``ElementTree(root).write(f, encoding="utf-8", xml_declaration=True)``'s bytes for
+    the root element serialised as `text`. `strict` refuses characters XML cannot hold
+    instead of writing them."""
     bad = _NOT_XML.search(text) if strict else None
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
@@ -310,6 +457,7 @@ def size_map(G: nx.Graph, size_by: str) -> dict[Any, float]:
     }
 
 
+@gc_paused()
 def write_gexf(
     data: GraphData,
     rows: Sequence[Mapping[str, Any]],
@@ -350,14 +498,207 @@ def write_gexf(
 
 
 def gexf_bytes(G: nx.Graph) -> bytes:
-    """``nx.write_gexf(G, prettyprint=True, version="1.2draft")``'s bytes, serialised to
-    one string first (networkx writes the pieces through an encoder, which is slower)."""
+    """``nx.write_gexf(G, prettyprint=True, version="1.2draft")``'s bytes, the text written
+    directly for the graphs :func:`write_gexf` makes (see :class:`_GexfText`)."""
+    try:
+        text = _GexfText(G).text()
+    except _NotPlain:
+        return _gexf_bytes_via_tree(G)
+    return _xml_document(text)
+
+
+def _gexf_bytes_via_tree(G: nx.Graph) -> bytes:
+    """:func:`gexf_bytes` through networkx's element tree (any graph, slowly)."""
+    from xml.etree import ElementTree as ET
+
     from networkx.readwrite.gexf import GEXFWriter
 
     writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
     writer.add_graph(G)
     writer.indent(writer.xml)
-    return _xml_document(writer.xml)
+    # networkx's indent ends the root element with a line end, which tostring keeps
+    return _xml_document(ET.tostring(writer.xml, encoding="unicode"))
+
+
+# How networkx writes floats GEXF spells differently.
+_GEXF_FLOATS = {"inf": "INF", "nan": "NaN", "-inf": "-INF"}
+_PLAIN_TYPES = (str, int, float, bool)
+
+
+class _GexfText:
+    """The text networkx's GEXF 1.2draft writer makes, pretty-printed, written directly
+    (about ten times faster than building and serialising its element tree).
+
+    Covered: simple graphs with only the ``mode`` and ``name`` graph attributes, static
+    str/int/float/bool node and edge attributes, ``start``/``end`` times and a node
+    ``viz`` of colour and size. Anything else raises :class:`_NotPlain`. Attribute ids
+    are numbered by first use (nodes, then edges) and each class's declarations are
+    inserted at the top of the graph, as networkx does.
+    """
+
+    def __init__(self, G: nx.Graph) -> None:
+        from networkx.readwrite.gexf import GEXF
+
+        name = G.graph.get("name", "")
+        if G.is_multigraph() or set(G.graph) - {"mode", "name"} or not isinstance(name, str):
+            raise _NotPlain
+        self.G = G
+        self.spec = GEXF()
+        self.spec.construct_types()
+        self.spec.set_version("1.2draft")
+        self.graph_tag = {
+            "defaultedgetype": "directed" if G.is_directed() else "undirected",
+            "mode": "dynamic" if G.graph.get("mode") == "dynamic" else "static",
+            "name": name,
+        }
+        self.declared: dict[str, dict[str, tuple[str, str]]] = {}  # class -> title -> id, type
+        # class -> (key, Python type) -> an <attvalue> up to its value
+        self.starts: dict[str, dict[tuple[Any, type], str]] = {"node": {}, "edge": {}}
+        self.escape = _remembered(_escape_attrib)
+        self.uses_viz = False
+
+    def text(self) -> str:
+        spec, G = self.spec, self.G
+        modified = time.strftime("%Y-%m-%d")
+        creator = f"<creator>{_escape_cdata(f'NetworkX {nx.__version__}')}</creator>"
+        nodes = [self._node(node, attrs) for node, attrs in G.nodes(data=True)]
+        edges = [self._edge(u, v, edge_id, attrs) for u, v, edge_id, attrs in self._edge_ids()]
+        declarations = [
+            _element(
+                "attributes",
+                _attributes(mode="static", **{"class": kind}),
+                [
+                    f"<attribute{_attributes(id=i, title=title, type=kind_type)} />"
+                    for title, (i, kind_type) in titles.items()
+                ],
+                2,
+            )
+            for kind, titles in reversed(self.declared.items())
+        ]
+        graph = [*declarations, _element("nodes", "", nodes, 2), _element("edges", "", edges, 2)]
+        namespaces = {"xmlns:viz": spec.NS_VIZ} if self.uses_viz else {}
+        root = {
+            **namespaces,
+            "xmlns": spec.NS_GEXF,
+            "xmlns:xsi": spec.NS_XSI,
+            "xsi:schemaLocation": spec.SCHEMALOCATION,
+            "version": spec.VERSION,
+        }
+        children = [
+            _element("meta", _attributes(lastmodifieddate=modified), [creator], 1),
+            _element("graph", _attributes(**self.graph_tag), graph, 1),
+        ]
+        return _element("gexf", _attributes(**root), children, 0) + "\n"
+
+    def _node(self, node: Any, attrs: dict[str, Any]) -> str:
+        data = dict(attrs)
+        if {"pid", "parents", "spells"} & data.keys():
+            raise _NotPlain
+        tag = {"id": str(data.pop("id", node)), "label": str(data.pop("label", node))}
+        self._times(tag, data)
+        children = self._viz(data.pop("viz", False)) + self._attvalues("node", data)
+        return _element("node", _attributes(**tag), children, 3)
+
+    def _edge_ids(self) -> Iterator[tuple[Any, Any, Any, dict[str, Any]]]:
+        """Each edge with its id, a free number where it has none (networkx's numbering)."""
+        taken = {str(d["id"]) for _, _, d in self.G.edges(data=True) if d.get("id") is not None}
+        numbers = itertools.count()
+        for u, v, attrs in self.G.edges(data=True):
+            data = dict(attrs)
+            edge_id = data.pop("id", None)
+            if edge_id is None:
+                edge_id = next(numbers)
+                while str(edge_id) in taken:
+                    edge_id = next(numbers)
+                taken.add(str(edge_id))
+            yield u, v, edge_id, data
+
+    def _edge(self, u: Any, v: Any, edge_id: Any, data: dict[str, Any]) -> str:
+        if {"spells", "viz"} & data.keys():
+            raise _NotPlain
+        tag = {"id": str(edge_id)}
+        for name in ("label", "weight", "type"):
+            if name in data:
+                tag[name] = str(data.pop(name))
+        self._times(tag, data)
+        nodes = self.G.nodes
+        ends = {"source": str(nodes[u].get("id", u)), "target": str(nodes[v].get("id", v))}
+        return _element("edge", _attributes(**ends, **tag), self._attvalues("edge", data), 3)
+
+    def _times(self, tag: dict[str, str], data: dict[str, Any]) -> None:
+        """Move ``start`` and ``end`` into the tag; a time makes the graph dynamic and sets
+        its time format (the last one seen wins, as in networkx)."""
+        for name in ("start", "end"):
+            if name not in data:
+                continue
+            value = data.pop(name)
+            tag[name] = str(value)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                self.graph_tag["timeformat"] = "date"
+            elif isinstance(value, float):
+                self.graph_tag["timeformat"] = "double"
+            elif isinstance(value, int):
+                self.graph_tag["timeformat"] = "long"
+            else:
+                raise _NotPlain  # networkx refuses it
+            self.graph_tag["mode"] = "dynamic"
+
+    def _viz(self, viz: Any) -> list[str]:
+        if not viz:
+            return []
+        if not isinstance(viz, dict) or viz.keys() - {"color", "size"}:
+            raise _NotPlain
+        out = []
+        color = viz.get("color")
+        if color is not None:
+            rgba = {c: str(color.get(c)) for c in "rgb"} | {"a": str(color.get("a", 1.0))}
+            out.append(f"<viz:color{_attributes(**rgba)} />")
+        if viz.get("size") is not None:
+            out.append(f"<viz:size{_attributes(value=str(viz['size']))} />")
+        self.uses_viz = self.uses_viz or bool(out)
+        return out
+
+    def _attvalues(self, kind: str, data: dict[str, Any]) -> list[str]:
+        values = []
+        starts = self.starts[kind]
+        for key, value in data.items():
+            start = starts.get((key, type(value)))
+            if start is None:
+                start = self._declare(kind, key, value)
+            if type(value) is str:
+                values.append(f'{start}{self.escape(value)}" />')
+            elif type(value) is bool:
+                values.append(f'{start}{"true" if value else "false"}" />')
+            elif type(value) is float:
+                text = str(value)
+                values.append(f'{start}{_GEXF_FLOATS.get(text, text)}" />')
+            else:  # int: nothing to escape
+                values.append(f'{start}{value}" />')
+        return [_element("attvalues", "", values, 4)] if values else []
+
+    def _declare(self, kind: str, key: Any, value: Any) -> str:
+        """The start of `key`'s <attvalue> (declaring the attribute if new) up to its value."""
+        if type(value) not in _PLAIN_TYPES:  # lists are dynamic values
+            raise _NotPlain
+        title = "networkx_key" if key == "key" else str(key)
+        titles = self.declared.setdefault(kind, {})
+        if title not in titles:
+            number = sum(len(t) for t in self.declared.values())
+            titles[title] = (str(number), self.spec.xml_type[type(value)])
+        start = f'<attvalue for="{_escape_attrib(titles[title][0])}" value="'
+        self.starts[kind][key, type(value)] = start
+        return start
+
+
+def _element(tag: str, attributes: str, children: Sequence[str], depth: int) -> str:
+    """An element as ElementTree writes it after networkx's indent: each child on its own
+    line one level deeper, the end tag back at `depth` levels; no children: ``<tag />``."""
+    if not children:
+        return f"<{tag}{attributes} />"
+    inner = "\n" + "  " * (depth + 1)
+    return f"<{tag}{attributes}>{inner}{inner.join(children)}\n{'  ' * depth}</{tag}>"
 
 
 def _timeline(attrs: dict[str, Any]) -> None:

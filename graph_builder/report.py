@@ -22,7 +22,7 @@ import numpy as np
 
 from graph_builder import analysis, linkpred, views
 from graph_builder.analysis import atomic_write_bytes, atomic_write_text
-from graph_builder.export import TYPE_COLOURS
+from graph_builder.export import TYPE_COLOURS, gc_paused
 from graph_builder.model import GraphData
 
 if TYPE_CHECKING:
@@ -272,6 +272,9 @@ def network_payload(
     )
     for fact in facts:
         rel = fact.relation
+        ends = (rel.subject_id, rel.object_id)
+        if not (G.has_edge(*ends) or G.has_edge(*ends[::-1])):
+            continue  # a tie not drawn (most of them, on a large corpus)
         for s in rel.support:
             doc = data.documents.get(s.doc_id)
             evidence.setdefault(frozenset((rel.subject_id, rel.object_id)), []).append(
@@ -486,6 +489,7 @@ click a node to see its name.</p>
 """
 
 
+@gc_paused()
 def write_report(
     data: GraphData,
     rows: Sequence[Mapping[str, Any]],

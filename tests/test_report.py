@@ -208,3 +208,20 @@ def test_big_networks_seek_missing_ties_among_the_people_drawn(
     monkeypatch.setattr(report, "MAX_DRAWN_NODES", 4)
     report.write_report(data, rows, tmp_path / "capped.html")
     assert "Likely missing ties are sought among the" in (tmp_path / "capped.html").read_text()
+
+
+def test_payload_evidence_of_a_drawn_part_is_that_of_the_whole() -> None:
+    data = sample()
+    whole = views.entity_graph(data)
+    rows = analysis.metrics_rows(whole)
+    part = whole.subgraph(["p:a", "g:l", "v:r"]).copy()
+    everything = report.network_payload(data, whole, rows)
+    drawn = report.network_payload(data, part, rows)
+    evidence = {
+        frozenset((everything["nodes"][e["s"]]["id"], everything["nodes"][e["t"]]["id"])): e
+        for e in everything["edges"]
+    }
+    assert len(drawn["edges"]) == 2
+    for edge in drawn["edges"]:
+        ends = frozenset((drawn["nodes"][edge["s"]]["id"], drawn["nodes"][edge["t"]]["id"]))
+        assert edge["evidence"] and edge["evidence"] == evidence[ends]["evidence"]
