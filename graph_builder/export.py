@@ -12,14 +12,12 @@ writers escape all text. Every file is written to a temporary file and renamed.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import itertools
 import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +28,7 @@ import networkx as nx
 
 from graph_builder.analysis import atomic_write_bytes, atomic_write_text
 from graph_builder.errors import MilgraphError
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import MODALITY_ORDER, GraphData
 from graph_builder.views import filtered_relations, present_entities
 
@@ -61,20 +60,6 @@ _MODALITY_RANK = {m: i for i, m in enumerate(MODALITY_ORDER)}
 
 # The types plain() returns as they are.
 _PLAIN_ALREADY = frozenset({str, int, bool, type(None)})
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: writing a big graph's files makes millions of
-    small objects beside the millions the graph holds, and the full collections that
-    triggers find nothing to free (a third of export_graph's time at 10k articles)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def plain(value: Any) -> bool | int | float | str | None:

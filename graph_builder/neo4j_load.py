@@ -24,18 +24,17 @@ travels as a parameter.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import json
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from graph_builder.errors import InputError, Neo4jUnavailable, OntologyError, ValidationError
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
 from graph_builder.ontology import Ontology
 
@@ -714,25 +713,11 @@ def load_graph(
             None, None, f"max transaction rows must be at least 1, got {max_transaction_rows}"
         )
     started = time.perf_counter()
-    with _gc_paused():
+    with gc_paused():
         summary = _load(
             driver, data, ontology, database, batch_size, replace, max_transaction_rows, on_batch
         )
     return dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 3))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a load builds millions of small acyclic objects
-    (rows, state tuples), and its repeated full passes over them cost a third of the
-    client's time at 100k statements. Reference counting still frees them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(

@@ -22,7 +22,8 @@ import numpy as np
 
 from graph_builder import analysis, linkpred, views
 from graph_builder.analysis import atomic_write_bytes, atomic_write_text
-from graph_builder.export import TYPE_COLOURS, gc_paused
+from graph_builder.export import TYPE_COLOURS
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import GraphData
 
 if TYPE_CHECKING:
@@ -229,7 +230,19 @@ def drawn_graph(G: nx.Graph, rows: Sequence[Mapping[str, Any]]) -> tuple[nx.Grap
         f"The network shows the {MAX_DRAWN_NODES:,} entities of highest PageRank out of "
         f"{len(G):,}; graph.graphml and graph.gexf hold them all (open them in Gephi)."
     )
-    return G.subgraph(keep).copy(), note
+    return _induced_in_order(G, set(keep)), note
+
+
+def _induced_in_order(G: nx.Graph, keep: set[Any]) -> nx.Graph:
+    """The subgraph of `keep`, its nodes and edges in `G`'s order. (``G.subgraph`` walks
+    the node set, whose order changes with each process's string hashing: the layout,
+    and so the page, would differ from one run to the next.)"""
+    drawn = G.__class__()
+    drawn.graph.update(G.graph)
+    drawn.add_nodes_from((n, G.nodes[n]) for n in G if n in keep)
+    edges = G.edges(keys=True, data=True) if G.is_multigraph() else G.edges(data=True)
+    drawn.add_edges_from(e for e in edges if e[0] in keep and e[1] in keep)
+    return drawn
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:

@@ -40,8 +40,8 @@ from unidecode import unidecode
 
 from graph_builder.config import DEFAULT_BASE_IRI, PROJECT_ROOT
 from graph_builder.errors import InputError
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import Entity
-from graph_builder.neo4j_load import _gc_paused  # shared: both build many small objects
 from graph_builder.ontology import Ontology, snake_case
 from graph_builder.statements import Statement
 
@@ -673,7 +673,7 @@ def resolve(
     """
     # Resolution builds about a million small objects that reference counting frees; the
     # cyclic collector's repeated full passes over them took a fourth of its time.
-    with _gc_paused():
+    with gc_paused():
         return _resolve(
             list(statements),
             ontology,

@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from graph_builder import export
+from graph_builder import export, gcpause
 from graph_builder.errors import MilgraphError
 
 # Pieces of hostile text: markup, quotes, line ends and tabs (escaped differently in text
@@ -104,15 +104,15 @@ def test_graphml_refuses_control_characters_with_their_line() -> None:
 
 def test_garbage_collection_is_paused_only_inside() -> None:
     assert gc.isenabled()
-    with export.gc_paused():
+    with gcpause.gc_paused():
         assert not gc.isenabled()
-        with export.gc_paused():
+        with gcpause.gc_paused():
             pass
         assert not gc.isenabled()  # an inner pause does not end the outer one
     assert gc.isenabled()
     gc.disable()
     try:
-        with export.gc_paused():
+        with gcpause.gc_paused():
             pass
         assert not gc.isenabled()  # left as the caller had it
     finally:

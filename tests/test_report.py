@@ -163,6 +163,24 @@ def test_big_networks_draw_the_entities_of_highest_pagerank(
     assert note is not None and "3 entities of highest PageRank out of 5" in note
 
 
+def test_the_drawn_part_keeps_the_graph_order_whatever_the_string_hashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The drawn subgraph lists nodes and edges in the graph's order, not in the order of
+    a set of names (which changes with each process's hash seed, and with it the layout
+    and the page)."""
+    G = nx.Graph()
+    G.add_nodes_from((f"entity-{i:03d}", {"name": f"E{i}"}) for i in range(60))
+    G.add_edges_from((f"entity-{i:03d}", f"entity-{(i * 7) % 60:03d}") for i in range(60))
+    rows = [{"id": n, "pagerank": (i % 13) / 13} for i, n in enumerate(G)]
+    monkeypatch.setattr(report, "MAX_DRAWN_NODES", 20)  # under half: networkx walks the set
+    drawn, _ = report.drawn_graph(G, rows)
+    assert len(drawn) == 20
+    assert list(drawn) == [n for n in G if n in drawn]
+    assert list(drawn.edges) == [(u, v) for u, v in G.edges if u in drawn and v in drawn]
+    assert all(drawn.nodes[n] == G.nodes[n] for n in drawn)
+
+
 def test_report_reuses_the_key_players_it_is_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
