@@ -242,3 +242,57 @@ def test_betweenness_with_more_shortest_paths_than_floats_count_exactly() -> Non
         G.add_edges_from([(f"c{i}", f"a{i}"), (f"c{i}", f"b{i}")])
         G.add_edges_from([(f"a{i}", f"c{i + 1}"), (f"b{i}", f"c{i + 1}")])
     assert analysis.betweenness(G).values == nx.betweenness_centrality(G, normalized=True)
+
+
+def _brokerage_by_pairs(G: nx.Graph, partition: dict) -> dict:
+    """The definition, pair by pair: neighbours in different groups with no tie."""
+    result = {}
+    for v in G:
+        ends = [u for u in G[v] if u != v and u in partition]
+        result[v] = sum(
+            1
+            for u, w in combinations(ends, 2)
+            if partition[u] != partition[w] and not G.has_edge(u, w)
+        )
+    return result
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_brokerage_equals_counting_every_pair(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    G = nx.powerlaw_cluster_graph(150, 2 + seed % 2, 0.5, seed=seed)
+    G.add_edges_from([(0, 0), (7, 7), (300, 301)])  # loops and a separate pair
+    partition = {n: rng.randrange(4) for n in G if rng.random() < 0.9}  # some left out
+    expected = _brokerage_by_pairs(G, partition)
+    assert analysis.brokerage(G, partition) == expected
+    assert sum(expected.values()) > 0  # the graph does have brokers
+
+
+def test_brokerage_refuses_directed_graphs() -> None:
+    with pytest.raises(nx.NetworkXNotImplemented):
+        analysis.brokerage(nx.DiGraph([(1, 2)]), {1: 0, 2: 1})
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_directed_betweenness_and_eigenvector_are_networkx_to_the_last_bit(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    G = nx.gnp_random_graph(150, 0.05, seed=seed, directed=True)
+    G.add_edges_from([(0, 0), (200, 201)])  # a loop; a pair the others cannot reach
+    for u, v in G.edges:
+        G.edges[u, v]["weight"] = rng.choice((0.5, 1.0, 1.75))
+    assert analysis.betweenness(G).values == nx.betweenness_centrality(G, normalized=True)
+    sampled = analysis.betweenness(G, seed=seed, exact_max=10, samples=30).values
+    assert sampled == nx.betweenness_centrality(G, k=30, normalized=True, seed=seed)
+    H = G.subgraph(max(nx.strongly_connected_components(G), key=len))
+    assert analysis.eigenvector(H) == nx.eigenvector_centrality(
+        H, max_iter=100, tol=1e-08, weight="weight"
+    )
+
+
+def test_fragmenter_refuses_directed_graphs() -> None:
+    with pytest.raises(nx.NetworkXNotImplemented):
+        analysis.Fragmenter(nx.DiGraph([(1, 2)]))
