@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ def allowed_modalities(min_modality: str) -> tuple[str, ...]:
     return MODALITY_ORDER[: MODALITY_ORDER.index(min_modality) + 1]
 
 
+@lru_cache(maxsize=1 << 16)  # a corpus has few distinct dates and ~10 supports per article
 def normalize_date(value: str | None) -> str | None:
     """An ISO day for a full or partial date ("2015" -> "2015-01-01"); None if not a date.
 
