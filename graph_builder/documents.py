@@ -303,10 +303,16 @@ def _first_line_title(text: str) -> str | None:
     return None
 
 
+def _plain_field(value: str | None) -> str | None:
+    """An id or metadata value without control characters or outer blanks; None if
+    nothing is left."""
+    return _CONTROL_CHARS.sub(" ", value).strip() or None if value else None
+
+
 def _make(path: Path, doc_id: str, text: str, **meta: str | None) -> Document:
     # As spaces, one for one, so every offset into the text stays where it was.
-    doc_id, text = _CONTROL_CHARS.sub(" ", doc_id), _CONTROL_CHARS.sub(" ", text)
-    meta = {k: _CONTROL_CHARS.sub(" ", v) if v else v for k, v in meta.items()}
+    text = _CONTROL_CHARS.sub(" ", text)
+    meta = {k: _plain_field(v) for k, v in meta.items()}
     date = meta.get("date") or date_from_text(text) or date_from_name(doc_id)
     return Document(
         doc_id=doc_id,
@@ -356,8 +362,9 @@ def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[Skippe
         if not isinstance(data, dict):
             skipped.append(SkippedDocument(where, "expected a JSON object with id and text"))
             continue
-        doc_id, text = data.get("id"), data.get("text")
-        if not isinstance(doc_id, str | int) or not str(doc_id).strip():
+        raw_id, text = data.get("id"), data.get("text")
+        doc_id = _plain_field(str(raw_id)) if isinstance(raw_id, str | int) else None
+        if doc_id is None:
             skipped.append(SkippedDocument(where, "missing 'id' (a non-empty string)"))
             continue
         if not isinstance(text, str) or not text.strip():
@@ -371,13 +378,13 @@ def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[Skippe
         if meta.get("date") and date_from_name(str(meta["date"])) is None:
             meta["date"] = None  # not an ISO date: fall back to the dateline
         problem = next(
-            (p for value in (str(doc_id), text, *meta.values()) if (p := _unfit_text(value))),
+            (p for value in (str(raw_id), text, *meta.values()) if (p := _unfit_text(value))),
             None,
         )
         if problem:
             skipped.append(SkippedDocument(where, problem))
             continue
-        docs.append(_make(path, str(doc_id).strip(), text, **meta))
+        docs.append(_make(path, doc_id, text, **meta))
 
 
 def read_documents(
@@ -427,5 +434,9 @@ def read_documents(
         if not raw.strip():
             skipped.append(SkippedDocument(str(path), "empty file (no text)"))
             continue
-        docs.append(_make(path, path.stem, raw, title=title))
+        doc_id = _plain_field(path.stem)
+        if doc_id is None:
+            skipped.append(SkippedDocument(str(path), "file name gives no document id"))
+            continue
+        docs.append(_make(path, doc_id, raw, title=title))
     return docs, skipped

@@ -136,38 +136,41 @@ def extract_with_cache(
 
     # by document object, not id: two files may share a stem (2015/a.txt, 2016/a.txt)
     by_doc: dict[int, list[Statement]] = {}
-    rejected: list[Rejection] = []
+    refused_by_doc: dict[int, list[Rejection]] = {}
     fresh = []
     for doc in docs:
-        found = _read_cache(_cache_path(out, doc, EXTRACTOR_VERSION), doc.doc_id, ontology)
+        found = _read_cache(_cache_path(out, doc, EXTRACTOR_VERSION), ontology)
         if found is None:
             fresh.append(doc)
-        else:
-            by_doc[id(doc)] = found
-            on_document()
+            continue
+        if any(s.doc_id != doc.doc_id for s in found):
+            # The key is the text, not the name (two files may hold the same text):
+            # re-stamped with this document's id, they are checked again.
+            found, refused_by_doc[id(doc)] = schema_check(
+                [_with_doc_id(s, doc.doc_id) for s in found], ontology
+            )
+        by_doc[id(doc)] = found
+        on_document()
     if fresh:
         extractor = Extractor(ontology)
         for doc, found in extractor.extract_all(fresh, jobs=jobs):
-            kept, refused = schema_check(found, ontology)
-            if not refused:
+            by_doc[id(doc)], refused_by_doc[id(doc)] = schema_check(found, ontology)
+            if not refused_by_doc[id(doc)]:
                 write_statements(found, _cache_path(out, doc, EXTRACTOR_VERSION))
-            by_doc[id(doc)] = kept
-            rejected += refused
             on_document()
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
+    rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
     return Extraction(statements, rejected, len(docs) - len(fresh))
 
 
-def _read_cache(path: Path, doc_id: str, ontology: Ontology) -> list[Statement] | None:
+def _read_cache(path: Path, ontology: Ontology) -> list[Statement] | None:
     if not path.exists():
         return None
     try:
-        found = read_statements(path, ontology)
+        return read_statements(path, ontology)
     except InputError:
         return None
-    # The cache key is the content, not the name: re-stamp the doc_id.
-    return [_with_doc_id(s, doc_id) for s in found]
 
 
 def _with_doc_id(statement: Statement, doc_id: str) -> Statement:

@@ -47,6 +47,8 @@ OPTIONAL = (
 )
 _REQUIRED_KEYS = frozenset(REQUIRED)
 _KNOWN_KEYS = frozenset(REQUIRED + OPTIONAL)
+_DATE_KEYS = ("date", "start", "end")
+_OTHER_OPTIONAL = tuple(k for k in OPTIONAL if k != "link_kind" and k not in _DATE_KEYS)
 MAX_LINE_CHARS = 1_000_000  # a statement is small; a longer line is not a statement
 # Offsets into a document (documents are at most tens of MB): far below Neo4j's int64.
 MAX_OFFSET = 2**31 - 1
@@ -247,34 +249,37 @@ def statement_from_dict(
                 f"got {_short(span)}",
             )
         span = (span[0], span[1])
-    # absent keys keep the dataclass default (None), as "" and null do
-    optional = {key: _optional_text(data, key, where) for key in OPTIONAL if key in data}
-    link_kind = optional.get("link_kind")
+    # Checked in the order that picks the reported fault when a statement has several:
+    # link kind, dates, the required texts, then the other optional keys.
+    link_kind = _optional_text(data, "link_kind", where)
     if link_kind is not None and link_kind not in ontology.link_kinds:
         raise InputError(
             *where,
             f"unknown link_kind {_short(link_kind)}; expected one of "
             f"{', '.join(sorted(ontology.link_kinds))}",
         )
-    for key in ("date", "start", "end"):
-        when = optional.get(key)
+    dates = {key: _optional_text(data, key, where) for key in _DATE_KEYS}
+    for key, when in dates.items():
         if when is not None and not _is_iso_date(when):
             raise InputError(
                 *where, f"{key!r} must be an ISO date YYYY[-MM[-DD]], got {_short(when)}"
             )
-    return Statement(
-        doc_id=_text(data, "doc_id", where),
-        subject=_text(data, "subject", where),
+    values: dict[str, Any] = {
+        key: _text(data, key, where) for key in ("doc_id", "subject", "object", "evidence")
+    }
+    values.update(
         subject_type=subject_type,
         predicate=predicate_name,
-        object=_text(data, "object", where),
         object_type=object_type,
-        evidence=_text(data, "evidence", where),
         span=span,
         modality=modality,
         confidence=float(confidence),
-        **optional,
+        link_kind=link_kind,
+        **dates,
     )
+    # absent keys keep the dataclass default (None), as "" and null do
+    values.update((key, _optional_text(data, key, where)) for key in _OTHER_OPTIONAL if key in data)
+    return Statement(**values)
 
 
 def _is_iso_date(value: str) -> bool:

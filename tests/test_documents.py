@@ -129,3 +129,22 @@ def test_jsonl_lines_json_can_spell_but_text_cannot_hold_are_skipped(tmp_path: P
     assert "JSON" in reasons[1]
     assert "NUL" in reasons[2] and "NUL" in reasons[5]
     assert "surrogate U+D800" in reasons[3] and "surrogate U+DFFF" in reasons[4]
+
+
+def test_control_characters_become_spaces_and_ids_stay_plain(tmp_path: Path) -> None:
+    """Form feeds and other control characters (PDF, OCR) become spaces one for one, so
+    offsets hold; ids and metadata are cleaned before they are judged empty."""
+    rows = [
+        {"id": "\x01", "text": "Gone: an id of nothing but a control character."},
+        {"id": "k\x01", "text": "Page one.\x0cPage two.", "title": "\x01", "source": "AP\x0b"},
+    ]
+    (tmp_path / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "\xa0.txt").write_text("A file whose name is a no-break space.\n")
+    docs, skipped = read_documents([tmp_path])
+    assert [(d.doc_id, d.text, d.title, d.source) for d in docs] == [
+        ("k", "Page one. Page two.", None, "AP")
+    ]
+    assert sorted(s.reason for s in skipped) == [
+        "file name gives no document id",
+        "missing 'id' (a non-empty string)",
+    ]

@@ -133,6 +133,18 @@ def test_name_words_must_be_lists(tmp_path: Path) -> None:
         load_gazetteer(bad)
 
 
+@pytest.mark.parametrize("alias", ["", "   ", 7])
+def test_blank_or_non_string_aliases_are_refused_naming_the_file(
+    tmp_path: Path, alias: object
+) -> None:
+    data = json.loads(DEFAULT_GAZETTEER.read_text(encoding="utf-8"))
+    data["groups"][0]["aliases"] = [alias, "BH"]
+    bad = tmp_path / "gazetteer.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match=r"gazetteer\.json.*empty or non-string alias"):
+        load_gazetteer(bad)
+
+
 def test_its_after_an_unlisted_organisation_is_not_the_group(extractor: Extractor) -> None:
     text = (
         "Lashkar-e-Qadiri claimed responsibility for the bombing of a bus in Larkana. "

@@ -259,3 +259,21 @@ def test_refused_extractions_are_reported_on_every_rebuild_and_never_cached(
         assert "ISO date" in result.rejected[0].reason
     with pytest.raises(ValidationError, match="ISO date"):
         rebuild(replace(options, prune=False), ONTOLOGY)
+
+
+def test_two_files_with_the_same_text_each_keep_their_own_statements(tmp_path: Path) -> None:
+    """The extraction cache is keyed by text: the second file's statements come from the
+    first's entry, re-stamped with its own id, on every rebuild alike."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = (SAMPLE_CORPUS / "ishaq-2015-07-29.txt").read_text()
+    for name in ("copy-a.txt", "copy-b.txt"):
+        (corpus / name).write_text(text)
+    out = tmp_path / "out"
+    first = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    statements = by_doc(out)
+    second = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    assert second.cached_documents == 2 and by_doc(out) == statements
+    assert not first.rejected and not second.rejected
+    a, b = statements["copy-a"], statements["copy-b"]
+    assert a and [s.replace('"copy-a"', '"copy-b"') for s in a] == b

@@ -133,3 +133,23 @@ def test_to_json_and_field_values_follow_the_declared_fields() -> None:
         "role": "commander",
     }
     assert list(statement.to_json()) == [*REQUIRED, "role"]
+
+
+@pytest.mark.parametrize(
+    ("faults", "reported"),
+    [
+        ({"link_kind": "bogus", "role": 5}, "unknown link_kind"),
+        ({"date": "2015-13-01", "extractor": 3}, "'date' must be an ISO date"),
+        ({"start": "July", "subject": ""}, "'start' must be an ISO date"),
+        ({"subject": "", "attributed_to": []}, "'subject' must be a non-empty string"),
+        ({"evidence": 4, "object_id": 9}, "'evidence' must be a non-empty string"),
+    ],
+)
+def test_of_several_faults_the_same_one_is_reported(
+    tmp_path: Path, faults: dict[str, object], reported: str
+) -> None:
+    """rejected.jsonl and the CLI name one fault per statement: link kind, dates, the
+    required texts, then the other optional keys, whatever the reading code's shape."""
+    path = write_lines(tmp_path, [json.dumps({**GOOD, **faults})])
+    with pytest.raises(InputError, match=reported):
+        read_statements(path, ONTOLOGY)

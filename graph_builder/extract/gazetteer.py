@@ -119,7 +119,7 @@ class AliasMatcher:
         )
 
         def key(alias: str) -> str | None:
-            return alias[0].lower() if alias[:1].isascii() else None
+            return alias[0].lower() if alias and alias[0].isascii() else None
 
         def subset(k: str | None) -> re.Pattern[str] | None:
             fold = [a for a in folded if key(a) in (k, None)]
@@ -191,6 +191,15 @@ def _is_acronym(alias: str) -> bool:
     return " " not in alias and sum(c.isupper() for c in alias) >= 2 and len(alias) <= 6
 
 
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _longest_first(alias: str) -> tuple[int, str]:
+    # ties by text, not by set order, so every process tries aliases in the same order
+    return -len(alias), alias
+
+
 def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
     """Read and compile the gazetteer JSON.
 
@@ -206,8 +215,12 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
     entries = []
     for key, type_name in (("groups", "MilitantGroup"), ("organizations", "Organization")):
         for item in data.get(key, []):
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            if not isinstance(item, dict) or not _is_name(item.get("name")):
                 raise InputError(path, None, f"{key}: every entry needs a 'name', got {item!r}")
+            if not all(_is_name(a) for a in item.get("aliases", [])):
+                raise InputError(
+                    path, None, f"{key}: {item['name']!r} has an empty or non-string alias"
+                )
             entries.append(
                 GazetteerEntry(
                     name=item["name"],
@@ -234,8 +247,8 @@ def load_gazetteer(path: str | Path = DEFAULT_GAZETTEER) -> Gazetteer:
         organization_cues=frozenset(data.get("organization_cues", [])),
         event_nouns=frozenset(data.get("event_nouns", [])),
         _pattern=AliasMatcher(
-            tuple(sorted(set(folded), key=len, reverse=True)),
-            tuple(sorted(set(exact), key=len, reverse=True)),
+            tuple(sorted(set(folded), key=_longest_first)),
+            tuple(sorted(set(exact), key=_longest_first)),
         ),
         _lookup=lookup,
         name_words=_name_words(path, data.get("group_name_words", {})),
