@@ -27,9 +27,10 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from importlib.metadata import version
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from graph_builder import rdf, validate
-from graph_builder.analysis import atomic_write_text
+from graph_builder.analysis import atomic_write_bytes, atomic_write_text
 from graph_builder.errors import OntologyError
 from graph_builder.model import DocumentInfo, Entity, GraphData
 from graph_builder.ontology import Ontology, load_ontology
@@ -47,7 +48,7 @@ from graph_builder.statements import Statement
 from graph_builder.validate import Violation
 
 # Bump when what a fragment holds or how it is keyed changes: old cache entries then miss.
-FRAGMENT_VERSION = "1"
+FRAGMENT_VERSION = "2"  # 2: a JSON line and the TriG as it is, statements by reference
 # What a fragment also depends on: the code that writes and checks it, the libraries.
 _CODE = tuple(
     Path(__file__).with_name(name) for name in ("rdf.py", "validate.py", "rdf_fragments.py")
@@ -144,6 +145,7 @@ def build(
     salt = _salt(base_iri, ontology)
     shapes = validate.load_shapes(ontology)
     _check_local(shapes)
+    record_shapes = _record_shapes(shapes, ontology)
 
     fragments: list[Fragment] = []
     pending: list[Pending] = []
@@ -151,7 +153,7 @@ def build(
     for doc_id in sorted(infos):
         statements = by_doc.get(doc_id, [])
         key = fragment_key(salt, infos[doc_id], statements, types, base_iri)
-        found = _load(cache_dir, key, doc_id)
+        found = _load(cache_dir, key, infos[doc_id], statements)
         if found is not None:
             fragments.append(found)
             cached += 1
@@ -160,11 +162,13 @@ def build(
             pending.append((key, infos[doc_id], statements))
     unplaced: list[Violation] = []
     batches = [pending[i : i + VALIDATION_BATCH] for i in range(0, len(pending), VALIDATION_BATCH)]
-    for built, lost in _run_batches(batches, types, ontology, base_iri, shapes, jobs):
-        for fragment in built:
+    for batch, (built, lost) in zip(
+        batches, _run_batches(batches, types, ontology, base_iri, record_shapes, jobs), strict=True
+    ):
+        for (_, info, statements), fragment in zip(batch, built, strict=True):
             fragments.append(fragment)
             if cache_dir is not None and not lost:  # a batch with unplaced faults: redo
-                _store(cache_dir, fragment)
+                _store(cache_dir, fragment, info, statements)
             on_document()
         unplaced += lost
 
@@ -182,7 +186,7 @@ def build(
         entities_trig=entities_trig,
         fragments=tuple(fragments),
         merges_trig=merges_trig,
-        entities=rdf.index_entities(rdf.index_triples(rdf.trig_triples(entities_trig)), ontology),
+        entities=rdf.trig_entities(entities_trig, ontology),
         violations=tuple(sorted(set(violations), key=_violation_order)),
         cached=cached,
     )
@@ -226,7 +230,9 @@ _WORKER: dict[str, Any] = {}
 
 def _start_worker(ontology_path: Path) -> None:
     ontology = load_ontology(ontology_path)
-    _WORKER.update(ontology=ontology, shapes=validate.load_shapes(ontology))
+    _WORKER.update(
+        ontology=ontology, shapes=_record_shapes(validate.load_shapes(ontology), ontology)
+    )
 
 
 def _worker_batch(work: tuple[Sequence[Pending], dict[str, str], str]) -> BatchResult:
@@ -283,8 +289,7 @@ def _build_batch(
                 tuple(rdf.index_statements(records, ontology)),
             )
         )
-        data += prov
-        data += facts
+        data += prov  # not the facts: entity to entity, they are no record's own values
         data += typed
     by_doc: dict[str | None, list[Violation]] = defaultdict(list)
     for v in validate.validate_graph(validate.records_graph(data, ontology), ontology, shapes):
@@ -295,6 +300,30 @@ def _build_batch(
         for key, doc_id, trig, document, statements in built
     ]
     return fragments, [v for found in by_doc.values() for v in found]
+
+
+def _record_shapes(shapes: Graph, ontology: Ontology) -> Graph:
+    """The shapes a batch of fragments is checked against: all but those that only target
+    entity classes. A batch holds entities without their labels, so those shapes fail
+    there for every entity named, and what a batch finds about an entity is dropped
+    anyway (entities are validated whole, once): pyshacl is spared finding, reporting
+    and tracing thousands of violations per batch.
+    """
+    entity_classes = set(ontology.types.values())
+    if any((None, RDF.type, cls) in ontology.graph for cls in entity_classes):
+        return shapes  # the ontology has entities of its own: they are checked in batches
+    out = Graph()
+    out += shapes
+    for shape in set(shapes.subjects(SH.targetClass, None)):
+        targets = {(p, o) for p, o in shapes.predicate_objects(shape) if p in _TARGETS}
+        only_entities = all(p == SH.targetClass and o in entity_classes for p, o in targets)
+        if only_entities and (None, None, shape) not in shapes:  # no shape refers to it
+            for triple in shapes.cbd(shape):
+                out.remove(triple)
+    return out
+
+
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
 
 
 def _entity_types(
@@ -326,11 +355,17 @@ def _entity_and_merge_records(
     what they are made of; only new or changed records are built and validated.
     """
     entity_records: list[Record] = [
-        (_digest(salt, repr((iri, entity))), partial(rdf.entity_triples, {iri: entity}, ontology))
+        (
+            _digest(salt, repr((iri, _entity_values(entity)))),
+            partial(rdf.entity_triples, {iri: entity}, ontology),
+        )
         for iri, entity in sorted(entities.items())
     ]
     merge_records: list[Record] = [
-        (_digest(salt, repr(decision)), partial(rdf.merge_triples, [decision], base_iri))
+        (
+            _digest(salt, repr(_merge_values(decision))),
+            partial(rdf.merge_triples, [decision], base_iri),
+        )
         for decision in sorted(set(merges), key=rdf.merge_key)
     ]
     store_file = cache_dir / "records.json" if cache_dir is not None else None
@@ -366,6 +401,12 @@ def _entity_and_merge_records(
         return f"<{rdf.graph_iri(base_iri, name)}> {{\n{body}}}\n".encode()
 
     return block("entities", entity_records), block("merges", merge_records), found
+
+
+# A record's field values: its repr (a tuple of strings, tuples and booleans) is written
+# in C, a dataclass's in Python.
+_entity_values = attrgetter(*(f.name for f in fields(Entity)))
+_merge_values = attrgetter(*(f.name for f in fields(MergeDecision)))
 
 
 def _digest(salt: str, text: str) -> str:
@@ -439,13 +480,23 @@ def fragment_key(
     base_iri: str,
 ) -> str:
     """Hash of everything a document's fragment is made of (statements in id order)."""
+    # One JSON text per document, not one per statement: the encoder's set-up per call
+    # cost more than the encoding itself.
+    rows = [
+        [*_statement_values(s), *(types.get(iri) for iri in _ends(s, base_iri))] for s in statements
+    ]
+    text = json.dumps([_document_values(info), rows], ensure_ascii=False)
     digest = hashlib.blake2b(salt.encode("utf-8"), digest_size=20)
-    digest.update(json.dumps(asdict(info), sort_keys=True).encode("utf-8"))
-    for s in statements:
-        ends = [types.get(iri) for iri in _ends(s, base_iri)]
-        row = json.dumps([s.field_values(), ends], ensure_ascii=False)
-        digest.update(b"\x1e" + row.encode("utf-8"))
+    digest.update(text.encode("utf-8"))
     return digest.hexdigest()
+
+
+_statement_values = attrgetter(*(f.name for f in fields(Statement)))
+_document_values = attrgetter(*(f.name for f in fields(DocumentInfo)))
+_violation_values = attrgetter(*(f.name for f in fields(Violation)))
+# Where the span is in those values (JSON gives it back as a list).
+_STATEMENT_SPAN = [f.name for f in fields(Statement)].index("span")
+_VIOLATION_SPAN = [f.name for f in fields(Violation)].index("span")
 
 
 def _header(prefixes: dict[str, str]) -> bytes:
@@ -454,41 +505,61 @@ def _header(prefixes: dict[str, str]) -> bytes:
 
 
 def _cache_file(cache_dir: Path, key: str) -> Path:
-    return cache_dir / key[:2] / f"{key}.json"
+    return cache_dir / key[:2] / f"{key}.frag"
 
 
-def _store(cache_dir: Path, fragment: Fragment) -> None:
-    """Keep a fragment (written whole or not at all: a temporary file, then rename)."""
-    record = {
-        "doc_id": fragment.doc_id,
-        "trig": fragment.trig.decode("utf-8"),
-        "document": asdict(fragment.document),
-        "statements": [s.to_json() for s in fragment.statements],
-        "violations": [asdict(v) for v in fragment.violations],
-    }
-    atomic_write_text(_cache_file(cache_dir, fragment.key), json.dumps(record, ensure_ascii=False))
+def _store(
+    cache_dir: Path, fragment: Fragment, info: DocumentInfo, given: Sequence[Statement]
+) -> None:
+    """Keep a fragment (written whole or not at all: a temporary file, then rename).
+
+    The entry is one JSON line, then the TriG as it is (no escaping to undo on reading).
+    The read-back document and statements are mostly equal to the ones the fragment was
+    built from (which the key covers): those are kept as a reference (null, or the index
+    of the statement in id order), only the others in full.
+    """
+    index = {s: i for i, s in reversed(list(enumerate(given)))}  # the first of equal ones
+    head = [
+        fragment.doc_id,
+        len(fragment.trig),
+        None if fragment.document == info else _document_values(fragment.document),
+        [index.get(s, _statement_values(s)) for s in fragment.statements],
+        [_violation_values(v) for v in fragment.violations],
+    ]
+    line = json.dumps(head, ensure_ascii=False).encode("utf-8")
+    atomic_write_bytes(_cache_file(cache_dir, fragment.key), line + b"\n" + fragment.trig)
 
 
-def _load(cache_dir: Path | None, key: str, doc_id: str) -> Fragment | None:
+def _load(
+    cache_dir: Path | None, key: str, info: DocumentInfo, given: Sequence[Statement]
+) -> Fragment | None:
     """A kept fragment, or None when absent or unreadable (it is then rebuilt)."""
     if cache_dir is None:
         return None
     try:
-        record = json.loads(_cache_file(cache_dir, key).read_text(encoding="utf-8"))
-        if record["doc_id"] != doc_id:
+        data = _cache_file(cache_dir, key).read_bytes()
+        line, _, trig = data.partition(b"\n")
+        doc_id, size, document, statements, violations = json.loads(line)
+        if doc_id != info.id or size != len(trig):  # not this document's, or cut short
             return None
         return Fragment(
             doc_id=doc_id,
             key=key,
-            trig=record["trig"].encode("utf-8"),
-            document=DocumentInfo(**record["document"]),
-            statements=tuple(Statement(**_spanned(s)) for s in record["statements"]),
-            violations=tuple(Violation(**_spanned(v)) for v in record["violations"]),
+            trig=trig,
+            document=info if document is None else DocumentInfo(*document),
+            statements=tuple(
+                given[s] if isinstance(s, int) else Statement(*_spanned(s, _STATEMENT_SPAN))
+                for s in statements
+            ),
+            violations=tuple(Violation(*_spanned(v, _VIOLATION_SPAN)) for v in violations),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
 
-def _spanned(record: dict[str, Any]) -> dict[str, Any]:
-    span = record.get("span")
-    return {**record, "span": tuple(span) if span is not None else None}
+def _spanned(values: list[Any], at: int) -> list[Any]:
+    """The values with the span at `at` a tuple again."""
+    span = values[at]
+    if span is not None:
+        values[at] = tuple(span)
+    return values

@@ -138,11 +138,14 @@ def test_unreadable_cache_entries_are_rebuilt(ontology: Ontology, tmp_path: Path
     res = gold_resolution(ontology)
     docs = documents(res)
     first = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
-    entries = sorted(p for p in cache.rglob("*.json") if p.name != "records.json")
+    entries = sorted(p for p in cache.rglob("*.frag"))
     assert len(entries) == len(docs)
-    entries[0].write_text('{"doc_id": "trunc')
+    entries[0].write_text('["trunc')  # the JSON line cut short
+    entries[1].write_bytes(entries[1].read_bytes()[:-10])  # the TriG cut short
+    entries[2].write_bytes(entries[3].read_bytes())  # another document's entry
     again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
-    assert again.cached == len(docs) - 1 and same(again, first)
+    assert again.cached == len(docs) - 3 and same(again, first)
+    assert rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache).cached == len(docs)
 
 
 def test_rebuild_after_a_change_equals_a_rebuild_from_scratch(
@@ -234,3 +237,33 @@ def test_shapes_that_look_beyond_a_record_are_refused(ontology: Ontology) -> Non
     extra.add((BNode(), SH.inversePath, BNode()))
     with pytest.raises(OntologyError, match="inversePath"):
         rdf_fragments._check_local(extra)
+
+
+def test_cache_keeps_read_back_statements_that_differ_from_the_given_ones(
+    ontology: Ontology, tmp_path: Path
+) -> None:
+    """An empty qualifier reads back as None: the cached entry keeps that statement in
+    full (the others by reference), and a cached build equals a fresh one."""
+    odd = bad(attributed_to="", doc_id="curated-doc")
+    res = gold_resolution(ontology, odd)
+    docs = documents(res)
+    fresh = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, tmp_path / "cache")
+    read_back = [s for f in fresh.fragments for s in f.statements if s.doc_id == "curated-doc"]
+    assert [s.attributed_to for s in read_back] == [None]
+    assert set(read_back).isdisjoint(res.statements)  # differs from what was given
+    again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, tmp_path / "cache")
+    assert again.cached == len(docs) and same(again, fresh)
+    assert again.graph_data(ontology) == fresh.graph_data(ontology)
+
+
+def test_batches_are_checked_without_the_shapes_of_entities_alone(ontology: Ontology) -> None:
+    from rdflib.namespace import SH
+
+    from graph_builder.validate import MGSH, load_shapes
+
+    shapes = load_shapes(ontology)
+    kept = rdf_fragments._record_shapes(shapes, ontology)
+    dropped = set(shapes.subjects(SH.targetClass, None)) - set(kept.subjects(SH.targetClass, None))
+    assert dropped == {MGSH.EntityLabel}
+    assert not list(kept.triples((MGSH.EntityLabel, None, None)))
+    assert len(shapes) - len(kept) == len(shapes.cbd(MGSH.EntityLabel))
