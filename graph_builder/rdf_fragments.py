@@ -518,16 +518,34 @@ def _store(
     built from (which the key covers): those are kept as a reference (null, or the index
     of the statement in id order), only the others in full.
     """
-    index = {s: i for i, s in reversed(list(enumerate(given)))}  # the first of equal ones
+    # by JSON text, not by ==: 1 == 1.0 and [3, 9] == (3, 9), and a list is unhashable
+    index = {_text_of(s): i for i, s in reversed(list(enumerate(given)))}  # the first one
+
+    def kept(s: Statement) -> int | tuple[Any, ...]:
+        i = index.get(_text_of(s))
+        return i if i is not None and _same_values(given[i], s) else _statement_values(s)
+
     head = [
         fragment.doc_id,
         len(fragment.trig),
         None if fragment.document == info else _document_values(fragment.document),
-        [index.get(s, _statement_values(s)) for s in fragment.statements],
+        [kept(s) for s in fragment.statements],
         [_violation_values(v) for v in fragment.violations],
     ]
     line = json.dumps(head, ensure_ascii=False).encode("utf-8")
     atomic_write_bytes(_cache_file(cache_dir, fragment.key), line + b"\n" + fragment.trig)
+
+
+def _text_of(statement: Statement) -> str:
+    return json.dumps(_statement_values(statement), ensure_ascii=False)
+
+
+def _same_values(a: Statement, b: Statement) -> bool:
+    """Equal field by field and of the same types: what a cache round trip preserves."""
+    values_a, values_b = _statement_values(a), _statement_values(b)
+    return values_a == values_b and all(
+        type(x) is type(y) for x, y in zip(values_a, values_b, strict=True)
+    )
 
 
 def _load(

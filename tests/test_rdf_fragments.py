@@ -256,6 +256,22 @@ def test_cache_keeps_read_back_statements_that_differ_from_the_given_ones(
     assert again.graph_data(ontology) == fresh.graph_data(ontology)
 
 
+@pytest.mark.parametrize("odd", [{"confidence": 1}, {"span": [10, 26]}])
+def test_given_values_of_other_types_never_stand_in_for_the_read_back_ones(
+    ontology: Ontology, tmp_path: Path, odd: dict[str, object]
+) -> None:
+    """1 == 1.0 and [10, 26] == (10, 26): a statement made in code with an int confidence
+    or a list span is not kept by reference, so a cached build gives the floats and
+    tuples of a fresh one (and a list span does not break the cache)."""
+    res = gold_resolution(ontology, bad(doc_id="curated-doc", **odd))
+    docs = documents(res)
+    fresh = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, tmp_path / "cache")
+    again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, tmp_path / "cache")
+    assert again.cached == len(docs) and same(again, fresh)
+    read_back = [s for f in again.fragments for s in f.statements if s.doc_id == "curated-doc"]
+    assert [(type(s.confidence), type(s.span)) for s in read_back] == [(float, tuple)]
+
+
 def test_batches_are_checked_without_the_shapes_of_entities_alone(ontology: Ontology) -> None:
     from rdflib.namespace import SH
 
