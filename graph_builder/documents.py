@@ -367,6 +367,8 @@ def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[Skippe
         if doc_id is None:
             skipped.append(SkippedDocument(where, "missing 'id' (a non-empty string)"))
             continue
+        if isinstance(text, str):
+            text = _CONTROL_CHARS.sub(" ", text)
         if not isinstance(text, str) or not text.strip():
             skipped.append(SkippedDocument(where, "missing or empty 'text'"))
             continue
@@ -431,6 +433,7 @@ def read_documents(
         title = None
         if suffix in (".html", ".htm"):
             raw, title = html_to_text(raw)
+        raw = _CONTROL_CHARS.sub(" ", raw)  # before judging it empty: "\x01" is no text
         if not raw.strip():
             skipped.append(SkippedDocument(str(path), "empty file (no text)"))
             continue

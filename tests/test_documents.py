@@ -137,14 +137,20 @@ def test_control_characters_become_spaces_and_ids_stay_plain(tmp_path: Path) -> 
     rows = [
         {"id": "\x01", "text": "Gone: an id of nothing but a control character."},
         {"id": "k\x01", "text": "Page one.\x0cPage two.", "title": "\x01", "source": "AP\x0b"},
+        {"id": "blank", "text": "\x01\x02"},
     ]
     (tmp_path / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     (tmp_path / "\xa0.txt").write_text("A file whose name is a no-break space.\n")
+    (tmp_path / "controls.txt").write_text("\x01\x07\n")
+    (tmp_path / "entities.html").write_text("<p>&#1;&#7;</p>")
     docs, skipped = read_documents([tmp_path])
     assert [(d.doc_id, d.text, d.title, d.source) for d in docs] == [
         ("k", "Page one. Page two.", None, "AP")
     ]
     assert sorted(s.reason for s in skipped) == [
+        "empty file (no text)",
+        "empty file (no text)",
         "file name gives no document id",
         "missing 'id' (a non-empty string)",
+        "missing or empty 'text'",
     ]
