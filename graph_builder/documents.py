@@ -310,8 +310,7 @@ def _plain_field(value: str | None) -> str | None:
 
 
 def _make(path: Path, doc_id: str, text: str, **meta: str | None) -> Document:
-    # As spaces, one for one, so every offset into the text stays where it was.
-    text = _CONTROL_CHARS.sub(" ", text)
+    """A document of a text its caller has already freed of control characters."""
     meta = {k: _plain_field(v) for k, v in meta.items()}
     date = meta.get("date") or date_from_text(text) or date_from_name(doc_id)
     return Document(
@@ -368,7 +367,7 @@ def _read_jsonl(path: Path, raw: str, docs: list[Document], skipped: list[Skippe
             skipped.append(SkippedDocument(where, "missing 'id' (a non-empty string)"))
             continue
         if isinstance(text, str):
-            text = _CONTROL_CHARS.sub(" ", text)
+            text = _CONTROL_CHARS.sub(" ", text)  # as in read_documents
         if not isinstance(text, str) or not text.strip():
             skipped.append(SkippedDocument(where, "missing or empty 'text'"))
             continue
@@ -433,7 +432,9 @@ def read_documents(
         title = None
         if suffix in (".html", ".htm"):
             raw, title = html_to_text(raw)
-        raw = _CONTROL_CHARS.sub(" ", raw)  # before judging it empty: "\x01" is no text
+        # As spaces, one for one, so every offset stays where it was; before judging the
+        # text empty ("\x01" is no text).
+        raw = _CONTROL_CHARS.sub(" ", raw)
         if not raw.strip():
             skipped.append(SkippedDocument(str(path), "empty file (no text)"))
             continue

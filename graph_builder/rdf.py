@@ -853,46 +853,6 @@ def index_entities(graph: _Index, ontology: Ontology) -> dict[str, Entity]:
     return entities
 
 
-def trig_entities(data: bytes, ontology: Ontology) -> dict[str, Entity]:
-    """The entity records of a TriG text, as :func:`index_entities` reads them from its
-    triples, but on plain strings, without an rdflib term per triple (the entities graph
-    is read back on every rebuild).
-
-    What :func:`entity_triples` writes has IRI subjects and plain string labels, so a
-    term's string identifies it; any other text is read the general way.
-    """
-    wanted = {str(p) for p in (SKOS.prefLabel, RDFS.label, SKOS.altLabel)}
-    rdf_type = str(_RDF_TYPE)
-    named, literal = ox.NamedNode, ox.Literal
-    # (subject, predicate) -> its distinct objects, in the order first seen (as _Index)
-    values: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
-    typed: dict[str, dict[str, None]] = defaultdict(dict)  # class -> its subjects
-    for quad in ox.parse(data, format=ox.RdfFormat.TRIG):
-        subject, predicate, obj = quad.subject, quad.predicate.value, quad.object
-        if predicate == rdf_type:
-            if isinstance(obj, named):  # classes are IRIs
-                typed[obj.value][subject.value] = None
-        elif predicate not in wanted:
-            continue
-        elif not (type(obj) is literal and not obj.language and obj.datatype.value == _XSD_STRING):
-            return index_entities(index_triples(trig_triples(data)), ontology)
-        if not isinstance(subject, named):
-            return index_entities(index_triples(trig_triples(data)), ontology)
-        values[(subject.value, predicate)][obj.value] = None
-
-    def label(iri: str, prop: URIRef) -> str | None:
-        found = values.get((iri, str(prop)))
-        return min(found) if found else None
-
-    entities: dict[str, Entity] = {}
-    for type_name, cls in ontology.types.items():
-        for iri in sorted(typed.get(str(cls), ())):
-            name = label(iri, SKOS.prefLabel) or label(iri, RDFS.label) or iri
-            aliases = tuple(sorted(values.get((iri, str(SKOS.altLabel)), ())))
-            entities[iri] = Entity(iri, name, type_name, aliases)
-    return entities
-
-
 def index_documents(graph: _Index) -> dict[str, DocumentInfo]:
     """The document records of an index, by document id."""
     documents = {}

@@ -186,7 +186,7 @@ def build(
         entities_trig=entities_trig,
         fragments=tuple(fragments),
         merges_trig=merges_trig,
-        entities=rdf.trig_entities(entities_trig, ontology),
+        entities=rdf.index_entities(rdf.index_triples(rdf.trig_triples(entities_trig)), ontology),
         violations=tuple(sorted(set(violations), key=_violation_order)),
         cached=cached,
     )

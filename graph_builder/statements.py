@@ -13,7 +13,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -110,13 +110,6 @@ class Statement:
             if value is not None:
                 data[key] = value
         return data
-
-    def field_values(self) -> tuple[Any, ...]:
-        """Every field's value, in declaration order (what identifies its content)."""
-        return tuple(getattr(self, key) for key in _FIELD_NAMES)
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(Statement))
 
 
 def _clean(key: str, value: str, where: tuple[str, int]) -> str:

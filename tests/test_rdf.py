@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import RDF, RDFS, Dataset, Literal, URIRef
-from rdflib.namespace import SKOS
+from rdflib import RDF, Dataset, Literal, URIRef
 from typer.testing import CliRunner
 
 from graph_builder.cli import app
@@ -431,34 +430,3 @@ def test_triple_terms_are_refused_with_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="triple terms") as error:
         read_dataset(path)
     assert error.value.path == str(path)
-
-
-def test_entities_read_from_trig_as_from_rdflib_terms(ontology: Ontology) -> None:
-    """trig_entities reads strings; index_entities rdflib terms: the same entities, in the
-    same order, also with repeated labels, no prefLabel, and labels of other kinds."""
-    from graph_builder.model import Entity
-    from graph_builder.rdf import (
-        entity_triples,
-        index_entities,
-        index_triples,
-        trig_chunk,
-        trig_entities,
-        trig_triples,
-    )
-
-    base = "https://milgraph.org/id/"
-    entities = {
-        f"{base}person/b": Entity(f"{base}person/b", "B", "Person", ("Bee", "Bee", "b")),
-        f"{base}person/a": Entity(f"{base}person/a", 'A "q"\n', "Person"),
-        f"{base}location/c": Entity(f"{base}location/c", "C", "Location", ("Ç",)),
-    }
-    triples = entity_triples(entities, ontology)
-    extra = URIRef(f"{base}person/unlabelled")
-    triples += [(extra, RDF.type, ontology.types["Person"]), (extra, RDFS.label, Literal("u"))]
-    graph = URIRef(f"{base}graph/entities")
-    for more in ([], [(extra, SKOS.altLabel, Literal("x", lang="en"))]):  # 2nd: the general way
-        data = trig_chunk([(graph, triples + more)], {})
-        expected = index_entities(index_triples(trig_triples(data)), ontology)
-        found = trig_entities(data, ontology)
-        assert list(found.items()) == list(expected.items())
-        assert found[str(extra)].name == "u" and len(found) == 4
