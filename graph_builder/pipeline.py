@@ -3,6 +3,8 @@
 corpus -> documents -> statements (extracted, cached by content hash; curated files) ->
 schema check -> resolve -> RDF dataset -> SHACL -> outputs -> analytics -> Neo4j.
 Nothing is loaded into Neo4j unless the dataset validated (or was pruned to validity).
+With --jobs >= 2 the output files are written by side processes (graph_builder.sidework)
+while analytics and the Neo4j load go on; a failed write is raised after the others end.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph_builder import sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, ValidationError
 from graph_builder.model import DocumentInfo, GraphData
@@ -34,6 +37,16 @@ if TYPE_CHECKING:
     from neo4j import Driver
 
 CURATED_SUFFIX = ".statements.jsonl"
+# Every file a rebuild writes into the output folder (besides cache/).
+OUTPUT_FILES = (
+    "statements.jsonl",
+    "rejected.jsonl",
+    "graph.trig",
+    "metrics.csv",
+    "graph.graphml",
+    "graph.gexf",
+    "report.html",
+)
 
 
 @dataclass(frozen=True)
@@ -264,6 +277,11 @@ def build_graph(
     Documents named by statements but not given (curated statements) get a bare record.
     ``checked``: the statements already passed the schema check (read from files, or
     checked by the caller), which refused these; None checks them here.
+
+    With ``options.jobs >= 2`` the files are written beside analytics and the Neo4j
+    load, so a failed write (disk full) is raised after Neo4j was loaded; Neo4j holds
+    the complete new graph then, and the old files stay whole (atomic writes).
+    Timings ``write`` and ``export`` are the side processes' own seconds.
     """
     from graph_builder import resolve
 
@@ -328,33 +346,71 @@ def build_graph(
         result.rejected = rejected
         result.statements = len(resolution.statements)
         result.outputs["statements"] = out / "statements.jsonl"
-        write_statements(resolution.statements, result.outputs["statements"])
         result.outputs["rejected"] = out / "rejected.jsonl"
-        write_jsonl([r.to_json() for r in rejected], result.outputs["rejected"])
         result.outputs["rdf"] = out / "graph.trig"
-        built.write_trig(result.outputs["rdf"])
+        # With --jobs >= 2 these files are written on the other core while this process
+        # goes on; every later stage reads the built graph, never these files.
+        dataset_files = sidework.start(
+            "writing statements.jsonl, rejected.jsonl and graph.trig",
+            lambda: _write_dataset(built, resolution, rejected, result.outputs),
+            parallel=options.jobs > 1,
+        )
         data = built.graph_data(ontology)
         result.entities_by_type = Counter(e.type for e in data.entities.values())
         result.relations = len(data.relations)
 
-    rows = _analyse(data, options, result, stage)
-
-    if driver is not None:
-        from graph_builder import neo4j_load
-
-        with stage("neo4j"):
-            neo4j_load.load_graph(
-                driver,
-                data,
-                ontology,
-                database=options.database,
-                batch_size=options.batch_size,
-                replace=True,
-                max_transaction_rows=options.chunk_rows,
-            )
-            neo4j_load.write_scores(driver, rows, database=options.database)
-            result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)
+    side_work = {"write": dataset_files}
+    try:
+        rows = _analyse(data, options, result, stage, side_work)
+        if driver is not None:
+            with stage("neo4j"):
+                _load_neo4j(driver, data, rows, ontology, options, result)
+    finally:  # even when a stage failed: no writer is left running behind the caller
+        failures = [f for f in map(_settle, side_work.values()) if f is not None]
+    for name, side in side_work.items():
+        result.timings[name] = round(side.seconds or 0.0, 3)
+    if failures:
+        raise failures[0]
     return result
+
+
+def _settle(side: sidework.SideWork) -> BaseException | None:
+    try:
+        side.wait()
+    except BaseException as exc:  # noqa: BLE001 - raised by the caller, after every wait
+        return exc
+    return None
+
+
+def _write_dataset(
+    built: RdfBuild, resolution: Resolution, rejected: Sequence[Rejection], paths: dict[str, Path]
+) -> None:
+    write_statements(resolution.statements, paths["statements"])
+    write_jsonl([r.to_json() for r in rejected], paths["rejected"])
+    built.write_trig(paths["rdf"])
+
+
+def _load_neo4j(
+    driver: Driver,
+    data: GraphData,
+    rows: list[dict[str, Any]],
+    ontology: Ontology,
+    options: RebuildOptions,
+    result: RebuildResult,
+) -> None:
+    from graph_builder import neo4j_load
+
+    neo4j_load.load_graph(
+        driver,
+        data,
+        ontology,
+        database=options.database,
+        batch_size=options.batch_size,
+        replace=True,
+        max_transaction_rows=options.chunk_rows,
+    )
+    neo4j_load.write_scores(driver, rows, database=options.database)
+    result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)
 
 
 def _build_rdf(
@@ -382,8 +438,14 @@ def _without(resolution: Resolution, statement_ids: set[str]) -> Resolution:
 
 
 def _analyse(
-    data: GraphData, options: RebuildOptions, result: RebuildResult, stage: _Stages
+    data: GraphData,
+    options: RebuildOptions,
+    result: RebuildResult,
+    stage: _Stages,
+    side_work: dict[str, sidework.SideWork],
 ) -> list[dict[str, Any]]:
+    """Metrics (metrics.csv), then the exports: with --jobs >= 2 written by a side
+    process (``side_work["export"]``) while the caller loads Neo4j."""
     from graph_builder import analysis, export, report, views
 
     out = options.out
@@ -394,14 +456,21 @@ def _analyse(
         result.outputs["metrics"] = out / "metrics.csv"
         analysis.write_metrics_csv(rows, result.outputs["metrics"])
         result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
-    with stage("export"):
-        result.outputs["graphml"] = out / "graph.graphml"
+    result.outputs["graphml"] = out / "graph.graphml"
+    result.outputs["gexf"] = out / "graph.gexf"
+    result.outputs["report"] = out / "report.html"
+
+    def write_exports() -> None:
         exported = export.write_graphml(data, rows, result.outputs["graphml"])
-        result.outputs["gexf"] = out / "graph.gexf"
         export.write_gexf(data, rows, result.outputs["gexf"], graph=exported)
-        result.outputs["report"] = out / "report.html"
         # the key players metrics.csv ranks, not a second search
         report.write_report(
             data, rows, result.outputs["report"], key_players=metrics.key_players, graph=graph
         )
+
+    stage.on_stage("export")
+    exports = sidework.start(
+        "writing graph.graphml, graph.gexf and report.html", write_exports, options.jobs > 1
+    )
+    side_work["export"] = exports
     return rows

@@ -38,20 +38,12 @@ from graph_builder import neo4j_load, neo4j_server
 from graph_builder.config import LOCAL_PASSWORD, PROJECT_ROOT, SAMPLE_CORPUS
 from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Support
 from graph_builder.ontology import Ontology, load_ontology
-from graph_builder.pipeline import RebuildOptions, build_graph, rebuild
+from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, build_graph, rebuild
 from graph_builder.statements import Statement, read_statements
 from neo4j import Driver, GraphDatabase
 
 MILGRAPH = str(Path(sys.executable).with_name("milgraph"))
-OUTPUTS = (
-    "statements.jsonl",
-    "rejected.jsonl",
-    "graph.trig",
-    "metrics.csv",
-    "graph.graphml",
-    "graph.gexf",
-    "report.html",
-)
+OUTPUTS = OUTPUT_FILES
 BASE = "https://milgraph.org/id/"
 
 

@@ -13,7 +13,7 @@ import pytest
 from graph_builder.config import SAMPLE_CORPUS
 from graph_builder.errors import InputError, ValidationError
 from graph_builder.ontology import load_ontology
-from graph_builder.pipeline import RebuildOptions, rebuild
+from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, rebuild
 
 ONTOLOGY = load_ontology()
 METRICS_HEADER = "id,name,type,degree,betweenness,closeness,eigenvector,pagerank,community"
@@ -31,15 +31,7 @@ def statements_of(out: Path) -> list[dict[str, object]]:
 
 def test_rebuild_writes_every_output(built: tuple[Path, object]) -> None:
     out, _ = built
-    for name in (
-        "statements.jsonl",
-        "rejected.jsonl",
-        "graph.trig",
-        "metrics.csv",
-        "graph.graphml",
-        "graph.gexf",
-        "report.html",
-    ):
+    for name in OUTPUT_FILES:
         assert (out / name).stat().st_size > 0 or name == "rejected.jsonl", name
     assert not list(out.glob("*.tmp"))
     assert (out / "metrics.csv").read_text().splitlines()[0].startswith(METRICS_HEADER)

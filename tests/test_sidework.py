@@ -1,0 +1,109 @@
+"""Outputs written by side processes (--jobs >= 2): the same files as inline, errors
+that reach the caller, and no writer left running."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from graph_builder import analysis, sidework
+from graph_builder.config import SAMPLE_CORPUS
+from graph_builder.errors import InputError, MilgraphError
+from graph_builder.ontology import Ontology
+from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, build_graph
+from graph_builder.statements import Statement, read_statements
+
+OUTPUTS = OUTPUT_FILES
+needs_fork = pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform"
+)
+
+
+@pytest.fixture(scope="module")
+def statements(ontology: Ontology) -> list[Statement]:
+    return read_statements(SAMPLE_CORPUS / "curated.statements.jsonl", ontology)
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in OUTPUTS}
+
+
+@needs_fork
+def test_side_processes_write_the_same_files_as_inline(
+    tmp_path: Path, ontology: Ontology, statements: list[Statement]
+) -> None:
+    inline = build_graph(statements, [], RebuildOptions(out=tmp_path / "one", jobs=1), ontology)
+    forked = build_graph(statements, [], RebuildOptions(out=tmp_path / "two", jobs=2), ontology)
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+    assert inline.outputs.keys() == forked.outputs.keys()
+    assert forked.timings["write"] > 0 and forked.timings["export"] > 0
+    assert multiprocessing.active_children() == []
+
+
+@needs_fork
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_side_write_reaches_the_caller(
+    tmp_path: Path, ontology: Ontology, statements: list[Statement], jobs: int
+) -> None:
+    out = tmp_path / "out"
+    (out / "graph.gexf").mkdir(parents=True)  # a folder where the file must go
+    with pytest.raises(OSError) as raised:
+        build_graph(statements, [], RebuildOptions(out=out, jobs=jobs), ontology)
+    assert raised.value.filename is not None and "graph.gexf" in raised.value.filename
+    # the other writers finished (whole files), and none is left running
+    assert (out / "graph.trig").read_bytes().endswith(b"\n")
+    assert (out / "graph.graphml").exists()
+    assert [p.name for p in out.rglob("*.tmp")] == []
+    assert multiprocessing.active_children() == []
+
+
+@needs_fork
+def test_writers_finish_before_a_failed_stage_is_raised(
+    tmp_path: Path,
+    ontology: Ontology,
+    statements: list[Statement],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("analytics broke")
+
+    monkeypatch.setattr(analysis, "compute_metrics", broken)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="analytics broke"):
+        build_graph(statements, [], RebuildOptions(out=out, jobs=2), ontology)
+    assert multiprocessing.active_children() == []
+    written = read_statements(out / "statements.jsonl", ontology)
+    assert len(written) == len(statements)
+
+
+@needs_fork
+def test_an_error_that_cannot_cross_processes_keeps_its_message() -> None:
+    def bad_input() -> None:
+        raise InputError("corpus/a.txt", 3, "expected a date")
+
+    side = sidework.start("writing a.txt", bad_input, parallel=True)
+    with pytest.raises(MilgraphError, match=r"^writing a\.txt: corpus/a\.txt:3: expected a date$"):
+        side.wait()
+
+
+@needs_fork
+def test_a_killed_side_process_is_an_error_not_a_success() -> None:
+    side = sidework.start("writing x", lambda: os.kill(os.getpid(), signal.SIGKILL), True)
+    with pytest.raises(MilgraphError, match=r"writing x: the side process died \(exit code -9\)"):
+        side.wait()
+
+
+def test_inline_work_raises_at_once_and_times_itself() -> None:
+    done: list[int] = []
+    side = sidework.start("counting", lambda: done.append(os.getpid()), parallel=False)
+    assert done == [os.getpid()] and side.wait() >= 0
+
+    def divide() -> None:
+        print(1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        sidework.start("dividing", divide, parallel=False)
