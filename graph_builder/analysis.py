@@ -24,6 +24,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from graph_builder import sidework
+
 METRIC_COLUMNS = (
     "id",
     "name",
@@ -881,16 +883,21 @@ class Metrics:
     key_players: KeyPlayers | None
 
 
-def compute_metrics(G: nx.Graph, seed: int = 42, *, key_player_k: int = 3) -> Metrics:
+def compute_metrics(
+    G: nx.Graph, seed: int = 42, *, key_player_k: int = 3, parallel: bool = False
+) -> Metrics:
     """Every per-node measure of metrics.csv, ranked by PageRank (then id).
 
     Columns: :data:`METRIC_COLUMNS` then :data:`EXTRA_COLUMNS` (brokerage between
     communities, articulation point flag, position in the greedy key-player list or 0).
+    ``parallel``: communities (Louvain, a third of the time) are found by a side
+    process while this one computes the rest; the result is the same.
     """
+    found = sidework.start("communities", lambda: communities(G, seed=seed), parallel)
     btw = betweenness(G, seed=seed)
     close = closeness_measure(G, seed=seed)
     deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank(G)
-    comm = communities(G, seed=seed)
+    comm = found.wait()
     brk = brokerage(G, comm)
     cut = set(articulation_points(G))
     kp, limit = None, None

@@ -374,7 +374,7 @@ def build_graph(
     return result
 
 
-def _settle(side: sidework.SideWork) -> BaseException | None:
+def _settle(side: sidework.SideWork[None]) -> BaseException | None:
     try:
         side.wait()
     except BaseException as exc:  # noqa: BLE001 - raised by the caller, after every wait
@@ -442,7 +442,7 @@ def _analyse(
     options: RebuildOptions,
     result: RebuildResult,
     stage: _Stages,
-    side_work: dict[str, sidework.SideWork],
+    side_work: dict[str, sidework.SideWork[None]],
 ) -> list[dict[str, Any]]:
     """Metrics (metrics.csv), then the exports: with --jobs >= 2 written by a side
     process (``side_work["export"]``) while the caller loads Neo4j."""
@@ -451,7 +451,7 @@ def _analyse(
     out = options.out
     with stage("analytics"):
         graph = views.entity_graph(data)
-        metrics = analysis.compute_metrics(graph, seed=options.seed)
+        metrics = analysis.compute_metrics(graph, seed=options.seed, parallel=options.jobs > 1)
         rows = metrics.rows
         result.outputs["metrics"] = out / "metrics.csv"
         analysis.write_metrics_csv(rows, result.outputs["metrics"])

@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 from graph_builder import analysis, sidework
@@ -100,10 +101,31 @@ def test_a_killed_side_process_is_an_error_not_a_success() -> None:
 def test_inline_work_raises_at_once_and_times_itself() -> None:
     done: list[int] = []
     side = sidework.start("counting", lambda: done.append(os.getpid()), parallel=False)
-    assert done == [os.getpid()] and side.wait() >= 0
+    assert done == [os.getpid()] and side.wait() is None
+    assert side.seconds is not None and side.seconds >= 0
 
     def divide() -> None:
         print(1 / 0)
 
     with pytest.raises(ZeroDivisionError):
         sidework.start("dividing", divide, parallel=False)
+
+
+@needs_fork
+def test_a_side_process_hands_its_result_back() -> None:
+    side = sidework.start("asking", lambda: {"pid": os.getpid(), "rows": [1.5, "x"]}, True)
+    result = side.wait()
+    assert result["rows"] == [1.5, "x"] and result["pid"] != os.getpid()
+    assert side.wait() is result  # asked twice, answered once
+
+
+@needs_fork
+def test_metrics_are_the_same_with_communities_found_beside_them() -> None:
+    G = nx.relabel_nodes(nx.les_miserables_graph(), lambda n: f"p:{n}")
+    nx.set_node_attributes(G, {n: n[2:] for n in G}, "name")
+    G.add_edges_from([("g:a", "g:b"), ("g:c", "g:c2")])  # more than one component
+    inline = analysis.compute_metrics(G, seed=7)
+    beside = analysis.compute_metrics(G, seed=7, parallel=True)
+    assert beside.rows == inline.rows and beside.notes == inline.notes
+    assert len({r["community"] for r in inline.rows}) > 2
+    assert multiprocessing.active_children() == []

@@ -53,7 +53,14 @@ def rebuild_command(
     no_neo4j: NoNeo4j = False,
     prune: Prune = False,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Extraction processes [default: 1].")
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes: extraction and RDF workers; from 2, output files and "
+            "communities are also computed beside the main work [default: 1].",
+        ),
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Statements per Neo4j batch [default: 1000].")
