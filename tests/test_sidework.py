@@ -17,6 +17,7 @@ from graph_builder.errors import InputError, MilgraphError
 from graph_builder.ontology import Ontology
 from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, build_graph
 from graph_builder.statements import Statement, read_statements
+from neo4j import Driver
 
 OUTPUTS = OUTPUT_FILES
 needs_fork = pytest.mark.skipif(
@@ -129,3 +130,31 @@ def test_metrics_are_the_same_with_communities_found_beside_them() -> None:
     assert beside.rows == inline.rows and beside.notes == inline.notes
     assert len({r["community"] for r in inline.rows}) > 2
     assert multiprocessing.active_children() == []
+
+
+def neo4j_contents(driver: Driver) -> tuple[list[str], list[str]]:
+    nodes, _, _ = driver.execute_query("MATCH (n) RETURN labels(n) AS l, properties(n) AS p")
+    rels, _, _ = driver.execute_query(
+        "MATCH (s)-[r]->(o) RETURN type(r) AS t, s.id AS s, o.id AS o, properties(r) AS p"
+    )
+    return sorted(repr(sorted(r.items())) for r in nodes), sorted(
+        repr(sorted(r.items())) for r in rels
+    )
+
+
+@needs_fork
+def test_neo4j_holds_the_same_graph_when_files_are_written_beside_the_load(
+    neo4j_db: Driver, tmp_path: Path, ontology: Ontology, statements: list[Statement]
+) -> None:
+    inline = build_graph(
+        statements, [], RebuildOptions(out=tmp_path / "one", jobs=1), ontology, neo4j_db
+    )
+    expected = neo4j_contents(neo4j_db)
+    neo4j_db.execute_query("MATCH (n) DETACH DELETE n")
+    forked = build_graph(
+        statements, [], RebuildOptions(out=tmp_path / "two", jobs=2), ontology, neo4j_db
+    )
+    assert inline.neo4j_counts is not None and inline.neo4j_counts[0] > 0
+    assert forked.neo4j_counts == inline.neo4j_counts
+    assert neo4j_contents(neo4j_db) == expected  # scores included
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
