@@ -398,6 +398,12 @@ def test_parallel_extraction_matches_one_process(extractor: Extractor) -> None:
     assert [d for d, _ in two] == [d.doc_id for d in docs]
     assert two == one
     assert sum(len(found) for _, found in one) > 20
+    # a parent whose workers parse everything loads no model of its own
+    parent = Extractor(extractor.ontology, gazetteer=extractor.gazetteer)
+    assert [found for _, found in parent.extract_all(docs, jobs=2, batch_size=2)] == [
+        found for _, found in one
+    ]
+    assert parent._nlp is None
 
 
 def test_denials_recorded_only_when_asked(extractor: Extractor) -> None:

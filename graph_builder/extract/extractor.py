@@ -122,18 +122,24 @@ class Extractor:
         confidence: ConfidenceTable | None = None,
         denials: bool = False,
     ) -> None:
-        if nlp is None:
-            from graph_builder.extract.nlp import load_spacy
-
-            nlp = load_spacy()
         self.ontology = ontology
-        self.nlp = nlp
+        self._nlp = nlp
         self.gazetteer = gazetteer or load_gazetteer()
         self.confidence = confidence or load_confidence()
         # Denied relations ("X denied being a member of Y") as modality "denied"
         # statements. Off by default: readers that ignore modality would take them as
         # facts (the shared scorer does).
         self.denials = denials
+
+    @property
+    def nlp(self) -> Language:
+        """The spaCy pipeline, loaded on first use: a parent process whose workers do
+        all the parsing (``extract_all(jobs=N)``) never loads one of its own."""
+        if self._nlp is None:
+            from graph_builder.extract.nlp import load_spacy
+
+            self._nlp = load_spacy()
+        return self._nlp
 
     def extract(self, doc: Document) -> list[Statement]:
         """Statements one document supports, in text order."""
