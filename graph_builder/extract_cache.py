@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,17 +69,16 @@ def read_cache(path: Path, ontology: Ontology, key: str) -> list[Statement] | No
     try:
         with path.open("rb") as handle:
             header = _header(handle.readline(MAX_HEADER_BYTES))
-            # no more than the header says: a damaged file is not read whole
-            payload = handle.read(header["bytes"] + 1) if header else b""
+            # Read only a payload of the size the header gives (a damaged size is not
+            # trusted: read(n) would set n bytes aside first).
+            rest = os.fstat(handle.fileno()).st_size - handle.tell()
+            fits = header is not None and rest == header["bytes"]
+            payload = handle.read() if fits else b""
     except FileNotFoundError:
         return _upgraded(path, ontology, key)
     except OSError:  # unreadable, a folder
         return None
-    if (
-        header is None
-        or len(payload) != header["bytes"]
-        or hashlib.sha256(payload).hexdigest() != header["sha256"]
-    ):
+    if header is None or not fits or hashlib.sha256(payload).hexdigest() != header["sha256"]:
         return None  # another format, edited or damaged
     rows = json.loads(payload)
     if header["check_key"] == key:

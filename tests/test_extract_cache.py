@@ -107,6 +107,7 @@ def test_the_fast_path_returns_what_the_checking_reader_returned(
         lambda text: text.replace("Tehrik-e-Taliban Pakistan", "TTP"),
         lambda text: text.replace('"sha256": "', '"sha256": "0'),
         lambda text: text.replace('"bytes": ', '"bytes": 1'),
+        lambda text: text.replace('"bytes": ', '"bytes": 1000000000000'),  # not set aside
         lambda text: text[:-40],  # cut short
         lambda text: text + '["appended"]\n',
         lambda text: text.split("\n", 1)[1],  # no header
