@@ -21,10 +21,14 @@ from typing import TYPE_CHECKING, Any
 from graph_builder import sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, ValidationError
+from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
+from graph_builder.extract_cache import checked, read_cache, write_cache
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import DocumentInfo, GraphData
 from graph_builder.ontology import Ontology
 from graph_builder.statements import (
     Statement,
+    check_key,
     read_statements,
     statement_from_dict,
     write_statements,
@@ -114,10 +118,10 @@ def find_curated(corpus: Path) -> list[Path]:
     return sorted(p for p in corpus.rglob(f"*{CURATED_SUFFIX}") if p.is_file())
 
 
-def _cache_path(out: Path, doc: Document, version: str) -> Path:
+def _cache_path(folder: Path, doc: Document, version: str) -> Path:
     # Relative dates ("on Sunday") resolve against the document date, so it is part of
     # the key beside the text and the extractor version.
-    return out / "cache" / "extract" / f"{doc.content_hash}-{doc.date or 'undated'}-{version}.jsonl"
+    return folder / f"{doc.content_hash}-{doc.date or 'undated'}-{version}{CACHE_SUFFIX}"
 
 
 @dataclass
@@ -140,50 +144,47 @@ def extract_with_cache(
     """Statements of every document; documents whose text and extractor version are
     unchanged are read from build/cache, so adding one article costs one article's work.
 
-    Cached statements were checked against the schema when read; fresh ones are checked
+    Cached statements were checked against the schema when cached, and are checked again
+    only if the ontology (or the checking code) changed since; fresh ones are checked
     here. A document with refused statements is not cached (a cache file must read back
     clean), so it is extracted again, and refused again, on the next rebuild. A cache
     file that does not read back (edited, damaged) is a miss.
     """
     from graph_builder.extract import EXTRACTOR_VERSION, Extractor
 
+    key = check_key(ontology)
+    folder = out / "cache" / "extract"  # joined once: pathlib's joins added up at 10k
     # by document object, not id: two files may share a stem (2015/a.txt, 2016/a.txt)
     by_doc: dict[int, list[Statement]] = {}
     refused_by_doc: dict[int, list[Rejection]] = {}
     fresh = []
-    for doc in docs:
-        found = _read_cache(_cache_path(out, doc, EXTRACTOR_VERSION), ontology)
-        if found is None:
-            fresh.append(doc)
-            continue
-        if any(s.doc_id != doc.doc_id for s in found):
-            # The key is the text, not the name (two files may hold the same text):
-            # re-stamped with this document's id, they are checked again.
-            found, refused_by_doc[id(doc)] = schema_check(
-                [_with_doc_id(s, doc.doc_id) for s in found], ontology
-            )
-        by_doc[id(doc)] = found
-        on_document()
+    with gc_paused():  # ~140k statements at 10k articles: nothing cyclic to collect
+        for doc in docs:
+            found = read_cache(_cache_path(folder, doc, EXTRACTOR_VERSION), ontology, key)
+            if found is None:
+                fresh.append(doc)
+                continue
+            if any(s.doc_id != doc.doc_id for s in found):
+                # The key is the text, not the name (two files may hold the same text):
+                # re-stamped with this document's id, they are checked again.
+                found, refused_by_doc[id(doc)] = schema_check(
+                    [_with_doc_id(s, doc.doc_id) for s in found], ontology
+                )
+            by_doc[id(doc)] = found
+            on_document()
     if fresh:
         extractor = Extractor(ontology)
         for doc, found in extractor.extract_all(fresh, jobs=jobs):
             by_doc[id(doc)], refused_by_doc[id(doc)] = schema_check(found, ontology)
             if not refused_by_doc[id(doc)]:
-                write_statements(found, _cache_path(out, doc, EXTRACTOR_VERSION))
+                write_cache(
+                    _cache_path(folder, doc, EXTRACTOR_VERSION), checked(found, ontology), key
+                )
             on_document()
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
     rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
     return Extraction(statements, rejected, len(docs) - len(fresh))
-
-
-def _read_cache(path: Path, ontology: Ontology) -> list[Statement] | None:
-    if not path.exists():
-        return None
-    try:
-        return read_statements(path, ontology)
-    except InputError:
-        return None
 
 
 def _with_doc_id(statement: Statement, doc_id: str) -> Statement:

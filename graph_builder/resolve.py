@@ -30,7 +30,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -43,7 +43,7 @@ from graph_builder.errors import InputError
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import Entity
 from graph_builder.ontology import Ontology, snake_case
-from graph_builder.statements import Statement
+from graph_builder.statements import Statement, with_changes
 
 DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
@@ -1157,7 +1157,7 @@ def _finish(
     resolved: dict[str, Statement] = {}
     for s, (a, b) in zip(statements, ends, strict=True):
         (sname, sid), (oname, oid) = named[a], named[b]
-        out = replace(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
+        out = with_changes(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
         statement_id = out.statement_id  # a hash of the text: computed once
         previous = resolved.get(statement_id)
         if previous is None or out.confidence > previous.confidence:

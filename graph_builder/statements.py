@@ -13,7 +13,7 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,64 @@ class Statement:
             if value is not None:
                 data[key] = value
         return data
+
+
+FIELDS = tuple(f.name for f in fields(Statement))
+_FIELD_SET = frozenset(FIELDS)
+_SPAN = FIELDS.index("span")
+# Values a Statement computes once and keeps on itself: never valid for a changed copy.
+_CACHED = ("statement_id",)
+
+
+def statement_values(statement: Statement) -> list[Any]:
+    """The field values in field order, JSON-ready (the span a list): a cache row."""
+    values = [getattr(statement, name) for name in FIELDS]
+    if values[_SPAN] is not None:
+        values[_SPAN] = list(values[_SPAN])
+    return values
+
+
+def trusted_statement(values: list[Any]) -> Statement:
+    """The Statement of a row from :func:`statement_values`, WITHOUT any check: only for
+    rows this program wrote from statements that :func:`statement_from_dict` returned
+    (so checked and normalised), under an unchanged :func:`check_key`."""
+    span = values[_SPAN]
+    if span is not None:
+        values[_SPAN] = (span[0], span[1])
+    return Statement(*values)
+
+
+def with_changes(statement: Statement, **changes: Any) -> Statement:
+    """``dataclasses.replace`` for hot loops: an equal object, made without ``__init__``'s
+    call per field (Statement has no ``__post_init__`` to skip). Values cached on the
+    original (statement_id) are not carried over, as a new object would not have them."""
+    if not changes.keys() <= _FIELD_SET:
+        raise TypeError(f"not Statement fields: {', '.join(sorted(changes.keys() - _FIELD_SET))}")
+    copy = object.__new__(Statement)
+    values = copy.__dict__  # frozen: its __setattr__ refuses, its __dict__ does not
+    values.update(statement.__dict__)
+    for name in _CACHED:
+        values.pop(name, None)
+    values.update(changes)
+    return copy
+
+
+def check_key(ontology: Ontology) -> str:
+    """Changes whenever :func:`statement_from_dict` could judge or normalise a statement
+    differently: with the ontology terms it reads, or with this module's code. Statements
+    checked under one key need no second check while the key is the same."""
+    terms = [
+        sorted(ontology.types),
+        sorted(
+            (name, sorted(p.domain), sorted(p.range), p.symmetric)
+            for name, p in ontology.predicates.items()
+        ),
+        sorted(ontology.modalities.items()),
+        sorted(ontology.link_kinds),
+    ]
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(json.dumps(terms).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _clean(key: str, value: str, where: tuple[str, int]) -> str:

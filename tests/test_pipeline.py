@@ -7,6 +7,7 @@ import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from graph_builder.config import SAMPLE_CORPUS
 from graph_builder.errors import InputError, ValidationError
 from graph_builder.ontology import load_ontology
 from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, rebuild
+from graph_builder.statements import Statement, trusted_statement, write_statements
 
 ONTOLOGY = load_ontology()
 METRICS_HEADER = "id,name,type,degree,betweenness,closeness,eigenvector,pagerank,community"
@@ -25,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     return out, rebuild(RebuildOptions(corpus=SAMPLE_CORPUS, out=out), ONTOLOGY)
 
 
-def statements_of(out: Path) -> list[dict[str, object]]:
+def statements_of(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (out / "statements.jsonl").read_text().splitlines()]
 
 
@@ -216,12 +218,37 @@ def test_a_damaged_extraction_cache_file_is_extracted_again(tmp_path: Path) -> N
     out = tmp_path / "out"
     rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
     statements = by_doc(out)
-    damaged = sorted((out / "cache" / "extract").glob("*.jsonl"))[0]
+    damaged = sorted((out / "cache" / "extract").glob("*.cache"))[0]
     damaged.write_text('{"subject": "broken\n')
     result = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
     assert result.cached_documents == 1
     assert by_doc(out) == statements
     assert damaged.read_text() != '{"subject": "broken\n'  # rewritten by the extraction
+
+
+def test_an_extraction_cache_of_the_previous_format_is_read_not_extracted_again(
+    tmp_path: Path,
+) -> None:
+    """Cache files of the previous code (plain statements JSONL) serve, checked, and are
+    replaced by files of this format; a rebuild from them is the same as from these."""
+    from graph_builder.extract_cache import PREVIOUS_SUFFIX
+
+    corpus = small_corpus(tmp_path)
+    out = tmp_path / "out"
+    rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    statements = by_doc(out)
+    files = sorted((out / "cache" / "extract").glob("*.cache"))
+    for path in files:
+        write_statements(json_statements(path), path.with_suffix(PREVIOUS_SUFFIX))
+        path.unlink()
+    result = rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY)
+    assert result.cached_documents == 2 and by_doc(out) == statements
+    assert sorted((out / "cache" / "extract").iterdir()) == files  # upgraded in place
+
+
+def json_statements(path: Path) -> list[Statement]:
+
+    return [trusted_statement(row) for row in json.loads(path.read_text().split("\n", 1)[1])]
 
 
 def test_refused_extractions_are_reported_on_every_rebuild_and_never_cached(
