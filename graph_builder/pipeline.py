@@ -22,7 +22,7 @@ from graph_builder import sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
-from graph_builder.extract_cache import checked, read_cache, write_cache
+from graph_builder.extract_cache import read_cache, write_cache
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import DocumentInfo, GraphData
 from graph_builder.ontology import Ontology
@@ -175,11 +175,10 @@ def extract_with_cache(
     if fresh:
         extractor = Extractor(ontology)
         for doc, found in extractor.extract_all(fresh, jobs=jobs):
-            by_doc[id(doc)], refused_by_doc[id(doc)] = schema_check(found, ontology)
-            if not refused_by_doc[id(doc)]:
-                write_cache(
-                    _cache_path(folder, doc, EXTRACTOR_VERSION), checked(found, ontology), key
-                )
+            kept, normalised, refused = _checked_split(found, ontology)
+            by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
+            if not refused:
+                write_cache(_cache_path(folder, doc, EXTRACTOR_VERSION), normalised, key)
             on_document()
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
@@ -195,15 +194,24 @@ def schema_check(
     statements: Sequence[Statement], ontology: Ontology
 ) -> tuple[list[Statement], list[Rejection]]:
     """Split statements into those the ontology accepts and rejections with reasons."""
-    kept, rejected = [], []
+    kept, _, rejected = _checked_split(statements, ontology)
+    return kept, rejected
+
+
+def _checked_split(
+    statements: Sequence[Statement], ontology: Ontology
+) -> tuple[list[Statement], list[Statement], list[Rejection]]:
+    """:func:`schema_check`'s split, plus the accepted statements as the checking
+    reader returns them (what a trusted cache file must hold)."""
+    kept, normalised, rejected = [], [], []
     for statement in statements:
         try:
-            statement_from_dict(statement.to_json(), ontology, statement.doc_id)
+            normalised.append(statement_from_dict(statement.to_json(), ontology, statement.doc_id))
         except InputError as exc:
             rejected.append(Rejection(statement, exc.message))
         else:
             kept.append(statement)
-    return kept, rejected
+    return kept, normalised, rejected
 
 
 def write_jsonl(rows: Sequence[dict[str, Any]], path: Path) -> None:
