@@ -893,11 +893,12 @@ def compute_metrics(
     ``parallel``: communities (Louvain, a third of the time) are found by a side
     process while this one computes the rest; the result is the same.
     """
-    found = sidework.start("communities", lambda: communities(G, seed=seed), parallel)
-    btw = betweenness(G, seed=seed)
-    close = closeness_measure(G, seed=seed)
-    deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank(G)
-    comm = found.wait()
+    with sidework.SideWorks(parallel) as side:  # waited for even if a measure fails
+        found = side.start("communities", "communities", lambda: communities(G, seed=seed))
+        btw = betweenness(G, seed=seed)
+        close = closeness_measure(G, seed=seed)
+        deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank(G)
+        comm = found.wait()
     brk = brokerage(G, comm)
     cut = set(articulation_points(G))
     kp, limit = None, None

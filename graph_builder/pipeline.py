@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from graph_builder import sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
-from graph_builder.errors import InputError, ValidationError
+from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
 from graph_builder.extract_cache import read_cache, write_cache
 from graph_builder.gcpause import gc_paused
@@ -317,78 +317,75 @@ def build_graph(
             group_parents=resolve.load_group_parents(),
         )
 
-    with stage("rdf"):
-        built = _build_rdf(resolution, infos, options, ontology)
-        from_cache = built.cached  # not the prune pass's: it finds what this pass stored
-        violations = built.violations
-        by_id = {s.statement_id: s for s in resolution.statements}
-        bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
-        if (violations or rejected) and not options.prune:
-            problems = [f"{r.statement.doc_id}: {r.reason}" for r in rejected] + [
-                f"{v.doc_id or '?'}: {v.message} ({v.focus})" for v in violations
-            ]
-            raise ValidationError(
-                f"{len(problems)} statement(s) break the ontology or shapes; nothing was loaded. "
-                f"Fix them or rerun with --prune. First: " + "; ".join(problems[:5])
-            )
-        if violations:
-            unmapped = [v for v in violations if v.statement_id not in by_id]
-            if unmapped:
+    # Leaving this block waits for every side process (writers): none outlives a failure.
+    with sidework.SideWorks(parallel=options.jobs > 1) as side:
+        with stage("rdf"):
+            built = _build_rdf(resolution, infos, options, ontology)
+            from_cache = built.cached  # not the prune pass's: it finds what this pass stored
+            violations = built.violations
+            by_id = {s.statement_id: s for s in resolution.statements}
+            bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
+            if (violations or rejected) and not options.prune:
+                problems = [f"{r.statement.doc_id}: {r.reason}" for r in rejected] + [
+                    f"{v.doc_id or '?'}: {v.message} ({v.focus})" for v in violations
+                ]
                 raise ValidationError(
-                    "the dataset breaks the shapes outside any statement; nothing was loaded: "
-                    + "; ".join(f"{v.focus}: {v.message}" for v in unmapped[:5])
+                    f"{len(problems)} statement(s) break the ontology or shapes; nothing was "
+                    "loaded. Fix them or rerun with --prune. First: " + "; ".join(problems[:5])
                 )
-            reasons: dict[str | None, list[str]] = {}
-            for v in violations:
-                reasons.setdefault(v.statement_id, []).append(v.message)
-            rejected += [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
-            resolution = _without(resolution, bad_ids)
-            built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
-        result.cached_fragments = from_cache
-        if from_cache:
-            result.notes.append(
-                f"the RDF of {from_cache} unchanged document(s) came from the RDF cache; "
-                "resolution, entities, analytics and exports are recomputed over the whole "
-                "corpus because cross-document merges and network measures depend on every "
-                "document"
+            if violations:
+                unmapped = [v for v in violations if v.statement_id not in by_id]
+                if unmapped:
+                    raise ValidationError(
+                        "the dataset breaks the shapes outside any statement; nothing was loaded: "
+                        + "; ".join(f"{v.focus}: {v.message}" for v in unmapped[:5])
+                    )
+                reasons: dict[str | None, list[str]] = {}
+                for v in violations:
+                    reasons.setdefault(v.statement_id, []).append(v.message)
+                rejected += [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
+                resolution = _without(resolution, bad_ids)
+                built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
+            result.cached_fragments = from_cache
+            if from_cache:
+                result.notes.append(
+                    f"the RDF of {from_cache} unchanged document(s) came from the RDF cache; "
+                    "resolution, entities, analytics and exports are recomputed over the whole "
+                    "corpus because cross-document merges and network measures depend on every "
+                    "document"
+                )
+            result.rejected = rejected
+            result.statements = len(resolution.statements)
+            result.outputs["statements"] = out / "statements.jsonl"
+            result.outputs["rejected"] = out / "rejected.jsonl"
+            result.outputs["rdf"] = out / "graph.trig"
+            # With --jobs >= 2 these files are written on the other core while this process
+            # goes on; every later stage reads the built graph, never these files.
+            side.start(
+                "write",
+                "writing statements.jsonl, rejected.jsonl and graph.trig",
+                lambda: _write_dataset(built, resolution, rejected, result.outputs),
             )
-        result.rejected = rejected
-        result.statements = len(resolution.statements)
-        result.outputs["statements"] = out / "statements.jsonl"
-        result.outputs["rejected"] = out / "rejected.jsonl"
-        result.outputs["rdf"] = out / "graph.trig"
-        # With --jobs >= 2 these files are written on the other core while this process
-        # goes on; every later stage reads the built graph, never these files.
-        dataset_files = sidework.start(
-            "writing statements.jsonl, rejected.jsonl and graph.trig",
-            lambda: _write_dataset(built, resolution, rejected, result.outputs),
-            parallel=options.jobs > 1,
-        )
-        data = built.graph_data(ontology)
-        result.entities_by_type = Counter(e.type for e in data.entities.values())
-        result.relations = len(data.relations)
+            data = built.graph_data(ontology)
+            result.entities_by_type = Counter(e.type for e in data.entities.values())
+            result.relations = len(data.relations)
 
-    side_work = {"write": dataset_files}
-    try:
-        rows = _analyse(data, options, result, stage, side_work)
+        rows = _analyse(data, options, result, stage, side)
         if driver is not None:
             with stage("neo4j"):
                 _load_neo4j(driver, data, rows, ontology, options, result)
-    finally:  # even when a stage failed: no writer is left running behind the caller
-        failures = [f for f in map(_settle, side_work.values()) if f is not None]
-    for name, side in side_work.items():
-        result.timings[name] = round(side.seconds or 0.0, 3)
-    if failures:
-        raise failures[0]
+            try:
+                side.wait_all()
+            except OSError as exc:  # disk full: the files stay old, Neo4j is already new
+                raise MilgraphError(
+                    f"Neo4j holds the new graph, but an output file could not be written: "
+                    f"{exc.strerror or exc} ({exc.filename}); the old file was kept. Free "
+                    "the space and rebuild."
+                ) from exc
+    for name, work in side.done.items():
+        if not (work.inline and name == "write"):  # inline, the writes are part of "rdf"
+            result.timings[name] = round(work.seconds or 0.0, 3)
     return result
-
-
-def _settle(side: sidework.SideWork[None]) -> BaseException | None:
-    try:
-        side.wait()
-    except BaseException as exc:  # noqa: BLE001 - raised by the caller, after every wait
-        return exc
-    return None
 
 
 def _write_dataset(
@@ -451,16 +448,16 @@ def _analyse(
     options: RebuildOptions,
     result: RebuildResult,
     stage: _Stages,
-    side_work: dict[str, sidework.SideWork[None]],
+    side: sidework.SideWorks,
 ) -> list[dict[str, Any]]:
     """Metrics (metrics.csv), then the exports: with --jobs >= 2 written by a side
-    process (``side_work["export"]``) while the caller loads Neo4j."""
+    process (``side.works["export"]``) while the caller loads Neo4j."""
     from graph_builder import analysis, export, report, views
 
     out = options.out
     with stage("analytics"):
         graph = views.entity_graph(data)
-        metrics = analysis.compute_metrics(graph, seed=options.seed, parallel=options.jobs > 1)
+        metrics = analysis.compute_metrics(graph, seed=options.seed, parallel=side.parallel)
         rows = metrics.rows
         result.outputs["metrics"] = out / "metrics.csv"
         analysis.write_metrics_csv(rows, result.outputs["metrics"])
@@ -478,8 +475,5 @@ def _analyse(
         )
 
     stage.on_stage("export")
-    exports = sidework.start(
-        "writing graph.graphml, graph.gexf and report.html", write_exports, options.jobs > 1
-    )
-    side_work["export"] = exports
+    side.start("export", "writing graph.graphml, graph.gexf and report.html", write_exports)
     return rows

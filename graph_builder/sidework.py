@@ -6,29 +6,40 @@ A forked child shares the parent's memory copy-on-write, so the graph is not pic
 only the work's result (small: a partition, or nothing for a writer) or its error
 comes back. Without ``fork`` (Windows), or with ``parallel=False`` (``--jobs 1``), the
 work runs inline, its errors raised at once, with the same result.
+
+A child never prints: the parent may hold a console lock (rich's progress display) at
+the moment of the fork, and a child printing would wait on it forever. Its traceback
+travels back as a note on the exception.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import multiprocessing
+import os
 import pickle
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from graph_builder.errors import MilgraphError
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class SideWork(Generic[T]):
     """Work begun by :func:`start`: :meth:`wait` gives its result, or raises its error;
-    ``seconds`` is how long it took, once done."""
+    ``seconds`` is how long it took, once done; ``inline`` when it ran in this process."""
 
-    def __init__(self, label: str) -> None:
-        self.label = label
+    def __init__(self, label: str, inline: bool) -> None:
+        self.label, self.inline = label, inline
         self.seconds: float | None = None
         self._result: Any = None
         self._process: Any = None
@@ -43,6 +54,9 @@ class SideWork(Generic[T]):
                 kind, value = pipe.recv()
             except EOFError:  # killed (out of memory, a signal) before it could say
                 kind, value = "died", None
+            except BaseException as exc:  # Ctrl-C while waiting: asked again, raised again
+                self._result = exc
+                raise
             finally:
                 pipe.close()
                 self._process.join()
@@ -50,45 +64,117 @@ class SideWork(Generic[T]):
                 value = MilgraphError(
                     f"{self.label}: the side process died (exit code {self._process.exitcode})"
                 )
-            if kind == "ok":
-                self.seconds, self._result = value
+            elif kind == "error":
+                value, trace = value
+                if trace:
+                    value.add_note(f"in the side process ({self.label}):\n{trace}")
             else:
-                self._result = value
+                self.seconds, value = value
+            self._result = value
         if isinstance(self._result, BaseException):
             raise self._result
         return self._result  # type: ignore[no-any-return]
 
 
+class SideWorks:
+    """Side works started in one block, by name; leaving the block waits for all of
+    them, so none outlives a failure. Their errors are raised after every one ended:
+    the block's own error first, theirs as notes on it."""
+
+    def __init__(self, parallel: bool) -> None:
+        self.parallel = parallel
+        self.works: dict[str, SideWork[Any]] = {}  # not yet waited for
+        self.done: dict[str, SideWork[Any]] = {}  # waited for (``seconds`` set if they worked)
+
+    def start(self, name: str, label: str, work: Callable[[], Any]) -> SideWork[Any]:
+        self.works[name] = side = start(label, work, self.parallel)
+        return side
+
+    def __enter__(self) -> SideWorks:
+        return self
+
+    def wait_all(self) -> None:
+        """Wait for every work; raise the first failure, the others as notes on it."""
+        self._settle(None)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._settle(error)
+
+    def _settle(self, error: BaseException | None) -> None:
+        works, self.works = self.works, {}  # settled once: a second call finds nothing
+        self.done.update(works)
+        failures = []
+        for side in works.values():
+            try:
+                side.wait()
+            except BaseException as exc:  # noqa: BLE001 - reported below, after every wait
+                failures.append(exc)
+        if error is None and failures:
+            error = failures.pop(0)
+            for other in failures:
+                error.add_note(f"also failed: {other}")
+            raise error
+        for other in failures:
+            if error is not None and other is not error:
+                error.add_note(f"also failed: {other}")
+
+
 def start(label: str, work: Callable[[], T], parallel: bool) -> SideWork[T]:
     """Run ``work`` in a forked child when ``parallel`` (and fork exists), else now."""
-    side: SideWork[T] = SideWork(label)
     if not parallel or "fork" not in multiprocessing.get_all_start_methods():
+        side: SideWork[T] = SideWork(label, inline=True)
         started = time.perf_counter()
         side._result = work()
         side.seconds = time.perf_counter() - started
         return side
+    side = SideWork(label, inline=False)
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    # daemon: a parent that dies (Ctrl-C) does not leave a worker behind
-    process = context.Process(target=_child, args=(label, work, send), name=label, daemon=True)
+    # daemon: a parent that exits (Ctrl-C) does not leave a worker behind
+    process = context.Process(
+        target=_child, args=(label, work, send, os.getpid()), name=label, daemon=True
+    )
     process.start()
     send.close()
     side._process, side._pipe = process, receive
     return side
 
 
-def _child(label: str, work: Callable[[], Any], send: Connection) -> None:
+def _child(label: str, work: Callable[[], Any], send: Connection, parent: int) -> None:
+    _die_with(parent)
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # never a console's redirect
+    gc.disable()  # short-lived: collections would only copy the parent's pages
     started = time.perf_counter()
     try:
         result = work()
     except BaseException as exc:  # a bug or Ctrl-C too: reported, never silently lost
-        if not isinstance(exc, MilgraphError | OSError):
-            traceback.print_exc()
-        send.send(("error", _portable(label, exc)))
+        trace = (
+            ""
+            if isinstance(exc, MilgraphError | OSError | KeyboardInterrupt)
+            else (traceback.format_exc())
+        )
+        send.send(("error", (_portable(label, exc), trace)))
         send.close()
-        raise SystemExit(1) from None
+        os._exit(1)
     send.send(("ok", (time.perf_counter() - started, result)))
     send.close()
+
+
+def _die_with(parent: int) -> None:
+    """Linux: be killed when the parent dies (killed by a timeout, the OOM killer), so
+    no orphan replaces output files after the run has ended. Elsewhere: daemon only."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # died before the request was made
+        os._exit(1)
 
 
 def _portable(label: str, exc: BaseException) -> BaseException:

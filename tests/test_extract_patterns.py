@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from graph_builder.documents import Document, content_hash
@@ -404,6 +406,20 @@ def test_parallel_extraction_matches_one_process(extractor: Extractor) -> None:
         found for _, found in one
     ]
     assert parent._nlp is None
+
+
+def test_a_worker_loads_its_model_before_freezing_the_collector(extractor: Extractor) -> None:
+    """Workers freeze what they hold at start (gc.freeze), which must include spaCy."""
+    from graph_builder.extract import extractor as module
+
+    try:
+        module._start_worker(
+            extractor.ontology, extractor.gazetteer, extractor.confidence, 4, False
+        )
+        assert module._WORKER is not None and module._WORKER._nlp is not None
+    finally:
+        gc.unfreeze()
+        module._WORKER = None
 
 
 def test_denials_recorded_only_when_asked(extractor: Extractor) -> None:

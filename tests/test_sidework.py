@@ -6,6 +6,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
@@ -158,3 +162,94 @@ def test_neo4j_holds_the_same_graph_when_files_are_written_beside_the_load(
     assert forked.neo4j_counts == inline.neo4j_counts
     assert neo4j_contents(neo4j_db) == expected  # scores included
     assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+
+
+@needs_fork
+def test_a_failed_write_after_the_neo4j_load_says_neo4j_is_new(
+    neo4j_db: Driver, tmp_path: Path, ontology: Ontology, statements: list[Statement]
+) -> None:
+    out = tmp_path / "out"
+    (out / "report.html").mkdir(parents=True)
+    with pytest.raises(MilgraphError, match="Neo4j holds the new graph.*report.html"):
+        build_graph(statements, [], RebuildOptions(out=out, jobs=2), ontology, neo4j_db)
+    records, _, _ = neo4j_db.execute_query("MATCH (n) RETURN count(n) AS n")
+    assert records[0]["n"] > 0
+    assert (out / "graph.graphml").exists() and multiprocessing.active_children() == []
+
+
+def fail_with(exc: BaseException) -> Callable[[], None]:
+    def work() -> None:
+        raise exc
+
+    return work
+
+
+@needs_fork
+def test_a_bug_in_a_side_process_comes_back_with_its_traceback() -> None:
+    side = sidework.start("sorting", fail_with(ValueError("bad row 7")), parallel=True)
+    with pytest.raises(ValueError, match="bad row 7") as raised:
+        side.wait()
+    notes = "\n".join(getattr(raised.value, "__notes__", []))
+    assert "in the side process (sorting)" in notes and "Traceback" in notes
+    with pytest.raises(ValueError):  # asked again, the same answer
+        side.wait()
+
+
+@needs_fork
+def test_side_failures_are_raised_after_all_ended_and_none_is_lost() -> None:
+    with pytest.raises(OSError, match="disk full") as raised:
+        with sidework.SideWorks(parallel=True) as side:
+            side.start("a", "writing a", fail_with(OSError(28, "disk full")))
+            side.start("b", "writing b", lambda: time.sleep(0.5))
+            side.start("c", "writing c", fail_with(MilgraphError("c broke")))
+    assert "also failed: c broke" in raised.value.__notes__
+    assert multiprocessing.active_children() == []
+    with pytest.raises(KeyError) as own:  # the block's own error wins; theirs are notes
+        with sidework.SideWorks(parallel=True) as side:
+            side.start("a", "writing a", fail_with(OSError(28, "disk full")))
+            raise KeyError("in the block")
+    assert own.value.__notes__ == ["also failed: [Errno 28] disk full"]
+    assert multiprocessing.active_children() == []
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+ORPHAN_SCRIPT = """
+import sys, time
+from pathlib import Path
+from graph_builder import sidework
+
+def late_write():
+    time.sleep(3)
+    Path(sys.argv[1]).write_text("written after the parent died")
+
+side = sidework.start("writing late", late_write, parallel=True)
+print(side._process.pid, flush=True)
+time.sleep(60)
+"""
+
+
+@needs_fork
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_a_side_process_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    marker = tmp_path / "late.txt"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT, str(marker)], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and running(child):
+        time.sleep(0.1)
+    assert not running(child)
+    time.sleep(3.5)
+    assert not marker.exists()

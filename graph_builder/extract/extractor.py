@@ -99,6 +99,7 @@ def _start_worker(
     """Pool initializer: one extractor (and one spaCy model) per worker process."""
     global _WORKER, _WORKER_BATCH
     _WORKER = Extractor(ontology, gazetteer=gazetteer, confidence=confidence, denials=denials)
+    _WORKER.nlp  # noqa: B018 - loaded now, so that the freeze below covers the model
     _WORKER_BATCH = batch_size
     # The model's objects live as long as the worker: keep them out of the cyclic
     # collector's full passes, which otherwise rescan them while documents stream by.
