@@ -7,8 +7,9 @@ from that document (see :mod:`graph_builder.rdf`). A fragment is built, serialis
 TriG, validated against the SHACL shapes and read back into statements once, then kept
 in ``OUT/cache/rdf`` under a key that covers all it is made of: the document record, its
 resolved statements with the types of the entities they name, the base IRI and the
-ontology and shapes files. Entities and merge decisions depend on the whole corpus and
-are rebuilt and validated on every run (they are small).
+ontology and shapes files. Entity and merge records depend on the whole corpus: those
+known to conform come from ``records.json``, the others are validated in chunks, by the
+same worker processes as the batches of new fragments.
 
 Validating fragment by fragment finds exactly what validating the whole dataset finds,
 because every shape is local to its record (see
@@ -20,6 +21,7 @@ entities, each fragment in document order and the merges: the same quads as
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -28,11 +30,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
-from functools import partial
 from importlib.metadata import version
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
@@ -41,6 +42,7 @@ from rdflib.term import Node
 from graph_builder import rdf, validate
 from graph_builder.analysis import atomic_write_bytes, atomic_write_text
 from graph_builder.errors import OntologyError
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import DocumentInfo, Entity, GraphData
 from graph_builder.ontology import Ontology, load_ontology
 from graph_builder.resolve import MergeDecision, Resolution, entity_iri
@@ -57,6 +59,10 @@ _LIBRARIES = ("rdflib", "pyshacl", "pyoxigraph")
 # Fragments validated per pyshacl call: big enough to amortise its set-up, small enough
 # that memory stays flat however large the corpus.
 VALIDATION_BATCH = 250
+# New entity and merge records validated per pyshacl call (about as many triples as a
+# batch of fragments).
+RECORDS_BATCH = 10_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -130,8 +136,25 @@ def build(
     cache_dir : Path or None
         Where fragments are kept (None: no cache).
     jobs : int
-        Processes building and validating batches of uncached documents.
+        Processes building and validating batches of uncached documents and of new
+        entity and merge records.
     """
+    # Millions of objects live through the stage (the resolution, the fragments): the
+    # collector's full passes would rescan them again and again. Each batch of work frees
+    # its own cycles instead (see _swept).
+    with gc_paused():
+        return _build(resolution, documents, ontology, base_iri, cache_dir, on_document, jobs)
+
+
+def _build(
+    resolution: Resolution,
+    documents: Iterable[DocumentInfo],
+    ontology: Ontology,
+    base_iri: str,
+    cache_dir: Path | None,
+    on_document: Callable[[], None],
+    jobs: int,
+) -> RdfBuild:
     prefixes = rdf.dataset_prefixes(base_iri, ontology)
     entities = rdf.dataset_entities(resolution, base_iri)
     types = {iri: e.type for iri, e in entities.items()}
@@ -143,9 +166,7 @@ def build(
     if missing:
         raise ValueError(f"statements cite documents without a record: {missing[:5]}")
     salt = _salt(base_iri, ontology)
-    shapes = validate.load_shapes(ontology)
-    _check_local(shapes)
-    record_shapes = _record_shapes(shapes, ontology)
+    checker = _checker(ontology)
 
     fragments: list[Fragment] = []
     pending: list[Pending] = []
@@ -160,22 +181,30 @@ def build(
             on_document()
         else:
             pending.append((key, infos[doc_id], statements))
+    records = _Records(entities, resolution.merges, salt, cache_dir)
+
+    batches = _chunks(pending, VALIDATION_BATCH)
+    chunks = _chunks(records.fresh, RECORDS_BATCH)
+    tasks: list[Task] = [
+        *(
+            (_build_batch, (batch, _named_types(batch, types, base_iri), base_iri, cache_dir))
+            for batch in batches
+        ),
+        *((_check_records, (chunk, base_iri)) for chunk in chunks),
+    ]
+    weight = len(pending) / VALIDATION_BATCH + len(records.fresh) / RECORDS_BATCH
+    # processes only for more than a batch of work: they take seconds to start
+    results = _run(tasks, checker, jobs if weight > 1 else 1)
     unplaced: list[Violation] = []
-    batches = [pending[i : i + VALIDATION_BATCH] for i in range(0, len(pending), VALIDATION_BATCH)]
-    for batch, (built, lost) in zip(
-        batches, _run_batches(batches, types, ontology, base_iri, record_shapes, jobs), strict=True
-    ):
-        for (_, info, statements), fragment in zip(batch, built, strict=True):
+    for _ in batches:  # the batches' results come first, then the chunks'
+        built, lost = next(results)
+        for fragment in built:
             fragments.append(fragment)
-            if cache_dir is not None and not lost:  # a batch with unplaced faults: redo
-                _store(cache_dir, fragment, info, statements)
             on_document()
         unplaced += lost
+    entities_trig, merges_trig, found_globally = records.finish(list(results), base_iri)
 
     fragments.sort(key=lambda f: f.doc_id)
-    entities_trig, merges_trig, found_globally = _entity_and_merge_records(
-        entities, resolution.merges, salt, base_iri, ontology, shapes, cache_dir
-    )
     violations = [
         *(v for f in fragments for v in f.violations),
         *unplaced,
@@ -192,52 +221,76 @@ def build(
     )
 
 
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# ---------------------------------------------------------------- tasks and processes
+
+
+@dataclass(frozen=True)
+class _Checker:
+    """What every task validates with: the ontology, all shapes and those of records."""
+
+    ontology: Ontology
+    shapes: Graph  # all: entities and merges are checked against these
+    record_shapes: Graph  # batches of fragments are checked against these
+
+
+def _checker(ontology: Ontology) -> _Checker:
+    shapes = validate.load_shapes(ontology)
+    _check_local(shapes)
+    return _Checker(ontology, shapes, _record_shapes(shapes, ontology))
+
+
+Task = tuple[Callable[..., Any], tuple[Any, ...]]  # a function of a _Checker and its arguments
+
+
+def _run(tasks: Sequence[Task], checker: _Checker, jobs: int) -> Iterator[Any]:
+    """Each task's result, in order; in `jobs` processes when there is more than one task
+    (pyshacl is pure Python: one core per process)."""
+    if jobs <= 1 or len(tasks) < 2:
+        for task in tasks:
+            yield _swept(checker, task)
+        return
+    # An executor, not a Pool: a worker that dies (out of memory) breaks the run with an
+    # error instead of leaving it waiting for a result that never comes.
+    with ProcessPoolExecutor(
+        min(jobs, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
+        initializer=_start_worker,
+        initargs=(checker.ontology.path,),
+    ) as pool:
+        yield from pool.map(_worker_task, tasks)
+
+
+def _swept(checker: _Checker, task: Task) -> Any:
+    """Run a task with the cyclic collector paused, then free the cycles it left (rdflib
+    and pyshacl objects) in one pass over the young objects, where they all are."""
+    function, args = task
+    with gc_paused():
+        try:
+            return function(checker, *args)
+        finally:
+            gc.collect(0)
+
+
+_WORKER: dict[str, _Checker] = {}
+
+
+def _start_worker(ontology_path: Path) -> None:
+    _WORKER["checker"] = _checker(load_ontology(ontology_path))
+
+
+def _worker_task(task: Task) -> Any:
+    return _swept(_WORKER["checker"], task)
+
+
 # ---------------------------------------------------------------- one batch
 
 
 Pending = tuple[str, DocumentInfo, list[Statement]]  # key, document, its statements
 BatchResult = tuple[list[Fragment], list[Violation]]
-
-
-def _run_batches(
-    batches: Sequence[Sequence[Pending]],
-    types: dict[str, str],
-    ontology: Ontology,
-    base_iri: str,
-    shapes: Graph,
-    jobs: int,
-) -> Iterator[BatchResult]:
-    """Each batch's fragments and unplaced violations, in order; in `jobs` processes when
-    there is more than one batch (pyshacl is pure Python: one core per process)."""
-    if jobs <= 1 or len(batches) < 2:
-        for batch in batches:
-            yield _build_batch(batch, types, ontology, base_iri, shapes)
-        return
-    work = [(batch, _named_types(batch, types, base_iri), base_iri) for batch in batches]
-    # An executor, not a Pool: a worker that dies (out of memory) breaks the run with an
-    # error instead of leaving it waiting for a result that never comes.
-    with ProcessPoolExecutor(
-        min(jobs, len(batches)),
-        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
-        initializer=_start_worker,
-        initargs=(ontology.path,),
-    ) as pool:
-        yield from pool.map(_worker_batch, work)
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _start_worker(ontology_path: Path) -> None:
-    ontology = load_ontology(ontology_path)
-    _WORKER.update(
-        ontology=ontology, shapes=_record_shapes(validate.load_shapes(ontology), ontology)
-    )
-
-
-def _worker_batch(work: tuple[Sequence[Pending], dict[str, str], str]) -> BatchResult:
-    batch, types, base_iri = work
-    return _build_batch(batch, types, _WORKER["ontology"], base_iri, _WORKER["shapes"])
 
 
 def _named_types(batch: Sequence[Pending], types: dict[str, str], base_iri: str) -> dict[str, str]:
@@ -259,17 +312,19 @@ def _ends(s: Statement, base_iri: str) -> tuple[str, str]:
 
 
 def _build_batch(
+    checker: _Checker,
     batch: Sequence[Pending],
     types: dict[str, str],
-    ontology: Ontology,
     base_iri: str,
-    shapes: Graph,
+    cache_dir: Path | None,
 ) -> BatchResult:
-    """Build the fragments of a batch, validate them together, read each back.
+    """Build the fragments of a batch, validate them together, read each back, keep them
+    in the cache.
 
     Returns the fragments, each with its violations, and the violations that name no
     document of the batch (kept aside; the batch is then not cached).
     """
+    ontology = checker.ontology
     provenance = rdf.graph_iri(base_iri, "provenance")
     prefixes = rdf.dataset_prefixes(base_iri, ontology)
     built = []
@@ -292,14 +347,19 @@ def _build_batch(
         data += prov  # not the facts: entity to entity, they are no record's own values
         data += typed
     by_doc: dict[str | None, list[Violation]] = defaultdict(list)
-    for v in validate.validate_graph(validate.records_graph(data, ontology), ontology, shapes):
+    for v in validate.validate_records(data, ontology, checker.record_shapes):
         if v.focus not in types:  # entities are validated whole, once (their labels are not here)
             by_doc[v.doc_id].append(v)
+    data.clear()  # see _check_records
     fragments = [
         Fragment(doc_id, key, trig, document, statements, tuple(by_doc.pop(doc_id, ())))
         for key, doc_id, trig, document, statements in built
     ]
-    return fragments, [v for found in by_doc.values() for v in found]
+    unplaced = [v for found in by_doc.values() for v in found]
+    if cache_dir is not None and not unplaced:  # a batch with unplaced faults: redo
+        for (_, info, statements), fragment in zip(batch, fragments, strict=True):
+            _store(cache_dir, fragment, info, statements)
+    return fragments, unplaced
 
 
 def _record_shapes(shapes: Graph, ontology: Ontology) -> Graph:
@@ -336,71 +396,120 @@ def _entity_types(
     ]
 
 
-Record = tuple[str, Callable[[], rdf.Triples]]  # digest, how to make its triples
+# ---------------------------------------------------------------- entities and merges
 
 
-def _entity_and_merge_records(
-    entities: dict[str, Entity],
-    merges: Iterable[MergeDecision],
-    salt: str,
-    base_iri: str,
-    ontology: Ontology,
-    shapes: Graph,
-    cache_dir: Path | None,
-) -> tuple[bytes, bytes, list[Violation]]:
-    """TriG of the entities graph and of the merges graph, and their records' violations.
+Record = tuple[str, str | None, Entity | MergeDecision]  # digest, entity IRI (None: a merge), it
+Checked = tuple[str, str, str]  # a record's digest, node and N-Triples
+
+
+class _Records:
+    """The entity and merge records, and which of them are not known to conform yet.
 
     Each record (an entity, a merge decision) is checked on its own properties only, so
     the N-Triples of records known to conform are kept in ``records.json`` by a digest of
-    what they are made of; only new or changed records are built and validated.
+    what they are made of; only new or changed records (`fresh`) are built and validated,
+    in chunks (see :func:`_check_records`).
     """
-    entity_records: list[Record] = [
-        (
-            _digest(salt, repr((iri, _entity_values(entity)))),
-            partial(rdf.entity_triples, {iri: entity}, ontology),
-        )
-        for iri, entity in sorted(entities.items())
-    ]
-    merge_records: list[Record] = [
-        (
-            _digest(salt, repr(_merge_values(decision))),
-            partial(rdf.merge_triples, [decision], base_iri),
-        )
-        for decision in sorted(set(merges), key=rdf.merge_key)
-    ]
-    store_file = cache_dir / "records.json" if cache_dir is not None else None
-    store: dict[str, str] = {}
-    if store_file is not None and store_file.is_file():
-        try:
-            store = json.loads(store_file.read_text(encoding="utf-8"))
-        except ValueError:
-            store = {}
-        if not isinstance(store, dict) or not all(isinstance(v, str) for v in store.values()):
-            store = {}  # unreadable: every record is checked again
-    fresh = {
-        digest: make() for digest, make in (*entity_records, *merge_records) if digest not in store
-    }
-    found = []
-    if fresh:
-        data = validate.records_graph((t for triples in fresh.values() for t in triples), ontology)
-        found = validate.validate_graph(data, ontology, shapes)
-    failed = {v.focus for v in found}
-    texts = {digest: rdf.ntriples(triples).decode("utf-8") for digest, triples in fresh.items()}
-    conforming = {
-        digest: store[digest] if digest in store else texts[digest]
-        for digest, _ in (*entity_records, *merge_records)
-        if digest in store or str(fresh[digest][0][0]) not in failed
-    }
-    if store_file is not None and conforming != store:
-        atomic_write_text(store_file, json.dumps(conforming, ensure_ascii=False))
 
-    def block(name: str, records: list[Record]) -> bytes:
-        if not records:
-            return b""
-        body = "".join(store.get(d) or texts[d] for d, _ in records)
-        return f"<{rdf.graph_iri(base_iri, name)}> {{\n{body}}}\n".encode()
+    def __init__(
+        self,
+        entities: dict[str, Entity],
+        merges: Iterable[MergeDecision],
+        salt: str,
+        cache_dir: Path | None,
+    ) -> None:
+        entity_records: list[Record] = [
+            (_digest(salt, repr((iri, _entity_values(entity)))), iri, entity)
+            for iri, entity in sorted(entities.items())
+        ]
+        merge_records: list[Record] = [
+            (_digest(salt, repr(_merge_values(decision))), None, decision)
+            for decision in sorted(set(merges), key=rdf.merge_key)
+        ]
+        self.entity_digests = [digest for digest, _, _ in entity_records]
+        self.merge_digests = [digest for digest, _, _ in merge_records]
+        self.file = cache_dir / "records.json" if cache_dir is not None else None
+        self.store = _read_store(self.file)
+        known = set(self.store)
+        self.fresh: list[Record] = []  # each digest once
+        for record in (*entity_records, *merge_records):
+            if record[0] not in known:
+                known.add(record[0])
+                self.fresh.append(record)
 
-    return block("entities", entity_records), block("merges", merge_records), found
+    def finish(
+        self, results: Iterable[tuple[list[Checked], list[Violation]]], base_iri: str
+    ) -> tuple[bytes, bytes, list[Violation]]:
+        """TriG of the entities graph and of the merges graph, and the fresh records'
+        violations (as validating them together finds them); keep those that conform."""
+        texts, nodes, found = {}, {}, set()
+        for checked, violations in results:
+            for digest, node, text in checked:
+                texts[digest], nodes[digest] = text, node
+            found.update(violations)
+        failed = {v.focus for v in found}
+        store = self.store
+        conforming = {
+            digest: store[digest] if digest in store else texts[digest]
+            for digest in (*self.entity_digests, *self.merge_digests)
+            if digest in store or nodes[digest] not in failed
+        }
+        if self.file is not None and conforming != store:
+            atomic_write_text(self.file, json.dumps(conforming, ensure_ascii=False))
+
+        def block(name: str, digests: list[str]) -> bytes:
+            if not digests:
+                return b""
+            body = "".join(store.get(d) or texts[d] for d in digests)
+            return f"<{rdf.graph_iri(base_iri, name)}> {{\n{body}}}\n".encode()
+
+        return (
+            block("entities", self.entity_digests),
+            block("merges", self.merge_digests),
+            sorted(found, key=_violation_order),
+        )
+
+
+def _record_triples(record: Record, ontology: Ontology, base_iri: str) -> rdf.Triples:
+    _, iri, item = record
+    if isinstance(item, MergeDecision):
+        return rdf.merge_triples([item], base_iri)
+    assert iri is not None
+    return rdf.entity_triples({iri: item}, ontology)
+
+
+def _read_store(path: Path | None) -> dict[str, str]:
+    """records.json: digest -> N-Triples of a record known to conform (empty when absent
+    or unreadable: every record is checked again)."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        store = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    if not isinstance(store, dict) or not all(isinstance(v, str) for v in store.values()):
+        return {}
+    return store
+
+
+def _check_records(
+    checker: _Checker, chunk: Sequence[Record], base_iri: str
+) -> tuple[list[Checked], list[Violation]]:
+    """Build some records and validate them together: each one's node and N-Triples, and
+    the violations found."""
+    ontology = checker.ontology
+    made = [_record_triples(record, ontology, base_iri) for record in chunk]
+    triples = (t for triples in made for t in triples)
+    found = validate.validate_records(triples, ontology, checker.shapes)
+    checked = [
+        (digest, str(triples[0][0]), rdf.ntriples(triples).decode("utf-8"))
+        for (digest, _, _), triples in zip(chunk, made, strict=True)
+    ]
+    # pyshacl leaves the frames of this call in reference cycles (through the exceptions
+    # its parser raises): emptied, the triples are freed now, not by the collector
+    made.clear()
+    return checked, found
 
 
 # A record's field values: its repr (a tuple of strings, tuples and booleans) is written

@@ -13,14 +13,17 @@ link kinds). A violation of such a value shape is traced to every record holding
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import pyshacl
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import PROV, SH, SKOS
+from rdflib.plugins.stores.memory import SimpleMemory
 from rdflib.term import Node
 
 from graph_builder.config import PROJECT_ROOT
@@ -227,23 +230,116 @@ def validate_graph(
 
 def _data_graph(ds: Dataset, ontology: Ontology) -> Graph:
     """All graphs' triples in one graph, with the ontology (the modalities, predicates and
-    link kinds the shapes refer to): records refer to each other across graphs.
-
-    Filled in one batch per source (addN), much faster than one add per triple.
-    """
+    link kinds the shapes refer to): records refer to each other across graphs."""
     data = records_graph(((s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))), ontology)
     for prefix, ns in ds.namespaces():
         data.bind(prefix, ns, replace=True)
     return data
 
 
+def validate_records(
+    triples: Iterable[tuple[Node, Node, Node]], ontology: Ontology, shapes: Graph
+) -> list[Violation]:
+    """:func:`validate_graph` of the records that `triples` make, with the ontology."""
+    store = _RecordStore()
+    store.fill(chain(triples, ontology.graph))
+    try:
+        return validate_graph(Graph(store=store), ontology, shapes)
+    finally:
+        # pyshacl leaves the graph in reference cycles: freed now, its triples do not wait
+        # for (and slow down) the cyclic collector
+        store.clear()
+
+
 def records_graph(triples: Iterable[tuple[Node, Node, Node]], ontology: Ontology) -> Graph:
     """Records to validate, with the ontology beside them (the shapes refer to its
-    modalities, predicates and link kinds); filled in one batch per source."""
-    data = Graph()
-    data.addN((s, p, o, data) for s, p, o in triples)
-    data.addN((s, p, o, data) for s, p, o in ontology.graph)
-    return data
+    modalities, predicates and link kinds), in a :class:`_RecordStore`."""
+    store = _RecordStore()
+    store.fill(chain(triples, ontology.graph))
+    return Graph(store=store)
+
+
+Triple = tuple[Node, Node, Node]
+# The graphs a triple is in, as a store reports them: none named (one graph). An
+# exhausted iterator stays exhausted, so one serves every triple.
+_NO_GRAPHS: Iterator[Any] = iter(())
+
+
+class _RecordStore(SimpleMemory):
+    """A triple store for graphs that are built once and read many times (validation).
+
+    It keeps the same three indexes as rdflib's SimpleMemory (subject, predicate and object
+    first) and yields triples in the same (insertion) order, with less work per triple:
+    rdflib's default store keeps every triple's graphs and announces every addition, and
+    both compare each pattern term to None in Python. SimpleMemory is the base for its
+    prefix bindings. pyshacl views any data graph as a Dataset, which asks for a context-
+    and graph-aware store: this one holds one graph, so every context is that graph. Its
+    size is kept, not counted: pyshacl takes the truth value (the length) of the data
+    graph for every result it makes.
+    """
+
+    context_aware = True
+    graph_aware = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every triple."""
+        self._spo: dict[Node, dict[Node, dict[Node, int]]] = {}
+        self._pos: dict[Node, dict[Node, dict[Node, int]]] = {}
+        self._osp: dict[Node, dict[Node, dict[Node, int]]] = {}
+        self._size = 0
+
+    def fill(self, triples: Iterable[Triple]) -> None:
+        """Add triples, each once, in the order given."""
+        spo, pos, osp = self._spo, self._pos, self._osp
+        for s, p, o in triples:
+            objects = spo.setdefault(s, {}).setdefault(p, {})
+            if o not in objects:
+                objects[o] = 1
+                pos.setdefault(p, {}).setdefault(o, {})[s] = 1
+                osp.setdefault(o, {}).setdefault(s, {})[p] = 1
+                self._size += 1
+
+    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
+        self.fill((triple,))
+
+    def remove(self, triple: Any, context: Any = None) -> None:
+        for (s, p, o), _ in list(self.triples(triple)):
+            del self._spo[s][p][o]
+            del self._pos[p][o][s]
+            del self._osp[o][s][p]
+            self._size -= 1
+
+    def triples(self, triple: Any, context: Any = None) -> Iterator[tuple[Triple, Iterator[Any]]]:
+        s, p, o = triple
+        if s is not None and p is not None:  # the lookup validation makes most
+            objects = self._spo.get(s, {}).get(p, {})
+            for obj in objects if o is None else [o] if o in objects else []:
+                yield (s, p, obj), _NO_GRAPHS
+        elif s is not None:
+            for predicate, objects in self._spo.get(s, {}).items():
+                for obj in objects if o is None else [o] if o in objects else []:
+                    yield (s, predicate, obj), _NO_GRAPHS
+        elif p is not None:
+            by_object = self._pos.get(p, {})
+            for obj, subjects in by_object.items() if o is None else [(o, by_object.get(o, {}))]:
+                for subject in subjects:
+                    yield (subject, p, obj), _NO_GRAPHS
+        elif o is not None:
+            for subject, predicates in self._osp.get(o, {}).items():
+                for predicate in predicates:
+                    yield (subject, predicate, o), _NO_GRAPHS
+        else:
+            for subject, by_predicate in self._spo.items():
+                for predicate, objects in by_predicate.items():
+                    for obj in objects:
+                        yield (subject, predicate, obj), _NO_GRAPHS
+
+    def __len__(self, context: Any = None) -> int:
+        return self._size
 
 
 def _local(node: Node) -> str:

@@ -283,3 +283,79 @@ def test_batches_are_checked_without_the_shapes_of_entities_alone(ontology: Onto
     assert dropped == {MGSH.EntityLabel}
     assert not list(kept.triples((MGSH.EntityLabel, None, None)))
     assert len(shapes) - len(kept) == len(shapes.cbd(MGSH.EntityLabel))
+
+
+EXTRA_SHAPES = """
+@prefix mg: <https://milgraph.org/ontology#> .
+@prefix mgsh: <https://milgraph.org/shapes#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+mgsh:ShortPersonNames a sh:PropertyShape ; sh:targetClass mg:Person ;
+    sh:path skos:prefLabel ; sh:maxLength 12 ; sh:message "a long name" .
+mgsh:AppliedMerges a sh:PropertyShape ; sh:targetClass mg:MergeDecision ;
+    sh:path mg:applied ; sh:hasValue true ; sh:message "kept apart" .
+"""
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 10_000])
+def test_entity_and_merge_records_in_chunks_are_checked_as_in_the_whole_dataset(
+    ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Shapes that some entities and merge decisions fail: checked in chunks of any size,
+    the records get the violations of the whole dataset (an entity's blamed on the first
+    statement naming it), and only conforming records are kept, to be checked no more."""
+    import json
+
+    from rdflib import Graph
+
+    from graph_builder import validate
+
+    load_shapes = validate.load_shapes
+
+    def extended(onto: Ontology) -> Graph:
+        shapes = load_shapes(onto)
+        shapes.parse(data=EXTRA_SHAPES, format="turtle")
+        return shapes
+
+    monkeypatch.setattr(validate, "load_shapes", extended)
+    monkeypatch.setattr(rdf_fragments, "RECORDS_BATCH", chunk)
+    res = gold_resolution(ontology)
+    docs = documents(res)
+    expected = validate_dataset(build_dataset(res, docs, ontology), ontology, extended(ontology))
+    for message in ("a long name", "kept apart"):
+        assert any(message in v.message for v in expected), message
+    cache = tmp_path / "cache"
+    built = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert sorted(built.violations, key=repr) == sorted(expected, key=repr)
+    kept = json.loads((cache / "records.json").read_text())
+    failed = {v.focus for v in expected}
+    assert len(kept) == len(built.entities) + len(set(res.merges)) - len(failed)
+    again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert same(again, built)
+
+
+def test_workers_keep_what_they_build_in_the_cache(
+    ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    res = gold_resolution(ontology)
+    docs = documents(res)
+    monkeypatch.setattr(rdf_fragments, "VALIDATION_BATCH", 2)
+    cache = tmp_path / "cache"
+    cold = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache, jobs=2)
+    assert len(list(cache.rglob("*.frag"))) == len(docs)
+    warm = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache, jobs=2)
+    assert warm.cached == len(docs) and same(warm, cold)
+    assert cold == rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, None)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cyclic_collector_is_left_as_it_was(ontology: Ontology, enabled: bool) -> None:
+    import gc
+
+    res = gold_resolution(ontology)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        rdf_fragments.build(res, documents(res), ontology, DEFAULT_BASE_IRI, None)
+        assert gc.isenabled() == enabled
+    finally:
+        gc.enable()

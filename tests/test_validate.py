@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 from typer.testing import CliRunner
@@ -15,16 +15,19 @@ from graph_builder.config import SAMPLE_CORPUS
 from graph_builder.gold import gold_statements
 from graph_builder.model import DocumentInfo
 from graph_builder.ontology import MG, Ontology
-from graph_builder.rdf import assertion_iri, build_dataset, graph_iri, write_dataset
+from graph_builder.rdf import assertion_iri, build_dataset, doc_iri, graph_iri, write_dataset
 from graph_builder.resolve import Resolution, load_alias_table, resolve
 from graph_builder.statements import Statement
 from graph_builder.validate import (
     DEFAULT_SHAPES,
     MGSH,
+    _RecordStore,
     load_shapes,
     predicate_shapes,
     shape_iri,
     validate_dataset,
+    validate_graph,
+    validate_records,
 )
 
 BASE = "https://milgraph.org/id/"
@@ -245,3 +248,65 @@ def test_validate_command(gold: Resolution, ontology: Ontology, tmp_path: Path) 
     assert failed.exit_code == 1
     assert "ishaq-2015-07-29 [10:29]" in failed.output
     assert "Multan leads Ishaq." in failed.output and "2 violation(s)" in failed.output
+
+
+def test_record_store_yields_what_rdflib_stores_yield() -> None:
+    """Every pattern finds the triples rdflib's SimpleMemory finds, in its order (and its
+    default store's order, but for a full scan, which that store makes in hash order)."""
+    import itertools
+
+    a, b, c, p, q = (URIRef(f"urn:{x}") for x in "abcpq")
+    x, one = Literal("x"), Literal("1", datatype=XSD.integer)
+    triples = [(a, p, b), (a, p, x), (b, q, a), (c, p, x), (a, q, c), (a, p, b), (b, p, one)]
+    ours = Graph(store=_RecordStore())
+    ours.store.fill(triples[:3])  # type: ignore[attr-defined]
+    for triple in triples[3:]:
+        ours.add(triple)
+    simple, default = Graph(store="SimpleMemory"), Graph()
+    for graph in (simple, default):
+        for triple in triples:
+            graph.add(triple)
+    terms = [None, a, b, c, p, q, x, one, URIRef("urn:absent")]
+    for pattern in itertools.product(terms, repeat=3):
+        found = list(ours.triples(pattern))  # type: ignore[arg-type]
+        assert found == list(simple.triples(pattern)), pattern  # type: ignore[arg-type]
+        in_default = list(default.triples(pattern))  # type: ignore[arg-type]
+        assert found == in_default or (
+            pattern == (None, None, None) and set(found) == set(in_default)
+        )
+    assert len(ours) == len(default) == 6 and bool(ours)
+    ours.remove((a, p, None))
+    default.remove((a, p, None))
+    assert set(ours) == set(default) and len(ours) == len(default) == 4
+    assert (a, p, b) not in ours and (a, q, c) in ours
+
+
+def test_records_are_validated_as_in_rdflib_default_store(
+    gold: Resolution, ontology: Ontology, shapes: Graph
+) -> None:
+    """validate_records (its own store) finds what validating a plain rdflib graph finds,
+    messages and order included, pyshacl's own messages too."""
+    wrong = [
+        bad(),
+        bad(subject="Malik Ishaq", subject_type="Person", confidence=1.5, object="LeJ"),
+        bad(subject="Malik Ishaq", subject_type="Person", date="2015-02-31", object="TTP"),
+        bad(subject="Malik Ishaq", subject_type="Person", modality="rumoured", object="JeM"),
+        bad(subject="Malik Ishaq", subject_type="Person", span=(30, 10), object="LeT"),
+    ]
+    ds = build_dataset(
+        resolve([*gold.statements, *wrong], ontology),
+        [DocumentInfo("ishaq-2015-07-29", title="t", content_hash="x" * 64)],
+        ontology,
+    )
+    prov = ds.graph(graph_iri(BASE, "provenance"))
+    document = doc_iri(BASE, "ishaq-2015-07-29")
+    prov.add((document, MG.url, Literal("not typed")))  # no sh:message: pyshacl's own
+    prov.add((document, URIRef("http://purl.org/dc/terms/title"), Literal("a second title")))
+    triples = [(s, p, o) for s, p, o, _ in ds.quads((None, None, None, None))]
+    plain = Graph()  # rdflib's default store
+    plain.addN((s, p, o, plain) for s, p, o in [*triples, *ontology.graph])
+    expected = validate_graph(plain, ontology, shapes)
+    assert len(expected) >= 8
+    assert any("mg:url" in v.message for v in expected)
+    assert any("title" in v.message for v in expected)
+    assert validate_records(triples, ontology, shapes) == expected
