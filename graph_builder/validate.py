@@ -253,10 +253,16 @@ def validate_records(
 
 def records_graph(triples: Iterable[tuple[Node, Node, Node]], ontology: Ontology) -> Graph:
     """Records to validate, with the ontology beside them (the shapes refer to its
-    modalities, predicates and link kinds), in a :class:`_RecordStore`."""
-    store = _RecordStore()
-    store.fill(chain(triples, ontology.graph))
-    return Graph(store=store)
+    modalities, predicates and link kinds); filled in one batch per source.
+
+    rdflib's own store, not :class:`_RecordStore`: a dataset from a user's file may hold
+    blank nodes, and pyshacl finds a blank node's graph through the store's contexts,
+    which _RecordStore does not keep.
+    """
+    data = Graph()
+    data.addN((s, p, o, data) for s, p, o in triples)
+    data.addN((s, p, o, data) for s, p, o in ontology.graph)
+    return data
 
 
 Triple = tuple[Node, Node, Node]

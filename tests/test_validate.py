@@ -310,3 +310,24 @@ def test_records_are_validated_as_in_rdflib_default_store(
     assert any("mg:url" in v.message for v in expected)
     assert any("title" in v.message for v in expected)
     assert validate_records(triples, ontology, shapes) == expected
+
+
+def test_a_blank_node_record_from_a_users_file_is_reported_not_a_crash(
+    ontology: Ontology,
+) -> None:
+    """pyshacl looks a blank node's graph up through the store (a dataset a user wrote
+    may have them); two titles on one document is a violation, said with its message."""
+    from rdflib import Dataset
+
+    ds = Dataset()
+    ds.parse(
+        data=(
+            "@prefix mg: <https://milgraph.org/ontology#> .\n"
+            "@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+            "<https://example.org/g> { _:d1 a mg:Document ; mg:docId 'x' ;"
+            " dcterms:title 'a', 'b' . }\n"
+        ),
+        format="trig",
+    )
+    found = validate_dataset(ds, ontology)
+    assert found and any("title" in v.message.lower() or "title" in v.focus for v in found)
