@@ -141,7 +141,8 @@ def extract_with_cache(
     jobs: int,
     on_document: Callable[[], None] = lambda: None,
 ) -> Extraction:
-    """Statements of every document; documents whose text and extractor version are
+    """Statements of every document; documents whose text and extractor (version, data
+    files and spaCy model, see :func:`~graph_builder.extract.inputs_digest`) are
     unchanged are read from build/cache, so adding one article costs one article's work.
 
     Cached statements were checked against the schema when cached, and are checked again
@@ -150,8 +151,9 @@ def extract_with_cache(
     clean), so it is extracted again, and refused again, on the next rebuild. A cache
     file that does not read back (edited, damaged) is a miss.
     """
-    from graph_builder.extract import EXTRACTOR_VERSION, Extractor
+    from graph_builder.extract import EXTRACTOR_VERSION, Extractor, inputs_digest
 
+    version = f"{EXTRACTOR_VERSION}-{inputs_digest()}"
     key = check_key(ontology)
     folder = out / "cache" / "extract"  # joined once: pathlib's joins added up at 10k
     # by document object, not id: two files may share a stem (2015/a.txt, 2016/a.txt)
@@ -160,7 +162,7 @@ def extract_with_cache(
     fresh = []
     with gc_paused():  # ~140k statements at 10k articles: nothing cyclic to collect
         for doc in docs:
-            found = read_cache(_cache_path(folder, doc, EXTRACTOR_VERSION), ontology, key)
+            found = read_cache(_cache_path(folder, doc, version), ontology, key)
             if found is None:
                 fresh.append(doc)
                 continue
@@ -178,7 +180,7 @@ def extract_with_cache(
             kept, normalised, refused = _checked_split(found, ontology)
             by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
             if not refused:
-                write_cache(_cache_path(folder, doc, EXTRACTOR_VERSION), normalised, key)
+                write_cache(_cache_path(folder, doc, version), normalised, key)
             on_document()
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]

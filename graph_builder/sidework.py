@@ -4,8 +4,9 @@ computed beside the others).
 
 A forked child shares the parent's memory copy-on-write, so the graph is not pickled;
 only the work's result (small: a partition, or nothing for a writer) or its error
-comes back. Without ``fork`` (Windows), or with ``parallel=False`` (``--jobs 1``), the
-work runs inline, its errors raised at once, with the same result.
+comes back. Without a safe ``fork`` (Windows; macOS, where system libraries may crash a
+forked child), or with ``parallel=False`` (``--jobs 1``), the work runs inline, its
+errors raised at once, with the same result.
 
 A child never prints: the parent may hold a console lock (rich's progress display) at
 the moment of the fork, and a child printing would wait on it forever. Its traceback
@@ -124,9 +125,15 @@ class SideWorks:
                 error.add_note(f"also failed: {other}")
 
 
+def can_fork() -> bool:
+    """Whether this platform forks safely: macOS lists fork, but its system frameworks
+    are not fork-safe (Python's own default there is spawn)."""
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+
+
 def start(label: str, work: Callable[[], T], parallel: bool) -> SideWork[T]:
-    """Run ``work`` in a forked child when ``parallel`` (and fork exists), else now."""
-    if not parallel or "fork" not in multiprocessing.get_all_start_methods():
+    """Run ``work`` in a forked child when ``parallel`` (and fork is safe), else now."""
+    if not parallel or not can_fork():
         side: SideWork[T] = SideWork(label, inline=True)
         started = time.perf_counter()
         side._result = work()

@@ -186,6 +186,27 @@ def test_extractor_version_change_invalidates_the_cache(
     assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 2
     monkeypatch.setattr(extract, "EXTRACTOR_VERSION", extract.EXTRACTOR_VERSION + "-next")
     assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 0
+    assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 2
+    # an edited gazetteer or confidence table, or another spaCy model, re-extracts too
+    monkeypatch.setattr(extract, "inputs_digest", lambda: "0123456789ab")
+    assert rebuild(RebuildOptions(corpus=corpus, out=out), ONTOLOGY).cached_documents == 0
+
+
+def test_the_extraction_key_follows_the_data_files_and_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_builder.extract import extractor
+
+    gazetteer, confidence = tmp_path / "gazetteer.json", tmp_path / "confidence.json"
+    gazetteer.write_bytes(extractor.DEFAULT_GAZETTEER.read_bytes())
+    confidence.write_bytes(extractor.DEFAULT_CONFIDENCE.read_bytes())
+    shipped = extractor.inputs_digest()
+    assert extractor.inputs_digest(gazetteer, confidence) == shipped  # content, not place
+    gazetteer.write_bytes(gazetteer.read_bytes().replace(b"Lashkar", b"Lashkaar", 1))
+    assert extractor.inputs_digest(gazetteer, confidence) != shipped
+    assert extractor.inputs_digest(extractor.DEFAULT_GAZETTEER, gazetteer) != shipped
+    monkeypatch.setattr(extractor, "_installed", lambda name: "9.9.9")
+    assert extractor.inputs_digest() != shipped
 
 
 def test_control_characters_in_an_article_become_spaces_and_rebuild_twice(

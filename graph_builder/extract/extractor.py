@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import multiprocessing
 import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph_builder.documents import Document
-from graph_builder.extract.calibration import ConfidenceTable
+from graph_builder.extract.calibration import DEFAULT_CONFIDENCE, ConfidenceTable
 from graph_builder.extract.calibration import load as load_confidence
 from graph_builder.extract.context import Slot, new_state, read_sentence
 from graph_builder.extract.events import Event
-from graph_builder.extract.gazetteer import Gazetteer, load_gazetteer
+from graph_builder.extract.gazetteer import DEFAULT_GAZETTEER, Gazetteer, load_gazetteer
 from graph_builder.extract.mentions import Mention, find_mentions
 from graph_builder.extract.modality import attribution, is_negated, modality_of, speaker_spans
+from graph_builder.extract.nlp import MODELS
 from graph_builder.extract.patterns import Candidate, denials, dependency, surface, surface_places
 from graph_builder.ontology import Ontology
 from graph_builder.statements import Statement
@@ -31,6 +35,32 @@ EXTRACTOR_VERSION = "0.5.1"
 EXTRACTOR_NAME = f"milgraph-rules/{EXTRACTOR_VERSION}"
 
 MEMBERSHIP = frozenset({"leader_of", "member_of", "founder_of"})
+
+
+def inputs_digest(
+    gazetteer: Path = DEFAULT_GAZETTEER, confidence: Path = DEFAULT_CONFIDENCE
+) -> str:
+    """12 hex digits naming what decides an extraction beside the rules' code (which
+    :data:`EXTRACTOR_VERSION` names): the gazetteer, the confidence table, and the spaCy
+    model and library versions. Part of the extraction cache's key, so editing one of
+    them re-extracts instead of serving statements made without it."""
+    digest = hashlib.sha256()
+    for path in (gazetteer, confidence):
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")  # the extractor itself reports it, if it runs
+        digest.update(b"\0")
+    model = next((f"{name}=={v}" for name in MODELS if (v := _installed(name))), "no model")
+    digest.update(f"{model}\0spacy=={_installed('spacy')}".encode())
+    return digest.hexdigest()[:12]
+
+
+def _installed(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @dataclass
