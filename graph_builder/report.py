@@ -82,7 +82,7 @@ def layout(G: nx.Graph, seed: int = 42) -> dict[Any, tuple[float, float]]:
     if len(G) == 0:
         return {}
     isolated = sorted((n for n in G if G.degree(n) == 0), key=str)
-    core = G.subgraph(n for n in G if G.degree(n) > 0)
+    core = _induced_in_order(G, {n for n in G if G.degree(n) > 0})
     height = 700 - (60 if isolated else 0)
     out: dict[Any, tuple[float, float]] = {}
     if len(core):

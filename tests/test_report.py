@@ -7,9 +7,11 @@ it is not skipped: a report nobody checked in a browser is not a tested report.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -243,3 +245,29 @@ def test_payload_evidence_of_a_drawn_part_is_that_of_the_whole() -> None:
     for edge in drawn["edges"]:
         ends = frozenset((drawn["nodes"][edge["s"]]["id"], drawn["nodes"][edge["t"]]["id"]))
         assert edge["evidence"] and edge["evidence"] == evidence[ends]["evidence"]
+
+
+LAYOUT_OF_A_MOSTLY_ISOLATED_GRAPH = """
+import json, networkx as nx
+from graph_builder.report import layout
+G = nx.Graph()
+G.add_nodes_from(f"loner {i}" for i in range(40))
+G.add_edges_from((f"tie {i}", f"tie {i + 1}") for i in range(10))
+print(json.dumps(sorted(layout(G).items())))
+"""
+
+
+def test_layout_is_the_same_in_every_process_when_most_nodes_are_isolated() -> None:
+    # networkx walks a small subgraph's node *set* (hash order, which changes with each
+    # process's string hashing): the drawn positions would differ from run to run
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", LAYOUT_OF_A_MOSTLY_ISOLATED_GRAPH],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(runs) == 1
