@@ -25,6 +25,7 @@ import networkx as nx
 import numpy as np
 
 from graph_builder import sidework
+from graph_builder.gcpause import gc_paused
 
 METRIC_COLUMNS = (
     "id",
@@ -893,6 +894,13 @@ def compute_metrics(
     ``parallel``: communities (Louvain, a third of the time) are found by a side
     process while this one computes the rest; the result is the same.
     """
+    # Louvain and the per-node passes make many small acyclic objects beside the graph's
+    # own: the collections they would trigger rescan everything and free nothing
+    with gc_paused():
+        return _compute_metrics(G, seed, key_player_k, parallel)
+
+
+def _compute_metrics(G: nx.Graph, seed: int, key_player_k: int, parallel: bool) -> Metrics:
     with sidework.SideWorks(parallel) as side:  # waited for even if a measure fails
         found = side.start("communities", "communities", lambda: communities(G, seed=seed))
         btw = betweenness(G, seed=seed)
