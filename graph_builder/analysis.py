@@ -964,7 +964,8 @@ def compute_metrics(
     Columns: :data:`METRIC_COLUMNS` then :data:`EXTRA_COLUMNS` (brokerage between
     communities, articulation point flag, position in the greedy key-player list or 0).
     ``parallel``: communities (Louvain, a third of the time) are found by a side
-    process while this one computes the rest; the result is the same.
+    process while this one computes every measure that does not need them; the result is
+    the same.
     """
     # Louvain and the per-node passes make many small acyclic objects beside the graph's
     # own: the collections they would trigger rescan everything and free nothing
@@ -978,12 +979,12 @@ def _compute_metrics(G: nx.Graph, seed: int, key_player_k: int, parallel: bool) 
         btw = betweenness(G, seed=seed)
         close = closeness_measure(G, seed=seed)
         deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank(G)
+        cut = set(articulation_points(G))  # these two need no communities: done meanwhile
+        kp, limit = None, None
+        if key_player_k > 0:
+            kp, limit = key_players_at_scale(G, key_player_k, btw.values)
         comm = found.wait()
     brk = brokerage(G, comm)
-    cut = set(articulation_points(G))
-    kp, limit = None, None
-    if key_player_k > 0:
-        kp, limit = key_players_at_scale(G, key_player_k, btw.values)
     rank = {node: i + 1 for i, node in enumerate(kp.players)} if kp else {}
     rows = [
         {
