@@ -15,7 +15,8 @@ import os
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 from pathlib import Path
@@ -25,6 +26,7 @@ import networkx as nx
 import numpy as np
 
 from graph_builder import sidework
+from graph_builder.gcpause import gc_paused
 
 METRIC_COLUMNS = (
     "id",
@@ -164,6 +166,9 @@ class _Adjacency:
 
     @classmethod
     def of(cls, G: nx.Graph) -> _Adjacency:
+        for graph, adjacency in _SHARED_ADJACENCY:
+            if graph is G:
+                return adjacency
         nodes = list(G)
         position = {node: i for i, node in enumerate(nodes)}
         indptr = np.zeros(len(nodes) + 1, dtype=np.int32)  # scipy's csgraph index type
@@ -212,6 +217,23 @@ class _Adjacency:
         bounds = self.indptr.tolist()
         flat = self.indices.tolist()
         return [flat[start:end] for start, end in pairwise(bounds)]
+
+
+# (graph, its adjacency) while compute_metrics runs: its measures each need the rows of
+# the same unchanging graph (a tenth of a second each at 10k articles)
+_SHARED_ADJACENCY: list[tuple[nx.Graph, _Adjacency]] = []
+
+
+@contextmanager
+def _adjacency_shared(G: nx.Graph) -> Iterator[None]:
+    """Inside, :meth:`_Adjacency.of` gives every measure of `G` the same rows; `G` must
+    not change meanwhile."""
+    entry = (G, _Adjacency.of(G))
+    _SHARED_ADJACENCY.append(entry)
+    try:
+        yield
+    finally:
+        _SHARED_ADJACENCY.remove(entry)
 
 
 def _bfs_levels(adjacency: _Adjacency, s: int) -> tuple[Any, list[int]]:
@@ -370,20 +392,23 @@ def closeness_measure(
     if n <= exact_max:
         return Closeness(_exact_closeness(G))
     rng = random.Random(seed)
+    adjacency = _Adjacency.of(G)
+    components = [sorted(nodes, key=str) for nodes in _components_in_order(G, adjacency)]
+    components.sort(key=lambda nodes: str(nodes[0]))  # by smallest member, as str
     plan: list[tuple[list[Hashable], list[Hashable]]] = []  # (nodes, sources) per component
-    for component in sorted(nx.connected_components(G), key=lambda c: sorted(map(str, c))[0]):
-        nodes = sorted(component, key=str)
+    for nodes in components:
         plan.append((nodes, nodes if len(nodes) <= samples else rng.sample(nodes, samples)))
-    index = {node: i for i, node in enumerate(G)}
+    index = adjacency.position
     sources = [index[s] for _, chosen in plan for s in chosen]
-    total, reached, diameter = _hop_totals(G, sources)
+    totals, counts, diameter = _hop_totals(adjacency, sources)
+    total, reached = totals.tolist(), counts.tolist()  # Python ints: fast to read one by one
     values: dict[Hashable, float] = {}
     for nodes, chosen in plan:
         size = len(nodes)
         picked = set(chosen)
         for node in nodes:
-            seen = int(reached[index[node]]) - (node in picked)  # its own 0 is no sample
-            mean = int(total[index[node]]) / seen if seen else 0.0
+            seen = reached[index[node]] - (node in picked)  # its own 0 is no sample
+            mean = total[index[node]] / seen if seen else 0.0
             values[node] = 0.0 if size <= 1 or mean == 0 else (size - 1) / (n - 1) / mean
     if all(len(nodes) <= samples for nodes, _ in plan):
         return Closeness(values)
@@ -409,19 +434,72 @@ def _exact_closeness(G: nx.Graph) -> dict[Hashable, float]:
     return values
 
 
-def _hop_totals(G: nx.Graph, sources: Sequence[int]) -> tuple[Any, Any, int]:
-    """Per node (in ``G`` order): the sum of its hop distances from `sources` (node
-    positions in ``G``), how many of them reach it, and the longest distance seen."""
-    adjacency = _Adjacency.of(_undirected(G))
-    total = np.zeros(len(G), dtype=np.int64)
-    reached = np.zeros(len(G), dtype=np.int64)
+def _components_in_order(G: nx.Graph, adjacency: _Adjacency) -> list[list[Hashable]]:
+    """``nx.connected_components(G)`` found by scipy: the same components in the same
+    order (by their first node in ``G``), each as a list in ``G`` order."""
+    from scipy.sparse.csgraph import connected_components
+
+    if G.is_directed():
+        raise nx.NetworkXNotImplemented("not implemented for directed type")
+    _, labels = connected_components(adjacency.matrix, directed=False)
+    firsts = np.unique(labels, return_index=True)[1]  # each label's first node
+    rank = np.empty_like(firsts)
+    rank[np.argsort(firsts)] = np.arange(len(firsts))
+    ranks = rank[labels]
+    by_component = np.argsort(ranks, kind="stable")  # G order within a component
+    bounds = np.cumsum(np.bincount(ranks)).tolist()
+    positions = by_component.tolist()
+    nodes = adjacency.nodes
+    return [[nodes[i] for i in positions[start:end]] for start, end in pairwise([0, *bounds])]
+
+
+def _hop_totals(adjacency: _Adjacency, sources: Sequence[int]) -> tuple[Any, Any, int]:
+    """Per node (in `adjacency` order, ties followed both ways): the sum of its hop
+    distances from `sources` (node positions), how many of them reach it, and the
+    longest distance seen.
+
+    The searches run :data:`_SEARCHES_PER_WORD` at a time (see :func:`_bitwise_searches`);
+    every sum is of integers, so exact in any order.
+    """
+    n = len(adjacency.nodes)
+    total = np.zeros(n, dtype=np.int64)
+    reached = np.zeros(n, dtype=np.int64)
     longest = 0
-    for s in sources:
-        order, starts = _bfs_levels(adjacency, s)
-        total[order] += np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-        reached[order] += 1
-        longest = max(longest, len(starts) - 2)
+    for first in range(0, len(sources), _SEARCHES_PER_WORD):
+        chunk = np.asarray(sources[first : first + _SEARCHES_PER_WORD], dtype=np.intp)
+        longest = max(longest, _bitwise_searches(adjacency, chunk, total, reached))
     return total, reached, longest
+
+
+_SEARCHES_PER_WORD = 64
+
+
+def _bitwise_searches(adjacency: _Adjacency, sources: Any, total: Any, reached: Any) -> int:
+    """Breadth-first searches from up to 64 `sources` at once, search i being bit i of a
+    word per node; adds to `total` each node's hops from them and to `reached` how many
+    reach it, and returns the longest distance found.
+
+    A level's step follows only the ties of nodes some search reached at the level
+    before, so a tie is followed once per level it is reached at rather than once per
+    source: several times fewer steps in a small-world graph.
+    """
+    bits = np.left_shift(np.uint64(1), np.arange(len(sources), dtype=np.uint64))
+    seen = np.zeros(len(adjacency.nodes), dtype=np.uint64)
+    np.bitwise_or.at(seen, sources, bits)
+    fresh, frontier, hops = seen.copy(), np.unique(sources), 0
+    while True:
+        found = np.bitwise_count(fresh[frontier]).astype(np.int64)  # searches reaching it
+        reached[frontier] += found
+        total[frontier] += hops * found
+        tails, heads = adjacency.neighbours(frontier)
+        next_fresh = np.zeros_like(seen)
+        np.bitwise_or.at(next_fresh, heads, fresh[tails])
+        next_fresh &= ~seen
+        frontier = np.flatnonzero(next_fresh)
+        if not len(frontier):
+            return hops
+        seen |= next_fresh
+        fresh, hops = next_fresh, hops + 1
 
 
 def _undirected(G: nx.Graph) -> nx.Graph:
@@ -614,12 +692,13 @@ def fragmentation(G: nx.Graph, removed: Iterable[Hashable] = ()) -> float:
 class Fragmenter:
     """:func:`fragmentation` of one graph for many removal sets.
 
-    The graph is put in compressed rows once; each call empties the rows of the removed
-    nodes and lets scipy find the components of what is left, in linear time in C (a
-    search in Python from a hub's many neighbours took tens of milliseconds). With those
-    rows empty, the removed nodes still receive ties but lead nowhere, so the strongly
-    connected components are the removed nodes alone and the undirected components of
-    the rest. The graph must not change while the fragmenter is in use.
+    The graph is put in compressed rows once; each call turns every tie of a removed
+    node into a tie to itself (the rows keep their places: nothing to rebuild) and lets
+    scipy find the components of what is left, in linear time in C (a search in Python
+    from a hub's many neighbours took tens of milliseconds). The removed nodes still
+    receive ties but lead nowhere, so the strongly connected components are the removed
+    nodes alone and the undirected components of the rest. The graph must not change
+    while the fragmenter is in use.
 
     Examples
     --------
@@ -654,18 +733,12 @@ class Fragmenter:
         """Ordered pairs of nodes that still reach each other once `gone` is removed."""
         import scipy.sparse
 
-        indptr, indices = self._adjacency.indptr, self._adjacency.indices
-        n = len(indptr) - 1
-        ties = np.concatenate([np.arange(indptr[v], indptr[v + 1]) for v in gone])
-        counts = np.diff(indptr)
-        counts[gone] = 0
-        rest_indptr = np.zeros(n + 1, dtype=indptr.dtype)
-        np.cumsum(counts, out=rest_indptr[1:])
-        rest_indices = np.delete(indices, ties)
-        rest = scipy.sparse.csr_array(
-            (np.ones(len(rest_indices)), rest_indices, rest_indptr), (n, n)
-        )
-        left = np.ones(n, dtype=bool)
+        matrix = self._adjacency.matrix
+        indptr, indices = matrix.indptr, matrix.indices.copy()
+        for v in gone:  # a tie to itself instead of each of its own: it leads nowhere
+            indices[indptr[v] : indptr[v + 1]] = v
+        rest = scipy.sparse.csr_array((matrix.data, indices, indptr), matrix.shape)
+        left = np.ones(len(indptr) - 1, dtype=bool)
         left[gone] = False
         return self._reachable_pairs(np.bincount(self._components(rest)[left]))
 
@@ -891,19 +964,27 @@ def compute_metrics(
     Columns: :data:`METRIC_COLUMNS` then :data:`EXTRA_COLUMNS` (brokerage between
     communities, articulation point flag, position in the greedy key-player list or 0).
     ``parallel``: communities (Louvain, a third of the time) are found by a side
-    process while this one computes the rest; the result is the same.
+    process while this one computes every measure that does not need them; the result is
+    the same.
     """
+    # Louvain and the per-node passes make many small acyclic objects beside the graph's
+    # own: the collections they would trigger rescan everything and free nothing
+    with gc_paused(), _adjacency_shared(G):
+        return _compute_metrics(G, seed, key_player_k, parallel)
+
+
+def _compute_metrics(G: nx.Graph, seed: int, key_player_k: int, parallel: bool) -> Metrics:
     with sidework.SideWorks(parallel) as side:  # waited for even if a measure fails
         found = side.start("communities", "communities", lambda: communities(G, seed=seed))
         btw = betweenness(G, seed=seed)
         close = closeness_measure(G, seed=seed)
         deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank(G)
+        cut = set(articulation_points(G))  # these two need no communities: done meanwhile
+        kp, limit = None, None
+        if key_player_k > 0:
+            kp, limit = key_players_at_scale(G, key_player_k, btw.values)
         comm = found.wait()
     brk = brokerage(G, comm)
-    cut = set(articulation_points(G))
-    kp, limit = None, None
-    if key_player_k > 0:
-        kp, limit = key_players_at_scale(G, key_player_k, btw.values)
     rank = {node: i + 1 for i, node in enumerate(kp.players)} if kp else {}
     rows = [
         {

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from graph_builder.errors import MilgraphError
+from graph_builder.gcpause import gc_paused
 from graph_builder.model import MODALITY_ORDER, Entity, GraphData, Relation, Support
 
 if TYPE_CHECKING:
@@ -97,6 +99,16 @@ def support_date(support: Support, data: GraphData) -> str | None:
     return normalize_date(doc.date) if doc else None
 
 
+def _support_dater(data: GraphData) -> Callable[[Support], str | None]:
+    """:func:`support_date` for many supports of `data`: each document's day found once."""
+    doc_days = {doc_id: normalize_date(doc.date) for doc_id, doc in data.documents.items()}
+
+    def day(support: Support) -> str | None:
+        return normalize_date(support.date) or doc_days.get(support.doc_id)
+
+    return day
+
+
 @dataclass(frozen=True)
 class EdgeFacts:
     """Plain facts about a relation after filtering, shared by every view and export."""
@@ -123,8 +135,15 @@ def relation_weight(supports: Iterable[Support]) -> float:
     """
     best: dict[str, float] = {}
     for s in supports:
-        best[s.doc_id] = max(best.get(s.doc_id, 0.0), modality_weight(s.modality))
+        weight = _MODALITY_WEIGHTS.get(s.modality)
+        if weight is None:
+            weight = modality_weight(s.modality)  # raises, naming the unknown modality
+        best[s.doc_id] = max(best.get(s.doc_id, 0.0), weight)
     return sum(best.values())
+
+
+_MODALITY_WEIGHTS = {m: modality_weight(m) for m in MODALITY_ORDER}
+_BY_SOURCE = attrgetter("doc_id", "statement_id")
 
 
 # The last few filterings: the exports and the report ask for the same view of the same
@@ -149,7 +168,8 @@ def filtered_relations(
     found = _FILTERED.get(key)
     if found is not None and found[0] is data and found[1] is ontology:
         return list(found[2])
-    facts = _filter_relations(data, min_modality, as_of, ontology)
+    with gc_paused():  # one small object per support, beside the millions `data` holds
+        facts = _filter_relations(data, min_modality, as_of, ontology)
     if len(_FILTERED) >= 4:
         _FILTERED.clear()
     _FILTERED[key] = (data, ontology, facts)
@@ -166,10 +186,12 @@ def _filter_relations(
         if ontology is not None
         else DEFAULT_SYMMETRIC
     )
+    entities = data.entities
+    day = _support_dater(data)
     merged: dict[tuple[str, str, str], list[Support]] = {}
     for rel in data.relations:
         s, o = rel.subject_id, rel.object_id
-        same_type = data.entities.get(s, _NO_ENTITY).type == data.entities.get(o, _NO_ENTITY).type
+        same_type = entities.get(s, _NO_ENTITY).type == entities.get(o, _NO_ENTITY).type
         if rel.predicate in symmetric and same_type and o < s:
             s, o = o, s  # person linked_to group keeps the ontology's direction
         kept = merged.setdefault((s, rel.predicate, o), [])
@@ -177,17 +199,17 @@ def _filter_relations(
             if sup.modality not in allowed:
                 continue
             if as_of is not None:
-                day = support_date(sup, data)
-                if day is None or day > as_of:
+                when = day(sup)
+                if when is None or when > as_of:
                     continue
             kept.append(sup)
     facts = []
     for (s, p, o), supports in merged.items():
-        if not supports or s not in data.entities or o not in data.entities:
+        if not supports or s not in entities or o not in entities:
             continue
-        supports.sort(key=lambda x: (x.doc_id, x.statement_id))
+        supports.sort(key=_BY_SOURCE)
         rel = Relation(s, p, o, tuple(supports))
-        dates = sorted({d for d in (support_date(x, data) for x in supports) if d})
+        dates = sorted({d for d in map(day, supports) if d})
         facts.append(EdgeFacts(rel, relation_weight(supports), tuple(dates)))
     facts.sort(key=lambda f: (f.relation.subject_id, f.relation.predicate, f.relation.object_id))
     return facts
@@ -207,10 +229,12 @@ def present_entities(data: GraphData, facts: list[EdgeFacts], as_of: str | None)
 
 
 def _add_nodes(G: nx.Graph, data: GraphData, ids: Iterable[str], types: set[str] | None) -> None:
-    for entity_id in ids:
-        ent = data.entities[entity_id]
-        if types is None or ent.type in types:
-            G.add_node(entity_id, name=ent.name, label=ent.name, type=ent.type, aliases=ent.aliases)
+    entities = data.entities
+    G.add_nodes_from(
+        (i, {"name": e.name, "label": e.name, "type": e.type, "aliases": e.aliases})
+        for i, e in ((i, entities[i]) for i in ids)
+        if types is None or e.type in types
+    )
 
 
 def full_graph(
@@ -300,26 +324,68 @@ def entity_graph(
     >>> H.edges["a", "b"]["predicates"]
     ('associate_of',)
     """
-    facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    G = nx.Graph(min_modality=min_modality, as_of=as_of or "")
-    _add_nodes(G, data, present_entities(data, facts, as_of), None)
+    # tens of thousands of small acyclic objects beside the millions `data` holds: the
+    # collections they would trigger rescan everything and free nothing
+    with gc_paused():
+        facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+        G = nx.Graph(min_modality=min_modality, as_of=as_of or "")
+        _add_nodes(G, data, present_entities(data, facts, as_of), None)
+        G.add_edges_from(_entity_ties(facts))
+    return G
+
+
+def _entity_ties(facts: list[EdgeFacts]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The entity graph's edges, in the order and with the attributes (same order, same
+    float sums) that merging the facts one by one with :func:`_merge_edge` gives, without
+    sorting each edge's lists again at every merge."""
+    ties: dict[tuple[str, str], _Tie] = {}
     for fact in facts:
         rel = fact.relation
-        if rel.subject_id == rel.object_id:
+        u, v = rel.subject_id, rel.object_id
+        if u == v:
             continue  # a self-loop says nothing about structure
-        _merge_edge(
-            G,
-            rel.subject_id,
-            rel.object_id,
-            fact.weight,
-            predicates=[rel.predicate],
-            doc_ids=rel.doc_ids,
-            statement_ids=[s.statement_id for s in rel.support],
-            dates=fact.dates,
-        )
-    for _, _, edge in G.edges(data=True):
-        edge["n_sources"] = len(edge["doc_ids"])
-    return G
+        pair = (u, v) if u < v else (v, u)
+        tie = ties.get(pair)
+        if tie is None:
+            ties[pair] = tie = _Tie(u, v)
+        tie.add(fact)
+    return [tie.edge() for tie in ties.values()]
+
+
+class _Tie:
+    """One entity-graph edge being gathered: its weight summed in fact order, its lists
+    as sets, sorted once at the end."""
+
+    __slots__ = ("u", "v", "weight", "predicates", "doc_ids", "statement_ids", "dates")
+
+    def __init__(self, u: str, v: str) -> None:
+        self.u, self.v = u, v
+        self.weight: float | None = None
+        self.predicates: set[str] = set()
+        self.doc_ids: set[str] = set()
+        self.statement_ids: set[str] = set()
+        self.dates: set[str] = set()
+
+    def add(self, fact: EdgeFacts) -> None:
+        # the first weight, then += : the float sum _merge_edge makes
+        self.weight = fact.weight if self.weight is None else self.weight + fact.weight
+        self.predicates.add(fact.relation.predicate)
+        for s in fact.relation.support:
+            self.doc_ids.add(s.doc_id)
+            self.statement_ids.add(s.statement_id)
+        self.dates.update(fact.dates)
+
+    def edge(self) -> tuple[str, str, dict[str, Any]]:
+        doc_ids = tuple(sorted(self.doc_ids))
+        attrs = {
+            "weight": self.weight,
+            "predicates": tuple(sorted(self.predicates)),
+            "doc_ids": doc_ids,
+            "statement_ids": tuple(sorted(self.statement_ids)),
+            "dates": tuple(sorted(self.dates)),
+            "n_sources": len(doc_ids),
+        }
+        return self.u, self.v, attrs
 
 
 def _by_predicate(facts: list[EdgeFacts], names: Iterable[str]) -> list[EdgeFacts]:
