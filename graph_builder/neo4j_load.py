@@ -31,7 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from graph_builder.errors import InputError, Neo4jUnavailable, OntologyError, ValidationError
@@ -241,7 +241,6 @@ _RANK = {name: rank for rank, name in enumerate(MODALITY_ORDER)}
 # Same separators and escaping as json.dumps' defaults; keys sorted as json.dumps(...,
 # sort_keys=True) sorts them.
 _JSON = json.JSONEncoder(sort_keys=True)
-_support_values = attrgetter(*_SUPPORT_FIELDS)
 
 
 def _support_json(supports: Sequence[Support]) -> str:
@@ -250,7 +249,7 @@ def _support_json(supports: Sequence[Support]) -> str:
     # can read it without a dict built per support (dataclasses.asdict: 5x slower still).
     objects = [vars(s) for s in supports]
     if any(len(fields_of) != len(_SUPPORT_FIELDS) for fields_of in objects):
-        objects = [dict(zip(_SUPPORT_FIELDS, _support_values(s))) for s in supports]
+        objects = [{name: getattr(s, name) for name in _SUPPORT_FIELDS} for s in supports]
     return _JSON.encode(objects)
 
 
