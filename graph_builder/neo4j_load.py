@@ -365,7 +365,7 @@ def _plan(data: GraphData, ontology: Ontology) -> _Plan:
 
 def _check_mentions(mentions: set[tuple[str, str]], data: GraphData) -> None:
     """ValidationError for a mention of a document or entity the data lacks."""
-    # Set comparisons first: the loop below costs a second per 10k articles.
+    # Set comparisons at C speed; the loop only runs to name a wrong mention.
     if data.documents.keys() >= set(map(itemgetter(0), mentions)) and data.entities.keys() >= set(
         map(itemgetter(1), mentions)
     ):
