@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from graph_builder.errors import InputError, Neo4jUnavailable, OntologyError, ValidationError
@@ -45,9 +46,6 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MENTIONS = "MENTIONS"
 # Entity properties the loader owns; analytics scores may not overwrite them.
 RESERVED_ENTITY_KEYS = frozenset({"id", "name", "type", "aliases"})
-# Separator of relationship keys (subject, type, object) in the replace bookkeeping;
-# a control character, so it cannot occur in an IRI.
-_SEP = "\u001f"
 
 ProgressCallback = Callable[[int], None]
 # A replace is one transaction unless the caller asks for chunks (max_transaction_rows):
@@ -147,56 +145,92 @@ def relation_properties(relation: Relation) -> dict[str, Any]:
     >>> len(props["load_hash"])
     24
     """
-    supports = sorted({s.statement_id: s for s in relation.support}.values(), key=_support_order)
-    usable = any(s.modality in _RANK for s in supports)
-    # One pass computing what Relation.modality / doc_ids / confidence / dates / qualifier
-    # compute (same order of operations, so the same floats): this runs once per relation.
-    rank: int | None = None
-    best: dict[str, float] = {}
-    dates: set[str] = set()
-    roles: set[str] = set()
-    relations: set[str] = set()
-    kinds: set[str] = set()
-    for s in relation.support:
-        r = _RANK.get(s.modality)
-        if r is not None and (rank is None or r < rank):
-            rank = r
-        previous = best.get(s.doc_id, 0.0)
-        best[s.doc_id] = s.confidence if s.confidence > previous else previous
-        if s.date:
-            dates.add(s.date)
-        if s.role:
-            roles.add(s.role)
-        if s.relation:
-            relations.add(s.relation)
-        if s.link_kind:
-            kinds.add(s.link_kind)
-    doubt = 1.0
-    for value in best.values():
-        doubt *= 1.0 - value
-    ordered_dates = sorted(dates)
-    doc_ids = sorted(best)
-    props: dict[str, Any] = {
-        "doc_ids": doc_ids,
-        "statement_ids": [s.statement_id for s in supports],
-        "evidence": [s.evidence for s in supports],
-        "evidence_doc_ids": [s.doc_id for s in supports],
-        "modality": MODALITY_ORDER[rank] if usable and rank is not None else None,
-        "n_sources": len(doc_ids),
-        "confidence": round(1.0 - doubt, 6),
-        "first_date": ordered_dates[0] if ordered_dates else None,
-        "last_date": ordered_dates[-1] if ordered_dates else None,
-        "role": ", ".join(sorted(roles)) if roles else None,
-        "relation": ", ".join(sorted(relations)) if relations else None,
-        "link_kind": ", ".join(sorted(kinds)) if kinds else None,
-        "attributed_to": sorted({s.attributed_to for s in supports if s.attributed_to}),
-        # Keys in sorted order, so this equals json.dumps(..., sort_keys=True), faster.
-        "support_json": _JSON.encode([_support_dict(s) for s in supports]),
-    }
-    # Hashing support_json alone (not all props again) halves the JSON work of a plan.
-    fingerprint = PROPERTIES_VERSION + props["support_json"]
-    props["load_hash"] = hashlib.blake2b(fingerprint.encode("utf-8"), digest_size=12).hexdigest()
-    return props
+    return _PlannedRelationship.of(relation).properties()
+
+
+@dataclass(frozen=True)
+class _PlannedRelationship:
+    """A relation with the fingerprint a reload compares; its properties on demand.
+
+    A reload after one new article rewrites a few relationships among tens of thousands:
+    only their properties are built (the support JSON and its hash are needed for all).
+    """
+
+    relation: Relation
+    supports: list[Support]  # distinct statements, in (doc_id, statement_id) order
+    support_json: str
+    load_hash: str
+
+    @classmethod
+    def of(cls, relation: Relation) -> _PlannedRelationship:
+        supports = sorted(
+            {s.statement_id: s for s in relation.support}.values(), key=_support_order
+        )
+        support_json = _support_json(supports)
+        # Hashing support_json alone (not all props again) halves the JSON work of a plan.
+        fingerprint = PROPERTIES_VERSION + support_json
+        load_hash = hashlib.blake2b(fingerprint.encode("utf-8"), digest_size=12).hexdigest()
+        return cls(relation, supports, support_json, load_hash)
+
+    @property
+    def is_edge(self) -> bool:
+        """False for a denied-only relation (its modality would be None): never an edge."""
+        return any(s.modality in _RANK for s in self.supports) and any(
+            s.modality in _RANK for s in self.relation.support
+        )
+
+    def row(self) -> dict[str, Any]:
+        """The parameter row of the relationship queries."""
+        relation = self.relation
+        return {"s": relation.subject_id, "o": relation.object_id, "props": self.properties()}
+
+    def properties(self) -> dict[str, Any]:
+        supports = self.supports
+        usable = any(s.modality in _RANK for s in supports)
+        # One pass computing what Relation.modality / doc_ids / confidence / dates / qualifier
+        # compute (same order of operations, so the same floats).
+        rank: int | None = None
+        best: dict[str, float] = {}
+        dates: set[str] = set()
+        roles: set[str] = set()
+        relations: set[str] = set()
+        kinds: set[str] = set()
+        for s in self.relation.support:
+            r = _RANK.get(s.modality)
+            if r is not None and (rank is None or r < rank):
+                rank = r
+            previous = best.get(s.doc_id, 0.0)
+            best[s.doc_id] = s.confidence if s.confidence > previous else previous
+            if s.date:
+                dates.add(s.date)
+            if s.role:
+                roles.add(s.role)
+            if s.relation:
+                relations.add(s.relation)
+            if s.link_kind:
+                kinds.add(s.link_kind)
+        doubt = 1.0
+        for value in best.values():
+            doubt *= 1.0 - value
+        ordered_dates = sorted(dates)
+        doc_ids = sorted(best)
+        return {
+            "doc_ids": doc_ids,
+            "statement_ids": [s.statement_id for s in supports],
+            "evidence": [s.evidence for s in supports],
+            "evidence_doc_ids": [s.doc_id for s in supports],
+            "modality": MODALITY_ORDER[rank] if usable and rank is not None else None,
+            "n_sources": len(doc_ids),
+            "confidence": round(1.0 - doubt, 6),
+            "first_date": ordered_dates[0] if ordered_dates else None,
+            "last_date": ordered_dates[-1] if ordered_dates else None,
+            "role": ", ".join(sorted(roles)) if roles else None,
+            "relation": ", ".join(sorted(relations)) if relations else None,
+            "link_kind": ", ".join(sorted(kinds)) if kinds else None,
+            "attributed_to": sorted({s.attributed_to for s in supports if s.attributed_to}),
+            "support_json": self.support_json,
+            "load_hash": self.load_hash,
+        }
 
 
 _SUPPORT_FIELDS = tuple(sorted(f.name for f in fields(Support)))
@@ -204,12 +238,19 @@ _SUPPORT_FIELDS = tuple(sorted(f.name for f in fields(Support)))
 # changes, so the next load rewrites every relationship with the new properties.
 PROPERTIES_VERSION = "2:"
 _RANK = {name: rank for rank, name in enumerate(MODALITY_ORDER)}
-_JSON = json.JSONEncoder()  # same separators and escaping as json.dumps' defaults
+# Same separators and escaping as json.dumps' defaults; keys sorted as json.dumps(...,
+# sort_keys=True) sorts them.
+_JSON = json.JSONEncoder(sort_keys=True)
 
 
-def _support_dict(support: Support) -> dict[str, Any]:
-    # dataclasses.asdict deep-copies every value: 5x slower on big loads.
-    return {name: getattr(support, name) for name in _SUPPORT_FIELDS}
+def _support_json(supports: Sequence[Support]) -> str:
+    """The supports as JSON objects of their fields (equal to json.dumps(..., sort_keys=True))."""
+    # A Support's __dict__ holds exactly its fields (a frozen dataclass), so the encoder
+    # can read it without a dict built per support (dataclasses.asdict: 5x slower still).
+    objects = [vars(s) for s in supports]
+    if any(len(fields_of) != len(_SUPPORT_FIELDS) for fields_of in objects):
+        objects = [{name: getattr(s, name) for name in _SUPPORT_FIELDS} for s in supports]
+    return _JSON.encode(objects)
 
 
 def _supports_from_json(text: str) -> list[Support]:
@@ -224,9 +265,12 @@ def _supports_from_json(text: str) -> list[Support]:
 def _canonical_relations(data: GraphData, ontology: Ontology) -> list[Relation]:
     """One relation per (subject, predicate, object); symmetric pairs merged into one."""
     merged: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
+    symmetric: dict[str, bool] = {}
     for rel in data.relations:
-        predicate = ontology.predicate(rel.predicate)
-        if predicate.symmetric:
+        is_symmetric = symmetric.get(rel.predicate)
+        if is_symmetric is None:
+            is_symmetric = symmetric[rel.predicate] = ontology.predicate(rel.predicate).symmetric
+        if is_symmetric:
             key = (
                 min(rel.subject_id, rel.object_id),
                 rel.predicate,
@@ -237,7 +281,11 @@ def _canonical_relations(data: GraphData, ontology: Ontology) -> list[Relation]:
         merged[key].append(rel)
     result = []
     for key in sorted(merged):
-        group = sorted(merged[key], key=lambda r: (r.subject_id, r.object_id))
+        group = merged[key]
+        if len(group) == 1 and type(group[0].support) is tuple:
+            result.append(group[0])  # most relations: already what the merge would build
+            continue
+        group.sort(key=lambda r: (r.subject_id, r.object_id))
         first = group[0]  # a direction the data states, so domain and range still hold
         support = tuple(s for r in group for s in r.support)
         result.append(Relation(first.subject_id, first.predicate, first.object_id, support))
@@ -246,24 +294,12 @@ def _canonical_relations(data: GraphData, ontology: Ontology) -> list[Relation]:
 
 @dataclass(frozen=True)
 class _Plan:
-    """Everything a load writes, as parameter rows grouped by label / relationship type."""
+    """Everything a load may write: node rows, and relations whose rows are built on demand."""
 
     entities: dict[str, list[dict[str, Any]]]  # label -> rows
     documents: list[dict[str, Any]]
-    relationships: dict[str, list[dict[str, Any]]]  # rel type -> rows
-    mentions: list[dict[str, str]]
-
-    def keys(self) -> tuple[list[str], list[str], list[str]]:
-        """Entity ids, document ids and relationship keys, for the replace step."""
-        entity_ids = [row["id"] for rows in self.entities.values() for row in rows]
-        doc_ids = [row["id"] for row in self.documents]
-        rel_keys = [
-            _SEP.join((row["s"], rel_type, row["o"]))
-            for rel_type, rows in self.relationships.items()
-            for row in rows
-        ]
-        rel_keys += [_SEP.join((m["d"], MENTIONS, m["e"])) for m in self.mentions]
-        return entity_ids, doc_ids, rel_keys
+    relationships: dict[str, list[_PlannedRelationship]]  # rel type -> relations, key order
+    mentions: frozenset[tuple[str, str]]  # (document id, entity id)
 
 
 def _plan(data: GraphData, ontology: Ontology) -> _Plan:
@@ -291,10 +327,13 @@ def _plan(data: GraphData, ontology: Ontology) -> _Plan:
         }
         for _, doc in sorted(data.documents.items())
     ]
-    relationships: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    relationships: dict[str, list[_PlannedRelationship]] = defaultdict(list)
     mentions = set(data.mentions)
+    checked_types: dict[str, str] = {}
     for rel in _canonical_relations(data, ontology):
-        rel_type = check_rel_type(rel.predicate, ontology)
+        rel_type = checked_types.get(rel.predicate)
+        if rel_type is None:
+            rel_type = checked_types[rel.predicate] = check_rel_type(rel.predicate, ontology)
         predicate = ontology.predicate(rel.predicate)
         for end, allowed in ((rel.subject_id, predicate.domain), (rel.object_id, predicate.range)):
             if end not in data.entities:
@@ -307,25 +346,35 @@ def _plan(data: GraphData, ontology: Ontology) -> _Plan:
                     f"relation ({rel.subject_id}, {rel.predicate}, {rel.object_id}): {end} is a "
                     f"{data.entities[end].type}; expected {' or '.join(sorted(allowed))}"
                 )
-        props = relation_properties(rel)
-        if props["modality"] is None:
+        planned = _PlannedRelationship.of(rel)
+        if not planned.is_edge:
             continue  # denied-only: never an edge
-        relationships[rel_type].append({"s": rel.subject_id, "o": rel.object_id, "props": props})
+        relationships[rel_type].append(planned)
         # The documents that support a relation mention both of its ends.
-        for support in rel.support:
-            mentions.add((support.doc_id, rel.subject_id))
-            mentions.add((support.doc_id, rel.object_id))
+        for doc_id in {support.doc_id for support in rel.support}:
+            mentions.add((doc_id, rel.subject_id))
+            mentions.add((doc_id, rel.object_id))
+    _check_mentions(mentions, data)
+    return _Plan(
+        entities=dict(entities),
+        documents=documents,
+        relationships=dict(relationships),
+        mentions=frozenset(mentions),
+    )
+
+
+def _check_mentions(mentions: set[tuple[str, str]], data: GraphData) -> None:
+    """ValidationError for a mention of a document or entity the data lacks."""
+    # Set comparisons at C speed; the loop only runs to name a wrong mention.
+    if data.documents.keys() >= set(map(itemgetter(0), mentions)) and data.entities.keys() >= set(
+        map(itemgetter(1), mentions)
+    ):
+        return
     for doc_id, entity_id in mentions:
         if doc_id not in data.documents:
             raise ValidationError(f"document {doc_id!r} (mentions {entity_id}) has no DocumentInfo")
         if entity_id not in data.entities:
             raise ValidationError(f"document {doc_id!r} mentions unknown entity {entity_id!r}")
-    return _Plan(
-        entities=dict(entities),
-        documents=documents,
-        relationships=dict(relationships),
-        mentions=[{"d": d, "e": e} for d, e in sorted(mentions)],
-    )
 
 
 # --------------------------------------------------------------------------- queries
@@ -391,8 +440,9 @@ RELATIONSHIP_UPDATE_QUERY = (
 _QUIET: dict[str, Any] = {"notifications_min_severity": "OFF"}
 
 # The state read: what the database holds, compared with the plan in Python. Records are
-# grouped (all entities in one, relationships per start node) because the driver's cost
-# is per record: one record per relationship made a reload client-bound.
+# grouped (all entities in one, relationships by chunks of start nodes) because the
+# driver's cost is per record: one record per relationship made a reload client-bound,
+# one per start node still cost a second at 10k articles. Chunks bound a record's size.
 READ_ENTITIES = (
     "MATCH (e:Entity) WHERE e.id IS NOT NULL "
     "RETURN collect([e.id, labels(e), e.name, e.aliases, e.type]) AS rows"
@@ -401,10 +451,12 @@ READ_DOCUMENTS = (
     "MATCH (d:Document) WHERE d.id IS NOT NULL RETURN collect([d.id, properties(d)]) AS rows"
 )
 READ_RELATIONSHIPS = (
-    "MATCH (s) WHERE EXISTS { (s)-->() } "
-    "RETURN s.id AS s, COLLECT { MATCH (s)-[r]->(o) "
-    "RETURN [elementId(r), type(r), o.id, r.load_hash] } AS rels"
+    "MATCH (s) WHERE EXISTS { (s)-->() } WITH collect(s) AS starts "
+    "UNWIND range(0, size(starts) - 1, $chunk) AS i "
+    "RETURN COLLECT { UNWIND starts[i..i + $chunk] AS s MATCH (s)-[r]->(o) "
+    "RETURN [s.id, elementId(r), type(r), o.id, r.load_hash] } AS rels"
 )
+READ_CHUNK = 1000  # start nodes per record of READ_RELATIONSHIPS
 
 # Replace: deletions by key, each an index seek (no scan with a big `IN $list`).
 DELETE_RELATIONSHIPS_QUERY = (
@@ -449,18 +501,6 @@ def _write_batch(tx: ManagedTransaction, query: str, rows: Sequence[Any]) -> Non
     tx.run(query, rows=list(rows)).consume()
 
 
-def _steps(plan: _Plan, ontology: Ontology) -> list[tuple[str, list[Any]]]:
-    """(query, rows) upserting the whole plan, nodes before the relationships between them."""
-    labels = list(ontology.types)
-    steps: list[tuple[str, list[Any]]] = [
-        (_entity_query(label, labels), rows) for label, rows in sorted(plan.entities.items())
-    ]
-    steps.append((DOCUMENT_QUERY, plan.documents))
-    steps += [(_relationship_query(t), rows) for t, rows in sorted(plan.relationships.items())]
-    steps.append((MENTIONS_QUERY, plan.mentions))
-    return steps
-
-
 # --------------------------------------------------------------------------- state and diff
 
 RelKey = tuple[str, str, str]
@@ -473,6 +513,10 @@ class _State:
     entities: dict[str, tuple[frozenset[str], Any, Any, Any]]  # id -> (labels, name, aliases, type)
     documents: dict[str, dict[str, Any]]  # id -> properties
     relationships: dict[RelKey, list[tuple[str, Any]]]  # (s, type, o) -> [(elementId, hash)]
+    # MENTIONS apart, by (document id, entity id): they are most relationships, and set
+    # operations on these keys compare them with the plan at C speed.
+    mentions: dict[tuple[str, str], str]  # -> elementId of the first one read
+    duplicate_mentions: list[str]  # elementIds of the others (never made by this loader)
 
 
 def _read_state(tx: ManagedTransaction) -> _State:
@@ -481,10 +525,17 @@ def _read_state(tx: ManagedTransaction) -> _State:
     rows = tx.run(READ_DOCUMENTS).single(strict=True)["rows"]
     documents = {d: dict(props) for d, props in rows}
     relationships: dict[RelKey, list[tuple[str, Any]]] = defaultdict(list)
-    for s, rels in tx.run(READ_RELATIONSHIPS).values():
-        for rid, t, o, h in rels:
-            relationships[(s, t, o)].append((rid, h))
-    return _State(entities, documents, dict(relationships))
+    mentions: dict[tuple[str, str], str] = {}
+    duplicate_mentions: list[str] = []
+    for (rels,) in tx.run(READ_RELATIONSHIPS, chunk=READ_CHUNK).values():
+        for s, rid, t, o, h in rels:
+            if t != MENTIONS:
+                relationships[(s, t, o)].append((rid, h))
+            elif (s, o) in mentions:
+                duplicate_mentions.append(rid)
+            else:
+                mentions[(s, o)] = rid
+    return _State(entities, documents, dict(relationships), mentions, duplicate_mentions)
 
 
 @dataclass
@@ -551,33 +602,30 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
         else:
             diff.changed_documents.append(row)
     wanted: set[RelKey] = set()
-    for rel_type, rows in plan.relationships.items():
-        for row in rows:
-            key = (row["s"], rel_type, row["o"])
+    for rel_type, planned in plan.relationships.items():
+        for rel in planned:
+            key = (rel.relation.subject_id, rel_type, rel.relation.object_id)
             wanted.add(key)
             existing = state.relationships.get(key)
             if not existing:
-                diff.new_relationships.setdefault(rel_type, []).append(row)
-            elif len(existing) == 1 and existing[0][1] == row["props"]["load_hash"]:
+                diff.new_relationships.setdefault(rel_type, []).append(rel.row())
+            elif len(existing) == 1 and existing[0][1] == rel.load_hash:
                 diff.unchanged += 1
             else:
+                row = rel.row()
                 diff.changed_relationships += [
                     {"rid": rid, "props": row["props"]} for rid, _ in existing
                 ]
                 diff.changed_relationship_rows.setdefault(rel_type, []).append(row)
-    for row in plan.mentions:
-        key = (row["d"], MENTIONS, row["e"])
-        wanted.add(key)
-        if key in state.relationships:
-            diff.unchanged += 1
-        else:
-            diff.new_mentions.append(row)
+    new_mentions = sorted(plan.mentions - state.mentions.keys())
+    diff.new_mentions = [{"d": d, "e": e} for d, e in new_mentions]
+    diff.unchanged += len(plan.mentions) - len(new_mentions)
+    stale = diff.stale_relationships
+    # Duplicates of one key (never made by this loader): keep the first only.
     for key, existing in state.relationships.items():
-        if key in wanted:
-            # Duplicates of one key (never made by this loader): keep the first only.
-            diff.stale_relationships += [rid for rid, _ in existing[1:]]
-        else:
-            diff.stale_relationships += [rid for rid, _ in existing]
+        stale += [rid for rid, _ in (existing[1:] if key in wanted else existing)]
+    stale += [state.mentions[key] for key in sorted(state.mentions.keys() - plan.mentions)]
+    stale += state.duplicate_mentions
     planned_entities = {row["id"] for rows in plan.entities.values() for row in rows}
     diff.stale_entities = sorted(set(state.entities) - planned_entities)
     diff.stale_documents = sorted(set(state.documents) - {row["id"] for row in plan.documents})
