@@ -3,6 +3,7 @@ and the adjacency compute_metrics shares: the same numbers as the plain definiti
 
 from __future__ import annotations
 
+import gc
 import random
 
 import networkx as nx
@@ -106,3 +107,17 @@ def test_compute_metrics_shares_one_adjacency_and_lets_it_go(
     assert analysis._SHARED_ADJACENCY == []
     G.add_edge(0, 40)  # outside compute_metrics, a changed graph gets fresh rows
     assert len(analysis._Adjacency.of(G).indices) == 2 * G.number_of_edges()
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_failed_measure_leaves_no_shared_adjacency_and_the_collector_on(
+    monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("measure failed")
+
+    monkeypatch.setattr(analysis, "betweenness", broken)
+    with pytest.raises(RuntimeError, match="measure failed"):
+        analysis.compute_metrics(nx.path_graph(12), parallel=parallel)
+    assert analysis._SHARED_ADJACENCY == []
+    assert gc.isenabled()
