@@ -23,11 +23,12 @@ import json
 import logging
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -283,7 +284,8 @@ def dataset_entities(resolution: Resolution, base_iri: str) -> dict[str, Entity]
             (s.object, s.object_type, s.object_id),
         ):
             iri = given or entity_iri(base_iri, type_name, name)
-            entities.setdefault(iri, Entity(iri, name, type_name))
+            if iri not in entities:  # not setdefault: an Entity per statement end costs
+                entities[iri] = Entity(iri, name, type_name)
     return entities
 
 
@@ -511,9 +513,10 @@ def ntriples(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
 
 def trig_triples(data: bytes) -> list[tuple[Node, Node, Node]]:
     """The triples of a TriG text (of any graph), as rdflib terms."""
+    term = _rdflib_terms(literals=True)  # an entity's label is its prefLabel too
     with _quiet_rdflib():
         return [
-            (_rdflib_term(q.subject), _rdflib_term(q.predicate), _rdflib_term(q.object))
+            (term(q.subject), term(q.predicate), term(q.object))
             for q in ox.parse(data, format=ox.RdfFormat.TRIG)
         ]
 
@@ -614,18 +617,25 @@ def _rdflib_term(term: Any) -> Node:
     )
 
 
-def _parse_with_oxigraph(ds: Dataset, path: Path, fmt: str) -> None:
-    """Add the quads of a TriG or N-Quads file to `ds`, by graph, in one batch each."""
+def _rdflib_terms(literals: bool) -> Callable[[Any], Node]:
+    """:func:`_rdflib_term` that converts each term once (rdflib terms are immutable, so
+    repeats can share one): IRIs, which repeat across triples, and literals if asked."""
     cache: dict[Any, Node] = {}
 
     def term(node: Any) -> Node:
         found = cache.get(node)
         if found is None:
             found = _rdflib_term(node)
-            if not isinstance(node, ox.Literal):
+            if literals or not isinstance(node, ox.Literal):
                 cache[node] = found
         return found
 
+    return term
+
+
+def _parse_with_oxigraph(ds: Dataset, path: Path, fmt: str) -> None:
+    """Add the quads of a TriG or N-Quads file to `ds`, by graph, in one batch each."""
+    term = _rdflib_terms(literals=False)  # a file's literals rarely repeat: not kept
     by_graph: dict[Any, list[tuple[Node, Node, Node]]] = defaultdict(list)
     try:
         with _quiet_rdflib():
@@ -883,37 +893,25 @@ def assemble_graph_data(
 ) -> GraphData:
     """GraphData from records read back from RDF: statements grouped into relations."""
     facts = fact_modalities(ontology)
+    symmetric = {name: p.symmetric for name, p in ontology.predicates.items()}
     supports: dict[tuple[str, str, str], list[Support]] = defaultdict(list)
-    mentions = set()
+    mentions: set[tuple[str, str]] = set()
+    mention = mentions.add
     for s in statements:
-        assert s.subject_id is not None and s.object_id is not None
-        mentions.add((s.doc_id, s.subject_id))
-        mentions.add((s.doc_id, s.object_id))
+        doc_id, subject_id, object_id = s.doc_id, s.subject_id, s.object_id
+        assert subject_id is not None and object_id is not None
+        mention((doc_id, subject_id))
+        mention((doc_id, object_id))
         if s.modality not in facts:
             continue
-        subject_id, object_id = s.subject_id, s.object_id
-        if ontology.predicate(s.predicate).symmetric and object_id < subject_id:
+        predicate = s.predicate
+        if symmetric.get(predicate) is None:
+            ontology.predicate(predicate)  # raises: not a predicate of the ontology
+        if symmetric[predicate] and object_id < subject_id:
             subject_id, object_id = object_id, subject_id
-        supports[(subject_id, s.predicate, object_id)].append(
-            Support(
-                statement_id=s.statement_id,
-                doc_id=s.doc_id,
-                evidence=s.evidence,
-                modality=s.modality,
-                confidence=s.confidence,
-                span=s.span,
-                attributed_to=s.attributed_to,
-                date=s.date,
-                role=s.role,
-                relation=s.relation,
-                link_kind=s.link_kind,
-                extractor=s.extractor,
-            )
-        )
+        supports[(subject_id, predicate, object_id)].append(Support(*_support_values(s)))
     relations = tuple(
-        Relation(
-            key[0], key[1], key[2], tuple(sorted(found, key=lambda x: (x.doc_id, x.statement_id)))
-        )
+        Relation(key[0], key[1], key[2], tuple(sorted(found, key=_support_order)))
         for key, found in sorted(supports.items())
     )
     return GraphData(
@@ -922,6 +920,11 @@ def assemble_graph_data(
         documents=dict(sorted(documents.items())),
         mentions=frozenset(mentions),
     )
+
+
+# A Support is a statement's fields of the same names, read in one C call.
+_support_values = attrgetter(*(f.name for f in fields(Support)))
+_support_order = attrgetter("doc_id", "statement_id")
 
 
 # ---------------------------------------------------------------- queries and summaries

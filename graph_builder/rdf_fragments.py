@@ -92,12 +92,15 @@ class RdfBuild:
     def graph_data(self, ontology: Ontology) -> GraphData:
         """Entities, relations, documents and mentions, as :func:`rdf.graph_data` reads
         them from the whole dataset."""
-        return rdf.assemble_graph_data(
-            self.entities,
-            {f.doc_id: f.document for f in self.fragments},
-            (s for f in self.fragments for s in f.statements),
-            ontology,
-        )
+        # ~140k supports and relations beside the millions of objects the build holds:
+        # nothing cyclic to collect, and the collector's passes would rescan them all.
+        with gc_paused():
+            return rdf.assemble_graph_data(
+                self.entities,
+                {f.doc_id: f.document for f in self.fragments},
+                (s for f in self.fragments for s in f.statements),
+                ontology,
+            )
 
     def write_trig(self, path: Path) -> None:
         """Write graph.trig atomically, streaming the fragments (never the whole text)."""
@@ -159,7 +162,7 @@ def _build(
     entities = rdf.dataset_entities(resolution, base_iri)
     types = {iri: e.type for iri, e in entities.items()}
     by_doc: dict[str, list[Statement]] = defaultdict(list)
-    for s in sorted(resolution.statements, key=lambda s: s.statement_id):
+    for s in sorted(resolution.statements, key=_statement_id):
         by_doc[s.doc_id].append(s)
     infos = {d.id: d for d in documents}
     missing = sorted(set(by_doc) - set(infos))
@@ -591,16 +594,19 @@ def fragment_key(
     """Hash of everything a document's fragment is made of (statements in id order)."""
     # One JSON text per document, not one per statement: the encoder's set-up per call
     # cost more than the encoding itself.
-    rows = [
-        [*_statement_values(s), *(types.get(iri) for iri in _ends(s, base_iri))] for s in statements
-    ]
-    text = json.dumps([_document_values(info), rows], ensure_ascii=False)
+    # tuples encode as lists; map and + run in C, only _ends in Python
+    known = types.get
+    rows = [_statement_values(s) + tuple(map(known, _ends(s, base_iri))) for s in statements]
+    text = _json_text([_document_values(info), rows])
     digest = hashlib.blake2b(salt.encode("utf-8"), digest_size=20)
     digest.update(text.encode("utf-8"))
     return digest.hexdigest()
 
 
 _statement_values = attrgetter(*(f.name for f in fields(Statement)))
+_statement_id = attrgetter("statement_id")
+# json.dumps(value, ensure_ascii=False), without a new encoder per call
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
 _document_values = attrgetter(*(f.name for f in fields(DocumentInfo)))
 _violation_values = attrgetter(*(f.name for f in fields(Violation)))
 # Where the span is in those values (JSON gives it back as a list).
@@ -615,6 +621,13 @@ def _header(prefixes: dict[str, str]) -> bytes:
 
 def _cache_file(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.frag"
+
+
+def _read_entry(cache_dir: Path, key: str) -> bytes:
+    """The bytes of a cache entry (os.path and one unbuffered read: pathlib's joins and
+    buffering cost more than the read, 10,000 times per warm build)."""
+    with open(os.path.join(cache_dir, key[:2], key + ".frag"), "rb", buffering=0) as entry:
+        return entry.readall()
 
 
 def _store(
@@ -664,8 +677,7 @@ def _load(
     if cache_dir is None:
         return None
     try:
-        data = _cache_file(cache_dir, key).read_bytes()
-        line, _, trig = data.partition(b"\n")
+        line, _, trig = _read_entry(cache_dir, key).partition(b"\n")
         doc_id, size, document, statements, violations = json.loads(line)
         if doc_id != info.id or size != len(trig):  # not this document's, or cut short
             return None
@@ -675,8 +687,10 @@ def _load(
             trig=trig,
             document=info if document is None else DocumentInfo(*document),
             statements=tuple(
-                given[s] if isinstance(s, int) else Statement(*_spanned(s, _STATEMENT_SPAN))
-                for s in statements
+                [
+                    given[s] if isinstance(s, int) else Statement(*_spanned(s, _STATEMENT_SPAN))
+                    for s in statements
+                ]
             ),
             violations=tuple(Violation(*_spanned(v, _VIOLATION_SPAN)) for v in violations),
         )
