@@ -115,6 +115,11 @@ def check_rel_type(predicate: str, ontology: Ontology) -> str:
     rel_type = ontology.predicate(predicate).rel_type  # OntologyError for unknown names
     if not IDENTIFIER.fullmatch(rel_type):
         raise OntologyError(f"relationship type {rel_type!r} is not a plain identifier")
+    if rel_type == MENTIONS:  # the loader's own document -> entity ties
+        raise OntologyError(
+            f"predicate {predicate!r} maps to relationship type {MENTIONS}, which milgraph "
+            "keeps for a document's mentions; rename the predicate"
+        )
     return rel_type
 
 
@@ -234,6 +239,7 @@ class _PlannedRelationship:
 
 
 _SUPPORT_FIELDS = tuple(sorted(f.name for f in fields(Support)))
+_SUPPORT_FIELD_SET = frozenset(_SUPPORT_FIELDS)
 # Bump when relation_properties computes any property differently: the load_hash then
 # changes, so the next load rewrites every relationship with the new properties.
 PROPERTIES_VERSION = "2:"
@@ -248,7 +254,7 @@ def _support_json(supports: Sequence[Support]) -> str:
     # A Support's __dict__ holds exactly its fields (a frozen dataclass), so the encoder
     # can read it without a dict built per support (dataclasses.asdict: 5x slower still).
     objects = [vars(s) for s in supports]
-    if any(len(fields_of) != len(_SUPPORT_FIELDS) for fields_of in objects):
+    if any(fields_of.keys() != _SUPPORT_FIELD_SET for fields_of in objects):
         objects = [{name: getattr(s, name) for name in _SUPPORT_FIELDS} for s in supports]
     return _JSON.encode(objects)
 
@@ -624,7 +630,8 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
     # Duplicates of one key (never made by this loader): keep the first only.
     for key, existing in state.relationships.items():
         stale += [rid for rid, _ in (existing[1:] if key in wanted else existing)]
-    stale += [state.mentions[key] for key in sorted(state.mentions.keys() - plan.mentions)]
+    # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
+    stale += [rid for key, rid in state.mentions.items() if key not in plan.mentions]
     stale += state.duplicate_mentions
     planned_entities = {row["id"] for rows in plan.entities.values() for row in rows}
     diff.stale_entities = sorted(set(state.entities) - planned_entities)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from graph_builder.errors import ValidationError
+from graph_builder.errors import OntologyError, ValidationError
 from graph_builder.model import GraphData, Relation, Support
 from graph_builder.neo4j_load import (
     _canonical_relations,
@@ -19,6 +19,7 @@ from graph_builder.neo4j_load import (
     _PlannedRelationship,
     _State,
     _support_json,
+    check_rel_type,
     relation_properties,
 )
 from graph_builder.ontology import Ontology
@@ -131,6 +132,7 @@ def test_diff_writes_and_deletes_exactly_what_differs(
     absent_mention, kept_mention = sorted(plan.mentions)[:2]
     del state.mentions[absent_mention]
     state.mentions[("doc-gone", "e:x")] = "m-gone"
+    state.mentions[(None, "e:x")] = "m-stray"  # from a node without an id
     state.duplicate_mentions.append("m-dup")
 
     diff = _diff(plan, state, ontology)
@@ -139,7 +141,17 @@ def test_diff_writes_and_deletes_exactly_what_differs(
         {"rid": "old-1", "props": changed.properties()},
         {"rid": "old-2", "props": changed.properties()},
     ]
-    assert sorted(diff.stale_relationships) == ["gone-1", "m-dup", "m-gone", "old-2"]
+    assert sorted(diff.stale_relationships) == ["gone-1", "m-dup", "m-gone", "m-stray", "old-2"]
     assert diff.new_mentions == [{"d": absent_mention[0], "e": absent_mention[1]}]
     assert kept_mention in state.mentions
     assert diff.new_entities == {} and diff.changed_entities == {}
+
+
+def test_a_predicate_named_like_the_mentions_is_refused(ontology: Ontology) -> None:
+    # its relationships would be taken for documents' mentions on every reload
+    leader = ontology.predicate("leader_of")
+    mentions = dataclasses.replace(leader, name="mentions")
+    custom = dataclasses.replace(ontology, predicates={**ontology.predicates, "mentions": mentions})
+    assert check_rel_type("leader_of", custom) == "LEADER_OF"
+    with pytest.raises(OntologyError, match="MENTIONS"):
+        check_rel_type("mentions", custom)
