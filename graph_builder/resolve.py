@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from itertools import chain
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ TRANSLITERATION_MIN_RATIO = 80.0
 FUZZY_MIN_RATIO = 94.0
 FUZZY_MIN_LENGTH = 8
 _K = TypeVar("_K")
+_statement_id_of = Statement.statement_id.func  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -706,7 +708,20 @@ def _resolve(
             name = name[4:]
         return name, extra
 
+    # a (type, written name, document) seen before: its node already holds the document
+    # and the notation's aliases, only the count changes
+    seen: dict[tuple[str, str, str], int] = {}
+
     def node_for(type_name: str, raw: str, doc_id: str) -> int:
+        mention = (type_name, raw, doc_id)
+        i = seen.get(mention)
+        if i is None:
+            i = seen[mention] = first_node_for(type_name, raw, doc_id)
+        else:
+            nodes[i].count += 1
+        return i
+
+    def first_node_for(type_name: str, raw: str, doc_id: str) -> int:
         if (type_name, raw) not in written:
             written[(type_name, raw)] = split_written(type_name, raw)
         name, extra = written[(type_name, raw)]
@@ -803,11 +818,12 @@ def _resolve(
                     res.affiliate(a, b)
                 if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
                     res.linked.add((res.find(a), res.find(b)))
-        _merge_by_keys(res, by_type[type_name])
+        named = _NamedNodes(res, by_type[type_name])
+        _merge_by_keys(res, named)
         if type_name not in person_types:
             _merge_acronyms(res, by_type[type_name])
         else:
-            _merge_surnames(res, by_type[type_name])
+            _merge_surnames(res, by_type[type_name], named)
 
     # known names of each entity (alias table, gazetteer) become aliases, so the dataset
     # says that "LeJ" is Lashkar-e-Jhangvi even if no statement used that name
@@ -821,14 +837,63 @@ def _resolve(
     return _finish(res, statements, ends, base_iri, known)
 
 
-def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
+class _NamedNodes:
+    """The nodes of one type by name, and the clusters each name's nodes are in.
+
+    The rules below work once per name, not once per node: a person's name is a node in
+    every document. A name's clusters are found from its nodes once, then kept as their
+    roots: clusters only merge, so a former root finds the current one.
+    """
+
+    def __init__(self, res: _Resolver, members: list[int]) -> None:
+        self.find = res.find
+        self.nodes: dict[str, list[int]] = defaultdict(list)  # each ascending, as `members`
+        for i in members:
+            self.nodes[res.nodes[i].name].append(i)
+        self._roots: dict[str, set[int]] = {}
+
+    def roots(self, name: str) -> set[int]:
+        """The clusters of the nodes named `name`, now (a shared set: do not change it)."""
+        find = self.find
+        known = self._roots.get(name)
+        if known is None:
+            known = {find(i) for i in self.nodes[name]}
+        elif len(known) > 1 or find(next(iter(known))) not in known:
+            known = {find(r) for r in known}
+        self._roots[name] = known
+        return known
+
+    def by_key(self, key_of: Callable[[str], _K | None]) -> dict[_K, list[str]]:
+        """The names by a key of theirs (None: left out), in name order."""
+        names: dict[_K, list[str]] = defaultdict(list)
+        for name in self.nodes:
+            key = key_of(name)
+            if key is not None:
+                names[key].append(name)
+        return names
+
+    def nodes_of(self, names: list[str]) -> list[int]:
+        """The nodes of `names`, ascending (one name: its own list, do not change it)."""
+        if len(names) == 1:
+            return self.nodes[names[0]]
+        return sorted(chain.from_iterable(self.nodes[n] for n in names))
+
+    def one_cluster(self, names: list[str]) -> bool:
+        """Whether all nodes of `names` are in one cluster already."""
+        first = self.roots(names[0])
+        if len(first) > 1:
+            return False
+        return all(self.roots(n) == first for n in names[1:])
+
+
+def _merge_by_keys(res: _Resolver, named: _NamedNodes) -> None:
     """Normalised names, compact names, transliterations and near-identical spellings."""
-    _merge_same_keys(res, members)
-    _merge_transliterations(res, members)
-    _merge_near_spellings(res, members)
+    _merge_same_keys(res, named)
+    _merge_transliterations(res, named)
+    _merge_near_spellings(res, named)
 
 
-def _merge_same_keys(res: _Resolver, members: list[int]) -> None:
+def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
     """The same name, the same normalised name, the same compact name."""
     nodes = res.nodes
     rules: list[tuple[str, str, Callable[[str], str]]] = [
@@ -840,33 +905,42 @@ def _merge_same_keys(res: _Resolver, members: list[int]) -> None:
         ),
         ("normalised", "the same letters once spaces and hyphens are removed", compact_key),
     ]
-    # keys are computed once per way of writing a node (people: a node per document)
-    by_name: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    by_names: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i in members:
-        by_name[(nodes[i].name,)].append(i)
-        by_names[tuple(sorted(nodes[i].names))].append(i)
+    # a node's names beside its own (aliases in "X (Y)" notation): few nodes have any
+    other_names = [
+        (i, n)
+        for ids in named.nodes.values()
+        for i in ids
+        if len(nodes[i].names) > 1
+        for n in nodes[i].names
+        if n != nodes[i].name
+    ]
     for rule, reason, key_fn in rules:
-        buckets: dict[str, set[int]] = defaultdict(set)
-        for names, group in (by_name if rule == "same-name" else by_names).items():
-            for name in names:
+        # merging a key's nodes only needs their clusters: a name's come as its roots
+        buckets: dict[str, list[Iterable[int]]] = defaultdict(list)
+        for name in named.nodes:
+            key = key_fn(name)
+            if key and not is_acronym(name):
+                buckets[key].append(named.roots(name))
+        if rule != "same-name":  # which matches a node's own name only
+            for i, name in other_names:
                 key = key_fn(name)
                 if key and not is_acronym(name):
-                    buckets[key].update(group)
-        for key, group_set in sorted(buckets.items()):
-            _merge_to_fixpoint(res, sorted(group_set), rule, f"{reason} ({key!r})")
+                    buckets[key].append((i,))
+        for key, roots in sorted(buckets.items()):
+            _merge_to_fixpoint(res, chain.from_iterable(roots), rule, f"{reason} ({key!r})")
 
 
-def _merge_transliterations(res: _Resolver, members: list[int]) -> None:
+def _merge_transliterations(res: _Resolver, named: _NamedNodes) -> None:
     """Transliterations: the same consonant skeleton and a similar spelling."""
     nodes = res.nodes
 
     def consonants(name: str) -> str | None:
         return None if is_acronym(name) or not name.split() else skeleton(name)
 
-    for key, group in sorted(_nodes_by_name_key(nodes, members, consonants).items()):
-        if len(group) < 2 or len(key.replace(" ", "")) < 2:
-            continue
+    for key, names in sorted(named.by_key(consonants).items()):
+        if len(key.replace(" ", "")) < 2 or named.one_cluster(names):
+            continue  # (one cluster: no pair to merge)
+        group = named.nodes_of(names)
         spelled = [_spelled(nodes[i].name) for i in group]
         for x, y, ratio in _similar_pairs(
             group, spelled, TRANSLITERATION_MIN_RATIO, cluster=res.find
@@ -880,7 +954,7 @@ def _merge_transliterations(res: _Resolver, members: list[int]) -> None:
             )
 
 
-def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
+def _merge_near_spellings(res: _Resolver, named: _NamedNodes) -> None:
     """Near-identical spellings: the same token count and initials, a very high similarity."""
     nodes = res.nodes
 
@@ -890,7 +964,10 @@ def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
             return None
         return "".join(t[0] for t in key.split()), len(key.split())
 
-    for _block, group in sorted(_nodes_by_name_key(nodes, members, block).items()):
+    for _block, names in sorted(named.by_key(block).items()):
+        if named.one_cluster(names):
+            continue  # no pair to merge
+        group = named.nodes_of(names)
         keys = [name_key(nodes[i].name) for i in group]
         for x, y, ratio in _similar_pairs(group, keys, FUZZY_MIN_RATIO, cluster=res.find):
             res.union(
@@ -900,25 +977,6 @@ def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
                 f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
                 f"(similarity {ratio:.0f})",
             )
-
-
-def _nodes_by_name_key(
-    nodes: list[_Node], members: list[int], key_of: Callable[[str], _K | None]
-) -> dict[_K, list[int]]:
-    """`members` by a key of their name (None: left out), each list in `members` order.
-
-    The key is computed once per name: a person's name is a node in every document.
-    """
-    key_by_name: dict[str, _K | None] = {}
-    buckets: dict[_K, list[int]] = defaultdict(list)
-    for i in members:
-        name = nodes[i].name
-        if name not in key_by_name:
-            key_by_name[name] = key_of(name)
-        key = key_by_name[name]
-        if key is not None:
-            buckets[key].append(i)
-    return buckets
 
 
 def _similar_pairs(
@@ -987,7 +1045,7 @@ def _near_texts(
     return near
 
 
-def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str) -> None:
+def _merge_to_fixpoint(res: _Resolver, group: Iterable[int], rule: str, reason: str) -> None:
     """Merge a group until nothing changes; refusals are recorded once at the end.
 
     A name can recur in thousands of documents, so members first join the first cluster
@@ -1048,7 +1106,7 @@ def _merge_acronyms(res: _Resolver, members: list[int]) -> None:
                 )
 
 
-def _merge_surnames(res: _Resolver, members: list[int]) -> None:
+def _merge_surnames(res: _Resolver, members: list[int], named: _NamedNodes) -> None:
     nodes = res.nodes
 
     def surname(name: str) -> str | None:
@@ -1060,9 +1118,12 @@ def _merge_surnames(res: _Resolver, members: list[int]) -> None:
         return key if len(key.split()) == 1 and not is_acronym(name) else None
 
     # surname -> people with a full name ending in it (an index: corpora have thousands)
-    by_surname = _nodes_by_name_key(nodes, members, surname)
+    by_surname = {key: named.nodes_of(names) for key, names in named.by_key(surname).items()}
     surname_of = {
-        i: key for key, ids in _nodes_by_name_key(nodes, members, single_word).items() for i in ids
+        i: key
+        for key, names in named.by_key(single_word).items()
+        for name in names
+        for i in named.nodes[name]
     }
     # the clusters of a surname's people, until a merge changes clusters
     known_roots: dict[str, tuple[int, set[int]]] = {}
@@ -1158,7 +1219,9 @@ def _finish(
     for s, (a, b) in zip(statements, ends, strict=True):
         (sname, sid), (oname, oid) = named[a], named[b]
         out = with_changes(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
-        statement_id = out.statement_id  # a hash of the text: computed once
+        # a hash of the text, computed once and kept where the cached property keeps it
+        # (reading the property takes a lock per statement)
+        statement_id = out.__dict__["statement_id"] = _statement_id_of(out)
         previous = resolved.get(statement_id)
         if previous is None or out.confidence > previous.confidence:
             resolved[statement_id] = out
