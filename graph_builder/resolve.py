@@ -547,8 +547,11 @@ class _Resolver:
         """Why two people must stay apart: affiliations of which none is related."""
         if self.nodes[ra].type != "Person":
             return None
-        ga, gb = self.groups_of(ra), self.groups_of(rb)
-        if not ga or not gb or any(self.related(x, y) for x in ga for y in gb):
+        ga = self.groups_of(ra)
+        if not ga:
+            return None
+        gb = self.groups_of(rb)
+        if not gb or any(self.related(x, y) for x in ga for y in gb):
             return None
         names_a = sorted(self.nodes[g].name for g in ga)
         names_b = sorted(self.nodes[g].name for g in gb)
@@ -567,7 +570,11 @@ class _Resolver:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        why_not = self._forbidden(ra, rb) or (None if force else self.conflict(ra, rb))
+        # (the checks' own first tests, made here: a union is tried 100k times at 10k articles)
+        type_name = self.nodes[ra].type
+        why_not = self._forbidden(ra, rb) if type_name in self._forbidding_types else None
+        if why_not is None and not force and type_name == "Person":
+            why_not = self.conflict(ra, rb)
         if why_not:
             if record_refusal:
                 self.decisions.append(
@@ -576,20 +583,30 @@ class _Resolver:
                     )
                 )
             return False
-        keep, gone = sorted((ra, rb))
-        if self.nodes[keep].type != "Person":
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)
+        if type_name != "Person":
             self._lineage_cache.clear()
             self._groups.clear()  # group roots change
         self._merge_cached(self._keys, keep, gone)
         self._merge_cached(self._groups, keep, gone)
         self.parent[gone] = keep
         self.merge_count += 1
-        self.members[keep] |= self.members.pop(gone)
+        self._join_members(keep, gone)
         if gone in self.forced_names:
             forced = self.forced_names.pop(gone)
             self.forced_names[keep] = min(forced, self.forced_names.get(keep, forced))
         self.decisions.append(_Pending(a, b, rule, reason, True))
         return True
+
+    def _join_members(self, keep: int, gone: int) -> None:
+        """`gone`'s members join `keep`'s, the smaller set copied into the larger: a name
+        in thousands of documents makes a cluster of thousands of nodes."""
+        kept, joined = self.members[keep], self.members.pop(gone)
+        if len(kept) < len(joined):
+            joined |= kept
+            self.members[keep] = joined
+        else:
+            kept |= joined
 
     @staticmethod
     def _merge_cached(cache: dict[int, set], keep: int, gone: int) -> None:
@@ -615,16 +632,19 @@ class _Resolver:
 def _canonical(resolver: _Resolver, root: int) -> str:
     if root in resolver.forced_names:
         return resolver.forced_names[root][1]
-    nodes = [resolver.nodes[m] for m in resolver.members[root]]
-    counts: Counter[str] = Counter()
-    for node in nodes:
-        counts[node.name] += node.count
+    counts: dict[str, int] = {}
+    for m in resolver.members[root]:
+        node = resolver.nodes[m]
+        counts[node.name] = counts.get(node.name, 0) + node.count
+    if len(counts) == 1:
+        return next(iter(counts))
 
-    def score(name: str) -> tuple[bool, bool, int, int]:
-        return (not is_acronym(name), len(name.split()) > 1, counts[name], len(name))
+    def rank(name: str) -> tuple[bool, bool, int, int, str]:
+        """Best first: not an acronym, several words, most mentioned, longest, then
+        alphabetical."""
+        return (is_acronym(name), len(name.split()) < 2, -counts[name], -len(name), name)
 
-    best = max(score(n) for n in counts)
-    return min(n for n in counts if score(n) == best)
+    return min(counts, key=rank)
 
 
 def resolve(
@@ -766,7 +786,8 @@ def _resolve(
     key_index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for type_name, ids in by_type.items():
         for i in ids:
-            for key in {name_key(n) for n in nodes[i].names}:
+            names = nodes[i].names
+            for key in {name_key(n) for n in names} if len(names) > 1 else (name_key(*names),):
                 key_index[(type_name, key)].append(i)
 
     def nodes_with_key(type_name: str, key: str) -> list[int]:
@@ -990,59 +1011,96 @@ def _similar_pairs(
     `min_ratio`, with the ratio, in the order of two nested loops over the group.
 
     A block can hold thousands of nodes, many with the same name: the ratios are computed
-    once per pair of distinct texts, in C (``process.cdist``, `rows` texts at a time so
-    memory stays small), and the pairs that pass are found with numpy, `rows` nodes at a
-    time. Given `cluster` (a node's cluster root, clusters only merging while the pairs are
-    consumed), pairs already in one cluster are left out, as merging them changes nothing:
-    in bulk when the search starts (most pairs are mentions of one name, merged by then),
-    and again when a pair is reached.
+    once per pair of distinct texts met in a chunk of `rows` nodes, in C
+    (``process.cdist``, so memory stays small), and the pairs that pass are found with
+    numpy, a chunk at a time. Given `cluster` (a node's cluster root, clusters only
+    merging while the pairs are consumed), pairs already in one cluster are left out, as
+    merging them changes nothing: in bulk when the search starts (most pairs are mentions
+    of one name, merged by then; a node whose text is similar to none of another cluster
+    has no pair at all), and again when a pair is reached.
     """
-    roots = np.array([cluster(x) for x in group] if cluster else [], dtype=np.int64)
-    if cluster is not None and len(set(roots.tolist())) < 2:
-        return  # one cluster already: nothing to merge
+    roots: list[int] | None = None
+    if cluster is not None:
+        roots = [cluster(x) for x in group]
+        if len(set(roots)) < 2:
+            return  # one cluster already: nothing to merge
+        if len(group) > 64:  # (a smaller block's matrix costs less than the search)
+            group, texts, roots = _with_pairs_across_clusters(
+                group, texts, roots, min_ratio, rows
+            )
+    yield from _pairs_by_chunks(group, texts, min_ratio, rows, roots, cluster)
+
+
+def _with_pairs_across_clusters(
+    group: Sequence[int], texts: Sequence[str], roots: list[int], min_ratio: float, rows: int
+) -> tuple[list[int], list[str], list[int]]:
+    """The nodes of `group` (with their texts and roots, in order) whose text is similar
+    to that of a node of another cluster: only they can be in a pair. In a large block
+    most names are alone in their cluster, so the node pairs left are a hundredth."""
     distinct = sorted(set(texts))
     index = {t: k for k, t in enumerate(distinct)}
-    text_ids = np.array([index[t] for t in texts], dtype=np.int64)
-    ids = np.array(group, dtype=np.int64)
-    near = _near_texts(distinct, min_ratio, rows)
-    for start in range(0, len(group), rows):
-        chunk = slice(start, start + rows)
-        chunk_texts, inverse = np.unique(text_ids[chunk], return_inverse=True)
-        scores = np.full((len(chunk_texts), len(distinct)), -np.inf)
-        for row, k in enumerate(chunk_texts.tolist()):
-            scores[row, near[k][0]] = near[k][1]
-        ratios = scores[inverse][:, text_ids]  # chunk nodes x group nodes
-        passing = (ratios >= min_ratio) & (ids[chunk, None] < ids[None, :])
-        if cluster is not None:
-            passing &= roots[chunk, None] != roots[None, :]
-        firsts, seconds = np.nonzero(passing)  # row-major: the nested loops' order
-        pair_ratios = ratios[firsts, seconds].tolist()
-        for p, q, ratio in zip(
-            (firsts + start).tolist(), seconds.tolist(), pair_ratios, strict=True
-        ):
-            x, y = group[p], group[q]
-            if cluster is None or cluster(x) != cluster(y):
-                yield x, y, ratio
-
-
-def _near_texts(
-    distinct: list[str], min_ratio: float, rows: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each text, the texts (indices) with a ratio of at least `min_ratio`, and those
-    ratios."""
-    near: list[tuple[np.ndarray, np.ndarray]] = []
+    text_ids = [index[t] for t in texts]
+    roots_of_text: list[set[int]] = [set() for _ in distinct]
+    for k, root in zip(text_ids, roots, strict=True):
+        roots_of_text[k].add(root)
+    crossing: list[bool] = []  # by text: similar texts (itself too) span 2+ clusters
     for start in range(0, len(distinct), rows):
-        scores = process.cdist(
+        near = process.cdist(
             distinct[start : start + rows],
             distinct,
             scorer=fuzz.ratio,
             score_cutoff=min_ratio,
             dtype=np.float64,
         )
-        for row in scores:
-            passing = np.flatnonzero(row >= min_ratio)
-            near.append((passing, row[passing]))
-    return near
+        for row in near >= min_ratio:
+            reach = set().union(*(roots_of_text[k] for k in np.flatnonzero(row).tolist()))
+            crossing.append(len(reach) > 1)
+    kept = [p for p, k in enumerate(text_ids) if crossing[k]]
+    return [group[p] for p in kept], [texts[p] for p in kept], [roots[p] for p in kept]
+
+
+def _pairs_by_chunks(
+    group: Sequence[int],
+    texts: Sequence[str],
+    min_ratio: float,
+    rows: int,
+    roots: list[int] | None,
+    cluster: Callable[[int], int] | None,
+) -> Iterator[tuple[int, int, float]]:
+    """The pairs of :func:`_similar_pairs`, `rows` nodes at a time (`roots`: the nodes'
+    clusters when the search starts, if clusters are given)."""
+    if not group:
+        return
+    distinct = sorted(set(texts))
+    index = {t: k for k, t in enumerate(distinct)}
+    text_ids = np.array([index[t] for t in texts], dtype=np.int64)
+    ids = np.array(group, dtype=np.int64)
+    root_ids = np.array(roots, dtype=np.int64) if roots is not None else None
+    for start in range(0, len(group), rows):
+        chunk = slice(start, start + rows)
+        if start == 0 and len(group) <= rows:  # one chunk: it holds every text, in order
+            chunk_texts, inverse = range(len(distinct)), text_ids
+        else:
+            chunk_texts, inverse = np.unique(text_ids[chunk], return_inverse=True)
+        scores = process.cdist(
+            [distinct[k] for k in chunk_texts],
+            distinct,
+            scorer=fuzz.ratio,
+            score_cutoff=min_ratio,
+            dtype=np.float64,
+        )
+        passing = (scores >= min_ratio)[inverse][:, text_ids]  # chunk nodes x group nodes
+        passing &= ids[chunk, None] < ids[None, :]
+        if root_ids is not None:
+            passing &= root_ids[chunk, None] != root_ids[None, :]
+        firsts, seconds = np.nonzero(passing)  # row-major: the nested loops' order
+        pair_ratios = scores[inverse[firsts], text_ids[seconds]].tolist()
+        for p, q, ratio in zip(
+            (firsts + start).tolist(), seconds.tolist(), pair_ratios, strict=True
+        ):
+            x, y = group[p], group[q]
+            if cluster is None or cluster(x) != cluster(y):
+                yield x, y, ratio
 
 
 def _merge_to_fixpoint(res: _Resolver, group: Iterable[int], rule: str, reason: str) -> None:
@@ -1202,9 +1260,12 @@ def _finish(
         if d.name is not None:
             merged = d.name
         reason = d.reason
-        scopes = sorted({s for s in (nodes[d.a].scope, nodes[d.b].scope) if s})
-        if d.a != d.b and scopes:
-            reason += f" in {' and '.join(scopes)}"
+        if d.a != d.b:
+            scope_a, scope_b = nodes[d.a].scope, nodes[d.b].scope
+            if scope_a and scope_b and scope_a != scope_b:
+                reason += f" in {min(scope_a, scope_b)} and {max(scope_a, scope_b)}"
+            elif scope_a or scope_b:
+                reason += f" in {scope_a or scope_b}"
         if not d.applied and ra != rb:
             reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
         decision = MergeDecision(
