@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from itertools import chain
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ TRANSLITERATION_MIN_RATIO = 80.0
 FUZZY_MIN_RATIO = 94.0
 FUZZY_MIN_LENGTH = 8
 _K = TypeVar("_K")
+_statement_id_of = Statement.statement_id.func  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -545,8 +547,11 @@ class _Resolver:
         """Why two people must stay apart: affiliations of which none is related."""
         if self.nodes[ra].type != "Person":
             return None
-        ga, gb = self.groups_of(ra), self.groups_of(rb)
-        if not ga or not gb or any(self.related(x, y) for x in ga for y in gb):
+        ga = self.groups_of(ra)
+        if not ga:
+            return None
+        gb = self.groups_of(rb)
+        if not gb or any(self.related(x, y) for x in ga for y in gb):
             return None
         names_a = sorted(self.nodes[g].name for g in ga)
         names_b = sorted(self.nodes[g].name for g in gb)
@@ -565,7 +570,11 @@ class _Resolver:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        why_not = self._forbidden(ra, rb) or (None if force else self.conflict(ra, rb))
+        # (the checks' own first tests, made here: a union is tried 100k times at 10k articles)
+        type_name = self.nodes[ra].type
+        why_not = self._forbidden(ra, rb) if type_name in self._forbidding_types else None
+        if why_not is None and not force and type_name == "Person":
+            why_not = self.conflict(ra, rb)
         if why_not:
             if record_refusal:
                 self.decisions.append(
@@ -574,20 +583,30 @@ class _Resolver:
                     )
                 )
             return False
-        keep, gone = sorted((ra, rb))
-        if self.nodes[keep].type != "Person":
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)
+        if type_name != "Person":
             self._lineage_cache.clear()
             self._groups.clear()  # group roots change
         self._merge_cached(self._keys, keep, gone)
         self._merge_cached(self._groups, keep, gone)
         self.parent[gone] = keep
         self.merge_count += 1
-        self.members[keep] |= self.members.pop(gone)
+        self._join_members(keep, gone)
         if gone in self.forced_names:
             forced = self.forced_names.pop(gone)
             self.forced_names[keep] = min(forced, self.forced_names.get(keep, forced))
         self.decisions.append(_Pending(a, b, rule, reason, True))
         return True
+
+    def _join_members(self, keep: int, gone: int) -> None:
+        """`gone`'s members join `keep`'s, the smaller set copied into the larger: a name
+        in thousands of documents makes a cluster of thousands of nodes."""
+        kept, joined = self.members[keep], self.members.pop(gone)
+        if len(kept) < len(joined):
+            joined |= kept
+            self.members[keep] = joined
+        else:
+            kept |= joined
 
     @staticmethod
     def _merge_cached(cache: dict[int, set], keep: int, gone: int) -> None:
@@ -613,16 +632,19 @@ class _Resolver:
 def _canonical(resolver: _Resolver, root: int) -> str:
     if root in resolver.forced_names:
         return resolver.forced_names[root][1]
-    nodes = [resolver.nodes[m] for m in resolver.members[root]]
-    counts: Counter[str] = Counter()
-    for node in nodes:
-        counts[node.name] += node.count
+    counts: dict[str, int] = {}
+    for m in resolver.members[root]:
+        node = resolver.nodes[m]
+        counts[node.name] = counts.get(node.name, 0) + node.count
+    if len(counts) == 1:
+        return next(iter(counts))
 
-    def score(name: str) -> tuple[bool, bool, int, int]:
-        return (not is_acronym(name), len(name.split()) > 1, counts[name], len(name))
+    def rank(name: str) -> tuple[bool, bool, int, int, str]:
+        """Best first: not an acronym, several words, most mentioned, longest, then
+        alphabetical."""
+        return (is_acronym(name), len(name.split()) < 2, -counts[name], -len(name), name)
 
-    best = max(score(n) for n in counts)
-    return min(n for n in counts if score(n) == best)
+    return min(counts, key=rank)
 
 
 def resolve(
@@ -706,7 +728,20 @@ def _resolve(
             name = name[4:]
         return name, extra
 
+    # a (type, written name, document) seen before: its node already holds the document
+    # and the notation's aliases, only the count changes
+    seen: dict[tuple[str, str, str], int] = {}
+
     def node_for(type_name: str, raw: str, doc_id: str) -> int:
+        mention = (type_name, raw, doc_id)
+        i = seen.get(mention)
+        if i is None:
+            i = seen[mention] = first_node_for(type_name, raw, doc_id)
+        else:
+            nodes[i].count += 1
+        return i
+
+    def first_node_for(type_name: str, raw: str, doc_id: str) -> int:
         if (type_name, raw) not in written:
             written[(type_name, raw)] = split_written(type_name, raw)
         name, extra = written[(type_name, raw)]
@@ -751,7 +786,8 @@ def _resolve(
     key_index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for type_name, ids in by_type.items():
         for i in ids:
-            for key in {name_key(n) for n in nodes[i].names}:
+            names = nodes[i].names
+            for key in {name_key(n) for n in names} if len(names) > 1 else (name_key(*names),):
                 key_index[(type_name, key)].append(i)
 
     def nodes_with_key(type_name: str, key: str) -> list[int]:
@@ -803,11 +839,12 @@ def _resolve(
                     res.affiliate(a, b)
                 if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
                     res.linked.add((res.find(a), res.find(b)))
-        _merge_by_keys(res, by_type[type_name])
+        named = _NamedNodes(res, by_type[type_name])
+        _merge_by_keys(res, named)
         if type_name not in person_types:
             _merge_acronyms(res, by_type[type_name])
         else:
-            _merge_surnames(res, by_type[type_name])
+            _merge_surnames(res, by_type[type_name], named)
 
     # known names of each entity (alias table, gazetteer) become aliases, so the dataset
     # says that "LeJ" is Lashkar-e-Jhangvi even if no statement used that name
@@ -821,14 +858,63 @@ def _resolve(
     return _finish(res, statements, ends, base_iri, known)
 
 
-def _merge_by_keys(res: _Resolver, members: list[int]) -> None:
+class _NamedNodes:
+    """The nodes of one type by name, and the clusters each name's nodes are in.
+
+    The rules below work once per name, not once per node: a person's name is a node in
+    every document. A name's clusters are found from its nodes once, then kept as their
+    roots: clusters only merge, so a former root finds the current one.
+    """
+
+    def __init__(self, res: _Resolver, members: list[int]) -> None:
+        self.find = res.find
+        self.nodes: dict[str, list[int]] = defaultdict(list)  # each ascending, as `members`
+        for i in members:
+            self.nodes[res.nodes[i].name].append(i)
+        self._roots: dict[str, set[int]] = {}
+
+    def roots(self, name: str) -> set[int]:
+        """The clusters of the nodes named `name`, now (a shared set: do not change it)."""
+        find = self.find
+        known = self._roots.get(name)
+        if known is None:
+            known = {find(i) for i in self.nodes[name]}
+        elif len(known) > 1 or find(next(iter(known))) not in known:
+            known = {find(r) for r in known}
+        self._roots[name] = known
+        return known
+
+    def by_key(self, key_of: Callable[[str], _K | None]) -> dict[_K, list[str]]:
+        """The names by a key of theirs (None: left out), in name order."""
+        names: dict[_K, list[str]] = defaultdict(list)
+        for name in self.nodes:
+            key = key_of(name)
+            if key is not None:
+                names[key].append(name)
+        return names
+
+    def nodes_of(self, names: list[str]) -> list[int]:
+        """The nodes of `names`, ascending (one name: its own list, do not change it)."""
+        if len(names) == 1:
+            return self.nodes[names[0]]
+        return sorted(chain.from_iterable(self.nodes[n] for n in names))
+
+    def one_cluster(self, names: list[str]) -> bool:
+        """Whether all nodes of `names` are in one cluster already."""
+        first = self.roots(names[0])
+        if len(first) > 1:
+            return False
+        return all(self.roots(n) == first for n in names[1:])
+
+
+def _merge_by_keys(res: _Resolver, named: _NamedNodes) -> None:
     """Normalised names, compact names, transliterations and near-identical spellings."""
-    _merge_same_keys(res, members)
-    _merge_transliterations(res, members)
-    _merge_near_spellings(res, members)
+    _merge_same_keys(res, named)
+    _merge_transliterations(res, named)
+    _merge_near_spellings(res, named)
 
 
-def _merge_same_keys(res: _Resolver, members: list[int]) -> None:
+def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
     """The same name, the same normalised name, the same compact name."""
     nodes = res.nodes
     rules: list[tuple[str, str, Callable[[str], str]]] = [
@@ -840,33 +926,42 @@ def _merge_same_keys(res: _Resolver, members: list[int]) -> None:
         ),
         ("normalised", "the same letters once spaces and hyphens are removed", compact_key),
     ]
-    # keys are computed once per way of writing a node (people: a node per document)
-    by_name: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    by_names: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i in members:
-        by_name[(nodes[i].name,)].append(i)
-        by_names[tuple(sorted(nodes[i].names))].append(i)
+    # a node's names beside its own (aliases in "X (Y)" notation): few nodes have any
+    other_names = [
+        (i, n)
+        for ids in named.nodes.values()
+        for i in ids
+        if len(nodes[i].names) > 1
+        for n in nodes[i].names
+        if n != nodes[i].name
+    ]
     for rule, reason, key_fn in rules:
-        buckets: dict[str, set[int]] = defaultdict(set)
-        for names, group in (by_name if rule == "same-name" else by_names).items():
-            for name in names:
+        # merging a key's nodes only needs their clusters: a name's come as its roots
+        buckets: dict[str, list[Iterable[int]]] = defaultdict(list)
+        for name in named.nodes:
+            key = key_fn(name)
+            if key and not is_acronym(name):
+                buckets[key].append(named.roots(name))
+        if rule != "same-name":  # which matches a node's own name only
+            for i, name in other_names:
                 key = key_fn(name)
                 if key and not is_acronym(name):
-                    buckets[key].update(group)
-        for key, group_set in sorted(buckets.items()):
-            _merge_to_fixpoint(res, sorted(group_set), rule, f"{reason} ({key!r})")
+                    buckets[key].append((i,))
+        for key, roots in sorted(buckets.items()):
+            _merge_to_fixpoint(res, chain.from_iterable(roots), rule, f"{reason} ({key!r})")
 
 
-def _merge_transliterations(res: _Resolver, members: list[int]) -> None:
+def _merge_transliterations(res: _Resolver, named: _NamedNodes) -> None:
     """Transliterations: the same consonant skeleton and a similar spelling."""
     nodes = res.nodes
 
     def consonants(name: str) -> str | None:
         return None if is_acronym(name) or not name.split() else skeleton(name)
 
-    for key, group in sorted(_nodes_by_name_key(nodes, members, consonants).items()):
-        if len(group) < 2 or len(key.replace(" ", "")) < 2:
-            continue
+    for key, names in sorted(named.by_key(consonants).items()):
+        if len(key.replace(" ", "")) < 2 or named.one_cluster(names):
+            continue  # (one cluster: no pair to merge)
+        group = named.nodes_of(names)
         spelled = [_spelled(nodes[i].name) for i in group]
         for x, y, ratio in _similar_pairs(
             group, spelled, TRANSLITERATION_MIN_RATIO, cluster=res.find
@@ -880,7 +975,7 @@ def _merge_transliterations(res: _Resolver, members: list[int]) -> None:
             )
 
 
-def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
+def _merge_near_spellings(res: _Resolver, named: _NamedNodes) -> None:
     """Near-identical spellings: the same token count and initials, a very high similarity."""
     nodes = res.nodes
 
@@ -890,7 +985,10 @@ def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
             return None
         return "".join(t[0] for t in key.split()), len(key.split())
 
-    for _block, group in sorted(_nodes_by_name_key(nodes, members, block).items()):
+    for _block, names in sorted(named.by_key(block).items()):
+        if named.one_cluster(names):
+            continue  # no pair to merge
+        group = named.nodes_of(names)
         keys = [name_key(nodes[i].name) for i in group]
         for x, y, ratio in _similar_pairs(group, keys, FUZZY_MIN_RATIO, cluster=res.find):
             res.union(
@@ -900,25 +998,6 @@ def _merge_near_spellings(res: _Resolver, members: list[int]) -> None:
                 f"{nodes[x].name!r} and {nodes[y].name!r} differ by a letter or two "
                 f"(similarity {ratio:.0f})",
             )
-
-
-def _nodes_by_name_key(
-    nodes: list[_Node], members: list[int], key_of: Callable[[str], _K | None]
-) -> dict[_K, list[int]]:
-    """`members` by a key of their name (None: left out), each list in `members` order.
-
-    The key is computed once per name: a person's name is a node in every document.
-    """
-    key_by_name: dict[str, _K | None] = {}
-    buckets: dict[_K, list[int]] = defaultdict(list)
-    for i in members:
-        name = nodes[i].name
-        if name not in key_by_name:
-            key_by_name[name] = key_of(name)
-        key = key_by_name[name]
-        if key is not None:
-            buckets[key].append(i)
-    return buckets
 
 
 def _similar_pairs(
@@ -932,33 +1011,90 @@ def _similar_pairs(
     `min_ratio`, with the ratio, in the order of two nested loops over the group.
 
     A block can hold thousands of nodes, many with the same name: the ratios are computed
-    once per pair of distinct texts, in C (``process.cdist``, `rows` texts at a time so
-    memory stays small), and the pairs that pass are found with numpy, `rows` nodes at a
-    time. Given `cluster` (a node's cluster root, clusters only merging while the pairs are
-    consumed), pairs already in one cluster are left out, as merging them changes nothing:
-    in bulk when the search starts (most pairs are mentions of one name, merged by then),
-    and again when a pair is reached.
+    once per pair of distinct texts met in a chunk of `rows` nodes, in C
+    (``process.cdist``, so memory stays small), and the pairs that pass are found with
+    numpy, a chunk at a time. Given `cluster` (a node's cluster root, clusters only
+    merging while the pairs are consumed), pairs already in one cluster are left out, as
+    merging them changes nothing: in bulk when the search starts (most pairs are mentions
+    of one name, merged by then; a node whose text is similar to none of another cluster
+    has no pair at all), and again when a pair is reached.
     """
-    roots = np.array([cluster(x) for x in group] if cluster else [], dtype=np.int64)
-    if cluster is not None and len(set(roots.tolist())) < 2:
-        return  # one cluster already: nothing to merge
+    roots: list[int] | None = None
+    if cluster is not None:
+        roots = [cluster(x) for x in group]
+        if len(set(roots)) < 2:
+            return  # one cluster already: nothing to merge
+        if len(group) > 64:  # (a smaller block's matrix costs less than the search)
+            group, texts, roots = _with_pairs_across_clusters(
+                group, texts, roots, min_ratio, rows
+            )
+    yield from _pairs_by_chunks(group, texts, min_ratio, rows, roots, cluster)
+
+
+def _with_pairs_across_clusters(
+    group: Sequence[int], texts: Sequence[str], roots: list[int], min_ratio: float, rows: int
+) -> tuple[list[int], list[str], list[int]]:
+    """The nodes of `group` (with their texts and roots, in order) whose text is similar
+    to that of a node of another cluster: only they can be in a pair. In a large block
+    most names are alone in their cluster, so the node pairs left are a hundredth."""
+    distinct = sorted(set(texts))
+    index = {t: k for k, t in enumerate(distinct)}
+    text_ids = [index[t] for t in texts]
+    roots_of_text: list[set[int]] = [set() for _ in distinct]
+    for k, root in zip(text_ids, roots, strict=True):
+        roots_of_text[k].add(root)
+    crossing: list[bool] = []  # by text: similar texts (itself too) span 2+ clusters
+    for start in range(0, len(distinct), rows):
+        near = process.cdist(
+            distinct[start : start + rows],
+            distinct,
+            scorer=fuzz.ratio,
+            score_cutoff=min_ratio,
+            dtype=np.float64,
+        )
+        for row in near >= min_ratio:
+            reach = set().union(*(roots_of_text[k] for k in np.flatnonzero(row).tolist()))
+            crossing.append(len(reach) > 1)
+    kept = [p for p, k in enumerate(text_ids) if crossing[k]]
+    return [group[p] for p in kept], [texts[p] for p in kept], [roots[p] for p in kept]
+
+
+def _pairs_by_chunks(
+    group: Sequence[int],
+    texts: Sequence[str],
+    min_ratio: float,
+    rows: int,
+    roots: list[int] | None,
+    cluster: Callable[[int], int] | None,
+) -> Iterator[tuple[int, int, float]]:
+    """The pairs of :func:`_similar_pairs`, `rows` nodes at a time (`roots`: the nodes'
+    clusters when the search starts, if clusters are given)."""
+    if not group:
+        return
     distinct = sorted(set(texts))
     index = {t: k for k, t in enumerate(distinct)}
     text_ids = np.array([index[t] for t in texts], dtype=np.int64)
     ids = np.array(group, dtype=np.int64)
-    near = _near_texts(distinct, min_ratio, rows)
+    root_ids = np.array(roots, dtype=np.int64) if roots is not None else None
     for start in range(0, len(group), rows):
         chunk = slice(start, start + rows)
-        chunk_texts, inverse = np.unique(text_ids[chunk], return_inverse=True)
-        scores = np.full((len(chunk_texts), len(distinct)), -np.inf)
-        for row, k in enumerate(chunk_texts.tolist()):
-            scores[row, near[k][0]] = near[k][1]
-        ratios = scores[inverse][:, text_ids]  # chunk nodes x group nodes
-        passing = (ratios >= min_ratio) & (ids[chunk, None] < ids[None, :])
-        if cluster is not None:
-            passing &= roots[chunk, None] != roots[None, :]
+        if start == 0 and len(group) <= rows:  # one chunk: it holds every text, in order
+            chunk_texts, inverse = range(len(distinct)), text_ids
+        else:
+            chunk_texts, inverse = np.unique(text_ids[chunk], return_inverse=True)
+        scores = process.cdist(
+            [distinct[k] for k in chunk_texts],
+            distinct,
+            scorer=fuzz.ratio,
+            score_cutoff=min_ratio,
+            dtype=np.float64,
+        )
+        passing = (scores >= min_ratio)[inverse][:, text_ids]  # chunk nodes x group nodes
+        passing &= ids[chunk, None] < ids[None, :]
+        if root_ids is not None:
+            passing &= root_ids[chunk, None] != root_ids[None, :]
         firsts, seconds = np.nonzero(passing)  # row-major: the nested loops' order
-        pair_ratios = ratios[firsts, seconds].tolist()
+        pair_ratios = scores[inverse[firsts], text_ids[seconds]].tolist()
         for p, q, ratio in zip(
             (firsts + start).tolist(), seconds.tolist(), pair_ratios, strict=True
         ):
@@ -967,27 +1103,7 @@ def _similar_pairs(
                 yield x, y, ratio
 
 
-def _near_texts(
-    distinct: list[str], min_ratio: float, rows: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each text, the texts (indices) with a ratio of at least `min_ratio`, and those
-    ratios."""
-    near: list[tuple[np.ndarray, np.ndarray]] = []
-    for start in range(0, len(distinct), rows):
-        scores = process.cdist(
-            distinct[start : start + rows],
-            distinct,
-            scorer=fuzz.ratio,
-            score_cutoff=min_ratio,
-            dtype=np.float64,
-        )
-        for row in scores:
-            passing = np.flatnonzero(row >= min_ratio)
-            near.append((passing, row[passing]))
-    return near
-
-
-def _merge_to_fixpoint(res: _Resolver, group: list[int], rule: str, reason: str) -> None:
+def _merge_to_fixpoint(res: _Resolver, group: Iterable[int], rule: str, reason: str) -> None:
     """Merge a group until nothing changes; refusals are recorded once at the end.
 
     A name can recur in thousands of documents, so members first join the first cluster
@@ -1048,7 +1164,7 @@ def _merge_acronyms(res: _Resolver, members: list[int]) -> None:
                 )
 
 
-def _merge_surnames(res: _Resolver, members: list[int]) -> None:
+def _merge_surnames(res: _Resolver, members: list[int], named: _NamedNodes) -> None:
     nodes = res.nodes
 
     def surname(name: str) -> str | None:
@@ -1060,9 +1176,12 @@ def _merge_surnames(res: _Resolver, members: list[int]) -> None:
         return key if len(key.split()) == 1 and not is_acronym(name) else None
 
     # surname -> people with a full name ending in it (an index: corpora have thousands)
-    by_surname = _nodes_by_name_key(nodes, members, surname)
+    by_surname = {key: named.nodes_of(names) for key, names in named.by_key(surname).items()}
     surname_of = {
-        i: key for key, ids in _nodes_by_name_key(nodes, members, single_word).items() for i in ids
+        i: key
+        for key, names in named.by_key(single_word).items()
+        for name in names
+        for i in named.nodes[name]
     }
     # the clusters of a surname's people, until a merge changes clusters
     known_roots: dict[str, tuple[int, set[int]]] = {}
@@ -1141,9 +1260,12 @@ def _finish(
         if d.name is not None:
             merged = d.name
         reason = d.reason
-        scopes = sorted({s for s in (nodes[d.a].scope, nodes[d.b].scope) if s})
-        if d.a != d.b and scopes:
-            reason += f" in {' and '.join(scopes)}"
+        if d.a != d.b:
+            scope_a, scope_b = nodes[d.a].scope, nodes[d.b].scope
+            if scope_a and scope_b and scope_a != scope_b:
+                reason += f" in {min(scope_a, scope_b)} and {max(scope_a, scope_b)}"
+            elif scope_a or scope_b:
+                reason += f" in {scope_a or scope_b}"
         if not d.applied and ra != rb:
             reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
         decision = MergeDecision(
@@ -1158,7 +1280,9 @@ def _finish(
     for s, (a, b) in zip(statements, ends, strict=True):
         (sname, sid), (oname, oid) = named[a], named[b]
         out = with_changes(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
-        statement_id = out.statement_id  # a hash of the text: computed once
+        # a hash of the text, computed once and kept where the cached property keeps it
+        # (reading the property takes a lock per statement)
+        statement_id = out.__dict__["statement_id"] = _statement_id_of(out)
         previous = resolved.get(statement_id)
         if previous is None or out.confidence > previous.confidence:
             resolved[statement_id] = out
