@@ -63,6 +63,8 @@ TRANSLITERATION_MIN_RATIO = 80.0
 FUZZY_MIN_RATIO = 94.0
 FUZZY_MIN_LENGTH = 8
 _K = TypeVar("_K")
+# Statement.statement_id must stay a cached_property: _finish computes it with the
+# property's function and stores it where the property would (its __dict__ entry).
 _statement_id_of = Statement.statement_id.func  # type: ignore[attr-defined]
 
 
