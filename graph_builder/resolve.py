@@ -28,10 +28,10 @@ import functools
 import hashlib
 import json
 import re
-from collections import Counter, defaultdict
-from itertools import chain
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -788,8 +788,9 @@ def _resolve(
     key_index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for type_name, ids in by_type.items():
         for i in ids:
-            names = nodes[i].names
-            for key in {name_key(n) for n in names} if len(names) > 1 else (name_key(*names),):
+            node_names = nodes[i].names
+            keys = {name_key(n) for n in node_names} if len(node_names) > 1 else None
+            for key in keys if keys is not None else (name_key(*node_names),):
                 key_index[(type_name, key)].append(i)
 
     def nodes_with_key(type_name: str, key: str) -> list[int]:
@@ -1027,9 +1028,7 @@ def _similar_pairs(
         if len(set(roots)) < 2:
             return  # one cluster already: nothing to merge
         if len(group) > 64:  # (a smaller block's matrix costs less than the search)
-            group, texts, roots = _with_pairs_across_clusters(
-                group, texts, roots, min_ratio, rows
-            )
+            group, texts, roots = _with_pairs_across_clusters(group, texts, roots, min_ratio, rows)
     yield from _pairs_by_chunks(group, texts, min_ratio, rows, roots, cluster)
 
 
@@ -1080,6 +1079,7 @@ def _pairs_by_chunks(
     root_ids = np.array(roots, dtype=np.int64) if roots is not None else None
     for start in range(0, len(group), rows):
         chunk = slice(start, start + rows)
+        chunk_texts: range | np.ndarray
         if start == 0 and len(group) <= rows:  # one chunk: it holds every text, in order
             chunk_texts, inverse = range(len(distinct)), text_ids
         else:

@@ -156,6 +156,7 @@ def _child(label: str, work: Callable[[], Any], send: Connection, parent: int) -
     _die_with(parent)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # never a console's redirect
     gc.disable()  # short-lived: collections would only copy the parent's pages
+    _yield_to_parent()
     started = time.perf_counter()
     try:
         result = work()
@@ -170,6 +171,19 @@ def _child(label: str, work: Callable[[], Any], send: Connection, parent: int) -
         os._exit(1)
     send.send(("ok", (time.perf_counter() - started, result)))
     send.close()
+
+
+# Side work takes the CPU the main line leaves: when more processes want the cores than
+# there are (writers beside the Neo4j load, whose server answers each batch in turn),
+# the main line and the server are served first and the writers fill the gaps.
+SIDE_NICENESS = 10
+
+
+def _yield_to_parent() -> None:
+    try:
+        os.nice(SIDE_NICENESS)
+    except OSError:  # not allowed here: same priority as before
+        pass
 
 
 def _die_with(parent: int) -> None:

@@ -26,13 +26,13 @@ def test_large_blocks_of_many_clusters_give_the_nested_loops_pairs(seed: int, ro
     several clusters and near spellings across clusters (kept), nodes in any order."""
     rng = random.Random(seed)
     stems = ["malik ishaq", "malik ishak", "mullah omar", "mulla omar", "hafiz saeed"]
-    stems += ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(12)) for _ in range(60)]
+    stems += [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(12)) for _ in range(60)
+    ]
     texts = [rng.choice(stems) for _ in range(300)]
     group = rng.sample(range(1000), len(texts))
     cluster_of_text = {t: rng.randrange(3) * 1000 + k for k, t in enumerate(stems)}
-    roots = [
-        cluster_of_text[t] + (rng.randrange(2) if t in stems[:5] else 0) for t in texts
-    ]
+    roots = [cluster_of_text[t] + (rng.randrange(2) if t in stems[:5] else 0) for t in texts]
     root_of = dict(zip(group, roots, strict=True))
     got = list(_similar_pairs(group, texts, 80, rows=rows, cluster=root_of.__getitem__))
     assert got == _nested_loops(group, texts, roots, 80)

@@ -101,6 +101,13 @@ def test_a_killed_side_process_is_an_error_not_a_success() -> None:
         side.wait()
 
 
+@needs_fork
+def test_side_work_yields_the_cores_to_the_main_line() -> None:
+    # the Neo4j load (a round trip per batch) must not wait behind the file writers
+    side = sidework.start("niceness", lambda: os.nice(0), parallel=True)
+    assert side.wait() == min(os.nice(0) + sidework.SIDE_NICENESS, 19)
+
+
 def test_macos_runs_side_work_inline(monkeypatch: pytest.MonkeyPatch) -> None:
     # fork is listed there, but a forked child may crash in system frameworks
     monkeypatch.setattr(sidework.sys, "platform", "darwin")
