@@ -479,8 +479,8 @@ def _analyse(
         )
 
     stage.on_stage("export")
-    # The report shares no work with the graph files: two side processes of ~9 s each at
-    # 10k articles instead of one of ~18 s, beside the Neo4j load.
+    # The report shares no work with the graph files: two side processes instead of one
+    # (each ~10-15 s at 10k articles), beside the Neo4j load.
     side.start("export", "writing graph.graphml and graph.gexf", write_graph_files)
     side.start("report", "writing report.html", write_report)
     return rows
