@@ -10,6 +10,7 @@ while analytics and the Neo4j load go on; a failed write is raised after the oth
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -152,6 +153,7 @@ def extract_with_cache(
     file that does not read back (edited, damaged) is a miss.
     """
     from graph_builder.extract import EXTRACTOR_VERSION, Extractor, inputs_digest
+    from graph_builder.extract.extractor import Extractions
 
     version = f"{EXTRACTOR_VERSION}-{inputs_digest()}"
     key = check_key(ontology)
@@ -159,12 +161,48 @@ def extract_with_cache(
     # by document object, not id: two files may share a stem (2015/a.txt, 2016/a.txt)
     by_doc: dict[int, list[Statement]] = {}
     refused_by_doc: dict[int, list[Rejection]] = {}
-    fresh = []
+    paths = [_cache_path(folder, doc, version) for doc in docs]
+    # Documents without a cache file are extracted from the start: with --jobs >= 2 the
+    # workers load spaCy while this process reads the cached ones.
+    new = [doc for doc, path in zip(docs, paths, strict=True) if not os.path.exists(path)]
+    extractor = Extractor(ontology) if new else None
+    early = extractor.start(new, jobs) if extractor else Extractions(iter(()))
+    try:
+        fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document)
+        for doc, found in early:
+            if id(doc) not in by_doc:  # not read from a previous format's file meanwhile
+                _take_fresh(doc, found, ontology, by_doc, refused_by_doc, version, folder, key)
+                on_document()
+    finally:
+        early.close()
+    late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
+    if late:
+        extractor = extractor or Extractor(ontology)
+        for doc, found in extractor.extract_all(late, jobs=jobs):
+            _take_fresh(doc, found, ontology, by_doc, refused_by_doc, version, folder, key)
+            on_document()
+    # in document order, whatever came from the cache: the same corpus, the same output
+    statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
+    rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
+    return Extraction(statements, rejected, len(docs) - len(fresh))
+
+
+def _read_cached(
+    docs: Sequence[Document],
+    paths: Sequence[Path],
+    ontology: Ontology,
+    key: str,
+    by_doc: dict[int, list[Statement]],
+    refused_by_doc: dict[int, list[Rejection]],
+    on_document: Callable[[], None],
+) -> list[Document]:
+    """Fill ``by_doc`` from the cache files that read back; the documents that missed."""
+    missed = []
     with gc_paused():  # ~140k statements at 10k articles: nothing cyclic to collect
-        for doc in docs:
-            found = read_cache(_cache_path(folder, doc, version), ontology, key)
+        for doc, path in zip(docs, paths, strict=True):
+            found = read_cache(path, ontology, key)
             if found is None:
-                fresh.append(doc)
+                missed.append(doc)
                 continue
             if any(s.doc_id != doc.doc_id for s in found):
                 # The key is the text, not the name (two files may hold the same text):
@@ -174,18 +212,24 @@ def extract_with_cache(
                 )
             by_doc[id(doc)] = found
             on_document()
-    if fresh:
-        extractor = Extractor(ontology)
-        for doc, found in extractor.extract_all(fresh, jobs=jobs):
-            kept, normalised, refused = _checked_split(found, ontology)
-            by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
-            if not refused:
-                write_cache(_cache_path(folder, doc, version), normalised, key)
-            on_document()
-    # in document order, whatever came from the cache: the same corpus, the same output
-    statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
-    rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
-    return Extraction(statements, rejected, len(docs) - len(fresh))
+    return missed
+
+
+def _take_fresh(
+    doc: Document,
+    found: list[Statement],
+    ontology: Ontology,
+    by_doc: dict[int, list[Statement]],
+    refused_by_doc: dict[int, list[Rejection]],
+    version: str,
+    folder: Path,
+    key: str,
+) -> None:
+    """Check a fresh extraction; cache it when nothing was refused."""
+    kept, normalised, refused = _checked_split(found, ontology)
+    by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
+    if not refused:
+        write_cache(_cache_path(folder, doc, version), normalised, key)
 
 
 def _with_doc_id(statement: Statement, doc_id: str) -> Statement:

@@ -210,6 +210,7 @@ def test_a_rebuild_reads_back_what_the_checking_reader_read_back(
     gets from the trusted file what the previous code's checked re-read gave."""
     import graph_builder.extract as extract
     from graph_builder.documents import find_articles, read_documents
+    from graph_builder.extract.extractor import Extractions
     from graph_builder.pipeline import extract_with_cache
 
     found = made(GOOD, ROUGH)
@@ -218,8 +219,8 @@ def test_a_rebuild_reads_back_what_the_checking_reader_read_back(
         def __init__(self, ontology: object) -> None:
             pass
 
-        def extract_all(self, docs: list[object], jobs: int) -> object:
-            return ((doc, found) for doc in docs)
+        def start(self, docs: list[object], jobs: int) -> object:
+            return Extractions(iter([(doc, found) for doc in docs]))
 
     monkeypatch.setattr(extract, "Extractor", Extractor)
     (tmp_path / "corpus").mkdir()

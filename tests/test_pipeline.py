@@ -272,22 +272,63 @@ def json_statements(path: Path) -> list[Statement]:
     return [trusted_statement(row) for row in json.loads(path.read_text().split("\n", 1)[1])]
 
 
+def test_new_articles_go_to_workers_started_before_the_cache_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --jobs 2, one new article beside cached ones is extracted by a worker
+    process started before the cached extractions are read (it loads spaCy meanwhile),
+    never by the parent, and gives what one process gives."""
+    import graph_builder.extract.nlp as nlp
+    from graph_builder import pipeline
+    from graph_builder.documents import find_articles, read_documents
+    from graph_builder.extract.extractor import Extractor
+
+    docs, _ = read_documents(find_articles([small_corpus(tmp_path)]))
+    expected = pipeline.extract_with_cache(docs, ONTOLOGY, tmp_path / "one", jobs=1)
+    out = tmp_path / "two"
+    pipeline.extract_with_cache(docs[:1], ONTOLOGY, out, jobs=1)  # the first is cached
+    calls: list[str] = []
+    read_cache, start = pipeline.read_cache, Extractor.start
+
+    def parent_parse() -> None:
+        raise AssertionError("the parent process loaded spaCy")
+
+    def reading(*args: Any) -> Any:
+        calls.append("read")
+        return read_cache(*args)
+
+    def starting(self: Extractor, *args: Any) -> Any:
+        calls.append("start")
+        return start(self, *args)
+
+    monkeypatch.setattr(nlp, "load_spacy", parent_parse)  # spawned workers import afresh
+    monkeypatch.setattr(pipeline, "read_cache", reading)
+    monkeypatch.setattr(Extractor, "start", starting)
+    two = pipeline.extract_with_cache(docs, ONTOLOGY, out, jobs=2)
+    assert calls == ["start", "read", "read"]
+    assert two.cached == 1 and expected.cached == 0
+    assert two.statements == expected.statements and two.statements
+
+
 def test_refused_extractions_are_reported_on_every_rebuild_and_never_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A statement the schema refuses is not cached: a cache file must read back clean,
     and the refusal must be reported by the next rebuild too."""
-    from graph_builder.extract.extractor import Extractor
+    from graph_builder.extract.extractor import Extractions, Extractor
 
-    original = Extractor.extract_all
+    original = Extractor.start
 
-    def one_bad_date(self, docs, jobs=1, batch_size=16):  # type: ignore[no-untyped-def]
-        for doc, found in original(self, docs, jobs, batch_size):
-            if doc.doc_id == "ishaq-2015-07-29":
-                found = [replace(found[0], date="2015-13-45"), *found[1:]]
-            yield doc, found
+    def one_bad_date(self, docs, jobs, batch_size=16):  # type: ignore[no-untyped-def]
+        def altered():  # type: ignore[no-untyped-def]
+            for doc, found in original(self, docs, jobs, batch_size):
+                if doc.doc_id == "ishaq-2015-07-29":
+                    found = [replace(found[0], date="2015-13-45"), *found[1:]]
+                yield doc, found
 
-    monkeypatch.setattr(Extractor, "extract_all", one_bad_date)
+        return Extractions(altered())
+
+    monkeypatch.setattr(Extractor, "start", one_bad_date)
     corpus = small_corpus(tmp_path)
     out = tmp_path / "out"
     options = RebuildOptions(corpus=corpus, out=out, prune=True)

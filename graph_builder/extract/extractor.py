@@ -142,6 +142,36 @@ def _work(chunk: list[Document]) -> list[list[Statement]]:
     return [found for _, found in _WORKER.extract_all(chunk, jobs=1, batch_size=_WORKER_BATCH)]
 
 
+def _collected(
+    chunks: list[list[Document]], results: Iterator[list[list[Statement]]]
+) -> Iterator[tuple[Document, list[Statement]]]:
+    for chunk, found in zip(chunks, results, strict=True):
+        yield from zip(chunk, found, strict=True)
+
+
+class Extractions:
+    """(document, statements) pairs in input order, as they are done; when worker
+    processes make them, closing (or finishing) shuts the workers down, and closing
+    early cancels the chunks no worker has started."""
+
+    def __init__(
+        self,
+        items: Iterator[tuple[Document, list[Statement]]],
+        pool: ProcessPoolExecutor | None = None,
+    ) -> None:
+        self._items, self._pool = items, pool
+
+    def __iter__(self) -> Iterator[tuple[Document, list[Statement]]]:
+        try:
+            yield from self._items
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class Extractor:
     """Rules over spaCy parses and a gazetteer; load once, call for many documents."""
 
@@ -193,24 +223,40 @@ class Extractor:
         identical to ``jobs=1``.
         """
         if jobs <= 1 or len(docs) <= batch_size:
-            parsed = self.nlp.pipe((d.text for d in docs), batch_size=batch_size)
-            for document, parse in zip(docs, parsed, strict=True):
-                yield document, [s for s, _ in self._from_parse(document, parse)]
-            return
+            return self._in_process(docs, batch_size)
+        return iter(self.start(docs, jobs, batch_size))
+
+    def start(self, docs: Sequence[Document], jobs: int, batch_size: int = 16) -> Extractions:
+        """Like :meth:`extract_all`, but with ``jobs >= 2`` the workers start now, however
+        few the documents: they load spaCy (~3 s) while the caller does other work, such
+        as reading cached extractions. Iterate the result, or close it to stop early."""
+        if jobs <= 1:
+            return Extractions(self._in_process(docs, batch_size))
         chunks = [list(docs[i : i + batch_size]) for i in range(0, len(docs), batch_size)]
         context = multiprocessing.get_context(START_METHOD)
         for var in BLAS_THREAD_VARS:  # one BLAS thread per worker: N workers, N cores
             os.environ.setdefault(var, "1")
         # An executor, not a Pool: a worker that dies (killed for memory) breaks the run
         # with BrokenProcessPool instead of leaving it waiting forever for its chunk.
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(chunks)),
+        pool = ProcessPoolExecutor(
+            max_workers=max(1, min(jobs, len(chunks))),
             mp_context=context,
             initializer=_start_worker,
             initargs=(self.ontology, self.gazetteer, self.confidence, batch_size, self.denials),
-        ) as pool:
-            for chunk, results in zip(chunks, pool.map(_work, chunks), strict=True):
-                yield from zip(chunk, results, strict=True)
+        )
+        try:
+            results = pool.map(_work, chunks)  # every chunk is queued now: workers start
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        return Extractions(_collected(chunks, results), pool)
+
+    def _in_process(
+        self, docs: Sequence[Document], batch_size: int
+    ) -> Iterator[tuple[Document, list[Statement]]]:
+        parsed = self.nlp.pipe((d.text for d in docs), batch_size=batch_size)
+        for document, parse in zip(docs, parsed, strict=True):
+            yield document, [s for s, _ in self._from_parse(document, parse)]
 
     # --------------------------------------------------------------------------------
     def _from_parse(self, document: Document, doc: Doc) -> list[tuple[Statement, str]]:
