@@ -248,7 +248,9 @@ def speed_up(nlp: Language) -> Language:
             and type(pipe).is_base_form in (EnglishLemmatizer.is_base_form, Lemmatizer.is_base_form)
         ):
             pipe.lemmatize = _memoised(pipe.lemmatize)  # type: ignore[method-assign,assignment]
-    return nlp
+    from graph_builder.extract import fast_ner
+
+    return fast_ner.install(nlp)
 
 
 def load_spacy() -> Language:
