@@ -24,7 +24,7 @@ HELDOUT = Path(__file__).parent / "data" / "heldout"
 
 # Entities next to sentence starts, whitespace tokens and the end of the document.
 EDGES = (
-    "Barack Obama met Angela Merkel in Berlin on Monday.\n\n  New York Times reporters "
+    "Barack Obama met  Angela Merkel in  Berlin on Monday.\n\n  New York Times reporters "
     "flew to Paris. Paris\n  \nAl-Shabaab claimed 12 deaths in Mogadishu, Somalia"
 )
 

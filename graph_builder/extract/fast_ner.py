@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-MOVES = "BILUO"  # spaCy's BiluoPushDown moves, in the order of MOVE_CODE below
+MOVES = "BILUO"  # spaCy's BiluoPushDown moves, numbered as below
 BEGIN, IN, LAST, UNIT, OUT = range(5)
 CLOSED_CODES = 4  # state codes 0-3: no open entity; 2 * token is space + next blocked
 SAFE_SCORE = 1e30  # scores stay far from float32 overflow below this bound
@@ -52,12 +52,8 @@ def _actions(ner: EntityRecognizer) -> _Actions:
     strings = ner.vocab.strings
     moves, labels = [], []
     for name in (ner.moves.get_class_name(i) for i in range(ner.moves.n_moves)):
-        move, _, label = name.partition("-")
-        if move not in MOVES or (move == "O") != (label == ""):
-            if move == "U" and label == "":  # the blocking action: needs a preset entity
-                moves.append(UNIT)
-                labels.append(0)
-                continue
+        move, _, label = name.partition("-")  # "U-" (label 0) blocks preset entities only
+        if move not in MOVES or (move == "O" and name != "O"):
             raise Unsupported(f"action {name!r}")
         moves.append(MOVES.index(move))
         labels.append(strings[label] if label else 0)
@@ -262,7 +258,7 @@ def supports(ner: Any) -> bool:
     from thinc.api import NumpyOps
 
     try:
-        tok2vec, lower, upper = ner.model.layers
+        _, lower, upper = ner.model.layers
         return (
             isinstance(ner, EntityRecognizer)
             and ner.cfg.get("beam_width") == 1
@@ -283,9 +279,11 @@ class FastEntityRecognizer(EntityRecognizer):
     _actions_cache: tuple[int, _Actions] | None = None
 
     def predict(self, docs: Any) -> Any:
+        from spacy.tokens import Doc
         from thinc.api import set_dropout_rate
 
-        docs = [docs] if not isinstance(docs, list | tuple) else list(docs)
+        if isinstance(docs, Doc):
+            docs = [docs]
         if not supports(self) or not any(len(doc) for doc in docs):
             return super().predict(docs)
         try:
