@@ -229,8 +229,9 @@ def _memoised(lemmatize: Callable[[Token], list[str]]) -> Callable[[Token], list
 
 
 def speed_up(nlp: Language) -> Language:
-    """Swap two slow steps of the loaded pipeline for exact equivalents: the attribute
-    ruler's matcher and the rule lemmatizer's lookup. Output is unchanged (tests compare
+    """Swap slow steps of the loaded pipeline for exact equivalents: the attribute
+    ruler's matcher, the rule lemmatizer's lookup and the entity recognizer's greedy
+    decode (:mod:`graph_builder.extract.fast_ner`). Output is unchanged (tests compare
     every token attribute with the stock pipeline); a pipeline whose rules the fast path
     cannot reproduce is left as it is."""
     from spacy.lang.en.lemmatizer import EnglishLemmatizer
@@ -248,7 +249,9 @@ def speed_up(nlp: Language) -> Language:
             and type(pipe).is_base_form in (EnglishLemmatizer.is_base_form, Lemmatizer.is_base_form)
         ):
             pipe.lemmatize = _memoised(pipe.lemmatize)  # type: ignore[method-assign,assignment]
-    return nlp
+    from graph_builder.extract import fast_ner
+
+    return fast_ner.install(nlp)
 
 
 def load_spacy() -> Language:
