@@ -218,13 +218,18 @@ class FastAttributeMatcher:
         if not len(doc):
             return []
         table: Any = doc.to_array(list(self.attrs)).reshape(len(doc), len(self.attrs))
-        rows: list[tuple[int, ...]] = [tuple(row) for row in table.tolist()]
+        rows: list[tuple[int, ...]] = list(map(tuple, table.tolist()))
+        starts: dict[int, list[int]] = {}  # rule number -> tokens a single-token pattern matches
+        cached = self.cache.get
+        for i, row in enumerate(rows):
+            rules = cached(row)
+            for rule in self._single(row) if rules is None else rules:
+                starts.setdefault(rule, []).append(i)
         ids = self.match_ids
-        found = {
-            (rule, ids[rule], i, i + 1) for i, row in enumerate(rows) for rule in self._single(row)
-        }
-        found.update(self._multi(table, rows))
-        return sorted(found)
+        found = [(rule, ids[rule], i, i + 1) for rule in sorted(starts) for i in starts[rule]]
+        found += sorted(set(self._multi(table, rows)))
+        found.sort()  # two sorted runs (single and multi-token matches): a linear merge
+        return found
 
     def _multi(self, table: Any, rows: list[tuple[int, ...]]) -> Iterator[Match]:
         """The multi-token matches: numpy finds the few tokens holding an indexed value."""
