@@ -1,9 +1,11 @@
-"""The speed-ups of extraction change nothing: the fast attribute matcher and memoised
-lemmas give spaCy's own results, the tuned pipeline annotates exactly like the stock one,
-and worker processes extract the same statements as one process."""
+"""The speed-ups of extraction change nothing: the fast attribute matcher and setter and
+the memoised lemmas give spaCy's own results, the tuned pipeline annotates exactly like
+the stock one, and worker processes extract the same statements as one process."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -19,6 +21,7 @@ from graph_builder.extract.nlp import (
     MODELS,
     PARAGRAPH_COMPONENT,
     FastAttributeMatcher,
+    FastAttributeSetter,
     _register,
     speed_up,
 )
@@ -92,11 +95,118 @@ def test_fast_matcher_finds_what_spacys_matcher_finds(stock: Language, texts: li
     assert multi >= 3, "the sample no longer reaches the multi-token rules"
 
 
+def test_fast_setter_writes_what_spacys_setter_writes(stock: Language, texts: list[str]) -> None:
+    ruler = cast(AttributeRuler, stock.get_pipe("attribute_ruler"))
+    fast = FastAttributeSetter(ruler)
+    with stock.select_pipes(disable=["attribute_ruler", "lemmatizer", "ner"]):
+        parsed = list(stock.pipe(texts))
+    for doc in parsed:
+        matches = ruler.match(doc)
+        theirs, ours = doc.copy(), doc.copy()
+        ruler.set_annotations(theirs, matches)
+        fast(ours, matches)
+        assert _ruled(ours) == _ruled(theirs)
+        assert _ruled(ours) != _ruled(doc)  # the rules did write something
+
+
 def test_tuned_pipeline_annotates_like_the_stock_one(stock: Language, texts: list[str]) -> None:
     tuned = load_spacy()
     assert tuned.pipe_names == stock.pipe_names
     for ours, theirs in zip(tuned.pipe(texts), stock.pipe(texts), strict=True):
         assert _annotations(ours) == _annotations(theirs)
+
+
+# Rules over a tiny vocabulary that exercise what the fast pair must get right: exact, IN,
+# NOT_IN and REGEX tests; single-token rules without an exact test; multi-token rules
+# with and without one; negative and positive indexes; later rules overriding earlier
+# ones on the same token; MORPH, LEMMA, POS, TAG and DEP writes.
+TOY_RULES: list[tuple[list[list[dict[str, object]]], dict[str, str], int]] = [
+    ([[{"LOWER": "a"}]], {"TAG": "X1", "LEMMA": "first", "MORPH": "Number=Sing"}, 0),
+    ([[{"LOWER": {"IN": ["a", "b"]}, "TAG": {"NOT_IN": ["DT", ""]}}]], {"POS": "NOUN"}, 0),
+    ([[{"LOWER": {"REGEX": "^n[ou]thin'$"}}]], {"LEMMA": "nothing"}, 0),
+    ([[{"TAG": {"NOT_IN": ["DT"]}, "DEP": {"NOT_IN": ["", "det"]}}]], {"POS": "PRON"}, 0),
+    ([[{"LOWER": "gon"}, {"LOWER": "na"}]], {"LEMMA": "go"}, 0),
+    ([[{"LOWER": "gon"}, {"LOWER": "na"}]], {"LEMMA": "to"}, -1),
+    ([[{"DEP": "expl"}, {"LOWER": {"IN": ["is", "a"]}}]], {"POS": "VERB"}, 1),
+    ([[{"TAG": {"NOT_IN": ["DT"]}}, {"LOWER": {"REGEX": "^n"}}]], {"MORPH": "Case=Acc"}, 1),
+    ([[{"IS_SPACE": True}]], {"TAG": "_SP", "POS": "SPACE", "MORPH": "_"}, 0),
+    ([[{"IS_SPACE": True, "DEP": {"NOT_IN": [""]}}]], {"DEP": "dep"}, 0),
+    ([[{"TAG": {"IN": ["DT", "IN"]}}], [{"LOWER": "it"}]], {"POS": "DET", "LEMMA": "later"}, 0),
+    ([[{"LOWER": "a"}]], {"LEMMA": "last", "MORPH": "Number=Plur"}, 0),
+]
+TOY_WORDS = ("a", "A", "b", "gon", "na", "nothin'", "nuthin'", "no", "is", "it", "  ", "\n")
+TOY_TAGS = ("", "DT", "IN", "VBZ", "_SP")
+TOY_DEPS = ("", "nsubj", "det", "expl", "aux")
+
+
+def _toy_ruler() -> AttributeRuler:
+    ruler = cast(AttributeRuler, spacy.blank("en").add_pipe("attribute_ruler"))
+    for patterns, attrs, index in TOY_RULES:
+        ruler.add(patterns, attrs, index=index)  # type: ignore[arg-type]
+    return ruler
+
+
+def _toy_docs(ruler: AttributeRuler, count: int) -> Iterator[Doc]:
+    rng = random.Random(7)
+    for _ in range(count):
+        n = rng.randint(1, 10)
+        yield Doc(
+            ruler.vocab,
+            words=[rng.choice(TOY_WORDS) for _ in range(n)],
+            tags=[rng.choice(TOY_TAGS) for _ in range(n)],
+            deps=[rng.choice(TOY_DEPS) for _ in range(n)],
+        )
+
+
+def _ruled(doc: Doc) -> list[tuple[object, ...]]:
+    """The token attributes an attribute ruler may write."""
+    return [(t.tag_, t.pos_, t.morph.key, t.lemma_, t.dep_) for t in doc]  # type: ignore[attr-defined]
+
+
+def _refuse(*_: object) -> None:
+    raise AssertionError("the fast setter fell back to spaCy's")
+
+
+def test_fast_ruler_pair_matches_and_writes_like_spacy_on_toy_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ruler = _toy_ruler()
+    fast, tiny_cache = FastAttributeMatcher(ruler), FastAttributeMatcher(ruler)
+    tiny_cache.CACHE_LIMIT = 3  # evictions must not change the outcome
+    setter = FastAttributeSetter(ruler)
+    matched: set[int] = set()
+    for doc in _toy_docs(ruler, 400):
+        expected = ruler.match(doc)
+        assert fast(doc) == tiny_cache(doc) == expected
+        theirs, ours = doc.copy(), doc.copy()
+        ruler.set_annotations(theirs, expected)
+        with monkeypatch.context() as patched:
+            patched.setattr(AttributeRuler, "set_annotations", _refuse)
+            setter(ours, expected)
+        assert _ruled(ours) == _ruled(theirs)
+        matched.update(rule for rule, _, _, _ in expected)
+    assert matched == set(range(len(TOY_RULES))), "a toy rule never matched"
+
+
+def test_fast_setter_raises_spacys_error_for_an_index_outside_the_match() -> None:
+    ruler = _toy_ruler()
+    ruler.add([[{"LOWER": "b"}]], {"LEMMA": "beyond"}, index=1)
+    doc = Doc(ruler.vocab, words=["a", "b", "c"])
+    matches = ruler.match(doc)
+    with pytest.raises(ValueError, match="E1001"):
+        ruler.set_annotations(doc.copy(), matches)
+    with pytest.raises(ValueError, match="E1001"):
+        FastAttributeSetter(ruler)(doc.copy(), matches)
+
+
+def test_rules_writing_other_attributes_keep_spacys_setter() -> None:
+    nlp = spacy.blank("en")
+    ruler = cast(AttributeRuler, nlp.add_pipe("attribute_ruler"))
+    ruler.add([[{"LOWER": "very"}]], {"NORM": "much"})
+    speed_up(nlp)
+    assert "match" in vars(ruler)
+    assert "set_annotations" not in vars(ruler)  # the class's own method
+    assert nlp("very good")[0].norm_ == "much"
 
 
 def test_rules_the_fast_matcher_cannot_reproduce_keep_spacys_matcher() -> None:

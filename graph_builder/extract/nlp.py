@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from graph_builder.errors import MilgraphError
 
@@ -145,11 +147,38 @@ def _matches(rule: _Rule, rows: list[tuple[int, ...]], start: int, strings: Any)
     )
 
 
+RuleIndex = dict[tuple[int, int], list[tuple[int, _Rule]]]
+Match = tuple[int, int, int, int]  # (rule number, match id, start, end), as spaCy's ruler
+
+
+def _index_rules(rules: list[_Rule]) -> tuple[RuleIndex, list[_Rule]]:
+    """Rules by one exact-valued test, ``(column, value) -> [(token offset, rule)]``, so
+    a token is tested only against rules it can start or join; the test with the fewest
+    values is the key (the rarest hits). Rules with no exact or IN test are returned
+    apart, to be tested everywhere."""
+    index: RuleIndex = {}
+    unkeyed = []
+    for rule in rules:
+        keyed = [
+            (offset, c)
+            for offset, conditions in enumerate(rule.tokens)
+            for c in conditions
+            if c.op in ("==", "IN")
+        ]
+        if not keyed:
+            unkeyed.append(rule)
+            continue
+        offset, cond = min(keyed, key=lambda keyed_cond: len(keyed_cond[1].values))
+        for value in cond.values:
+            index.setdefault((cond.column, value), []).append((offset, rule))
+    return index, unkeyed
+
+
 class FastAttributeMatcher:
     """Drop-in for ``AttributeRuler.match``: the same matches, without running spaCy's
     general-purpose Matcher (~13% of the pipeline). Single-token rules depend only on
     the token's own attributes, so their outcome is cached per distinct attribute tuple;
-    the few multi-token rules are looked up by one exact-valued token."""
+    both kinds of rules are looked up by one exact-valued token test."""
 
     CACHE_LIMIT = 200_000  # distinct attribute tuples kept; memory stays bounded
 
@@ -157,55 +186,128 @@ class FastAttributeMatcher:
         self.strings = ruler.vocab.strings
         self.match_ids = [self.strings.add(str(i)) for i in range(len(ruler.attrs))]
         self.attrs, rules = _compile_rules(ruler)
-        self.single = [r for r in rules if len(r.tokens) == 1]
-        self.index: dict[tuple[int, int], list[tuple[int, _Rule]]] = {}
-        self.scan: list[_Rule] = []  # multi-token rules with no exact or IN test
-        for rule in (r for r in rules if len(r.tokens) > 1):
-            keyed = [
-                (offset, c)
-                for offset, conditions in enumerate(rule.tokens)
-                for c in conditions
-                if c.op in ("==", "IN")
-            ]
-            if not keyed:
-                self.scan.append(rule)
-                continue
-            offset, cond = keyed[0]
-            for value in cond.values:
-                self.index.setdefault((cond.column, value), []).append((offset, rule))
-        self.columns = sorted({column for column, _ in self.index})
+        self.single_index, self.single_unkeyed = _index_rules(
+            [r for r in rules if len(r.tokens) == 1]
+        )
+        self.single_columns = sorted({column for column, _ in self.single_index})
+        self.index, self.scan = _index_rules([r for r in rules if len(r.tokens) > 1])
+        self.indexed_values = [
+            (column, np.array(sorted(v for c, v in self.index if c == column), dtype=np.uint64))
+            for column in sorted({column for column, _ in self.index})
+        ]
         self.cache: dict[tuple[int, ...], tuple[int, ...]] = {}
 
     def _single(self, row: tuple[int, ...]) -> tuple[int, ...]:
+        """The rule numbers of the single-token rules the row matches, ascending."""
         found = self.cache.get(row)
         if found is None:
             if len(self.cache) >= self.CACHE_LIMIT:
                 self.cache.clear()
+            candidates = [
+                rule
+                for column in self.single_columns
+                for _, rule in self.single_index.get((column, row[column]), ())
+            ]
+            candidates += self.single_unkeyed
             found = self.cache[row] = tuple(
-                r.rule for r in self.single if _matches(r, [row], 0, self.strings)
+                sorted({r.rule for r in candidates if _matches(r, [row], 0, self.strings)})
             )
         return found
 
-    def __call__(self, doc: Doc) -> list[tuple[int, int, int, int]]:
+    def __call__(self, doc: Doc) -> list[Match]:
         if not len(doc):
             return []
         table: Any = doc.to_array(list(self.attrs)).reshape(len(doc), len(self.attrs))
-        rows: list[tuple[int, ...]] = [tuple(row) for row in table.tolist()]
-        ids = self.match_ids
-        found = {
-            (rule, ids[rule], i, i + 1) for i, row in enumerate(rows) for rule in self._single(row)
-        }
+        rows: list[tuple[int, ...]] = list(map(tuple, table.tolist()))
+        starts: dict[int, list[int]] = {}  # rule number -> tokens a single-token pattern matches
+        cached = self.cache.get
         for i, row in enumerate(rows):
-            for column in self.columns:
-                for offset, rule in self.index.get((column, row[column]), ()):
-                    if _matches(rule, rows, i - offset, self.strings):
-                        found.add(
-                            (rule.rule, ids[rule.rule], i - offset, i - offset + len(rule.tokens))
-                        )
-            for rule in self.scan:
-                if _matches(rule, rows, i, self.strings):
-                    found.add((rule.rule, ids[rule.rule], i, i + len(rule.tokens)))
-        return sorted(found)
+            rules = cached(row)
+            for rule in self._single(row) if rules is None else rules:
+                starts.setdefault(rule, []).append(i)
+        ids = self.match_ids
+        found = [(rule, ids[rule], i, i + 1) for rule in sorted(starts) for i in starts[rule]]
+        found += sorted(set(self._multi(table, rows)))
+        found.sort()  # two sorted runs (single and multi-token matches): a linear merge
+        return found
+
+    def _multi(self, table: Any, rows: list[tuple[int, ...]]) -> Iterator[Match]:
+        """The multi-token matches: numpy finds the few tokens holding an indexed value."""
+        ids = self.match_ids
+        for column, values in self.indexed_values:
+            for i in np.flatnonzero(np.isin(table[:, column], values)).tolist():
+                for offset, rule in self.index[(column, rows[i][column])]:
+                    start = i - offset
+                    if _matches(rule, rows, start, self.strings):
+                        yield (rule.rule, ids[rule.rule], start, start + len(rule.tokens))
+        for rule in self.scan:
+            for start in range(len(rows)):
+                if _matches(rule, rows, start, self.strings):
+                    yield (rule.rule, ids[rule.rule], start, start + len(rule.tokens))
+
+
+# Token attributes an attribute-ruler rule may set, with the Token property that writes
+# exactly the struct field spaCy's ``set_token_attrs`` writes (none is a lexeme field).
+SETTABLE = {"LEMMA": "lemma", "POS": "pos", "TAG": "tag", "DEP": "dep", "MORPH": "morph"}
+
+
+class FastAttributeSetter:
+    """Drop-in for ``AttributeRuler.set_annotations``: the same token attributes. spaCy
+    writes every match's attributes in turn, so later rules win; the outcome for a token
+    only depends on the rules that target it, so it is computed once per rule set and
+    written with one property assignment per attribute."""
+
+    CACHE_LIMIT = 100_000  # distinct rule sets kept; memory stays bounded
+
+    def __init__(self, ruler: AttributeRuler) -> None:
+        from spacy.attrs import IDS
+        from spacy.tokens import MorphAnalysis
+
+        self.ruler = ruler
+        self.indices = list(ruler.indices)
+        names = {IDS[attr]: prop for attr, prop in SETTABLE.items()}
+        morphology = ruler.vocab.morphology
+        self.assignments: list[dict[str, Any]] = []
+        for attrs in ruler.attrs:
+            if not set(attrs) <= set(names):
+                raise UnsupportedPattern(f"attributes {attrs!r}")
+            assignment: dict[str, Any] = {names[a]: v for a, v in attrs.items()}
+            if "morph" in assignment:
+                key = assignment["morph"]
+                # MorphAnalysis.from_id only carries the key of an analysis in the table.
+                if morphology.add(ruler.vocab.strings[key]) != key:
+                    raise UnsupportedPattern(f"morphology {key} not normalised")
+                assignment["morph"] = MorphAnalysis.from_id(ruler.vocab, key)
+            self.assignments.append(assignment)
+        self.cache: dict[tuple[int, ...], tuple[tuple[str, Any], ...]] = {}
+
+    def _merged(self, rules: tuple[int, ...]) -> tuple[tuple[str, Any], ...]:
+        """The attributes that rules (ascending) leave on a token: the last write wins."""
+        found = self.cache.get(rules)
+        if found is None:
+            if len(self.cache) >= self.CACHE_LIMIT:
+                self.cache.clear()
+            merged: dict[str, Any] = {}
+            for rule in rules:
+                merged.update(self.assignments[rule])
+            found = self.cache[rules] = tuple(merged.items())
+        return found
+
+    def __call__(self, doc: Doc, matches: list[Match]) -> None:
+        targets: dict[int, list[int]] = {}
+        indices = self.indices
+        for rule, _, start, end in matches:  # in list order, as spaCy writes them
+            index = indices[rule]
+            target = (start if index >= 0 else end) + index
+            if not start <= target < end:
+                # spaCy's own method raises its error for a target outside the span
+                type(self.ruler).set_annotations(self.ruler, doc, matches)
+                return
+            targets.setdefault(target, []).append(rule)
+        for i, rules in targets.items():
+            token = doc[i]
+            for name, value in self._merged(tuple(rules)):
+                setattr(token, name, value)
 
 
 LEMMA_CACHE_LIMIT = 200_000  # (text, POS, morphology) keys kept; memory stays bounded
@@ -241,6 +343,7 @@ def speed_up(nlp: Language) -> Language:
         if isinstance(pipe, AttributeRuler):
             try:
                 pipe.match = FastAttributeMatcher(pipe)  # type: ignore[method-assign]
+                pipe.set_annotations = FastAttributeSetter(pipe)  # type: ignore[method-assign]
             except UnsupportedPattern:
                 pass
         elif (
