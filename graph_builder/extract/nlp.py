@@ -332,8 +332,8 @@ def _memoised(lemmatize: Callable[[Token], list[str]]) -> Callable[[Token], list
 
 def speed_up(nlp: Language) -> Language:
     """Swap slow steps of the loaded pipeline for exact equivalents: the attribute
-    ruler's matcher, the rule lemmatizer's lookup and the entity recognizer's greedy
-    decode (:mod:`graph_builder.extract.fast_ner`). Output is unchanged (tests compare
+    ruler's matcher and setter, the rule lemmatizer's lookup and the entity recognizer's
+    greedy decode (:mod:`graph_builder.extract.fast_ner`). Output is unchanged (tests compare
     every token attribute with the stock pipeline); a pipeline whose rules the fast path
     cannot reproduce is left as it is."""
     from spacy.lang.en.lemmatizer import EnglishLemmatizer
