@@ -109,6 +109,12 @@ def _header(line: bytes) -> dict[str, Any] | None:
     return header if ours else None
 
 
+def present(path: Path) -> bool:
+    """Whether :func:`read_cache` finds a file to read at ``path``: this format's, or the
+    previous format's that it upgrades (not whether the file reads back)."""
+    return os.path.exists(path) or os.path.exists(path.with_suffix(PREVIOUS_SUFFIX))
+
+
 def _upgraded(path: Path, ontology: Ontology, key: str) -> list[Statement] | None:
     """The statements of the previous format's file (a miss if none), checked line by
     line, then kept in this format."""

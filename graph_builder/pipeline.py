@@ -10,7 +10,6 @@ while analytics and the Neo4j load go on; a failed write is raised after the oth
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +22,7 @@ from graph_builder import sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
+from graph_builder.extract_cache import present as cache_present
 from graph_builder.extract_cache import read_cache, write_cache
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import DocumentInfo, GraphData
@@ -164,7 +164,7 @@ def extract_with_cache(
     paths = [_cache_path(folder, doc, version) for doc in docs]
     # Documents without a cache file are extracted from the start: with --jobs >= 2 the
     # workers load spaCy while this process reads the cached ones.
-    new = [doc for doc, path in zip(docs, paths, strict=True) if not os.path.exists(path)]
+    new = [doc for doc, path in zip(docs, paths, strict=True) if not cache_present(path)]
     extractor = Extractor(ontology) if new else None
     early = extractor.start(new, jobs) if extractor else Extractions(iter(()))
     try:

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,7 +220,7 @@ def test_a_rebuild_reads_back_what_the_checking_reader_read_back(
         def __init__(self, ontology: object) -> None:
             pass
 
-        def start(self, docs: list[object], jobs: int) -> object:
+        def start(self, docs: list[Any], jobs: int) -> object:
             return Extractions(iter([(doc, found) for doc in docs]))
 
     monkeypatch.setattr(extract, "Extractor", Extractor)
@@ -232,3 +233,44 @@ def test_a_rebuild_reads_back_what_the_checking_reader_read_back(
     refuse_checks(monkeypatch)
     second = extract_with_cache(docs, ONTOLOGY, tmp_path / "out", jobs=1)
     assert second.cached == 1 and same(second.statements, expected)
+
+
+def test_previous_format_files_are_upgraded_not_extracted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first rebuild after upgrading reads the previous format's files: no document
+    goes to the extractor (the early start must not take them for new ones)."""
+    import graph_builder.extract as extract
+    from graph_builder.documents import find_articles, read_documents
+    from graph_builder.extract.extractor import Extractions
+    from graph_builder.pipeline import extract_with_cache
+
+    found = made(GOOD, ROUGH)
+    started: list[list[object]] = []
+
+    class Extractor:
+        def __init__(self, ontology: object) -> None:
+            pass
+
+        def start(self, docs: list[Any], jobs: int) -> object:
+            started.append(list(docs))
+            return Extractions(iter([(doc, found) for doc in docs]))
+
+    monkeypatch.setattr(extract, "Extractor", Extractor)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / f"{GOOD['doc_id']}.txt").write_text("Some article text.\n")
+    docs, _ = read_documents(find_articles([tmp_path / "corpus"]))
+    out = tmp_path / "out"
+    extract_with_cache(docs, ONTOLOGY, out, jobs=2)
+    assert started == [docs]
+    (cache,) = (out / "cache" / "extract").glob(f"*{SUFFIX}")
+    previous = cache.with_suffix(PREVIOUS_SUFFIX)
+    cached = read_cache(cache, ONTOLOGY, KEY)
+    assert cached is not None
+    write_statements(cached, previous)  # what the previous code cached
+    cache.unlink()
+    expected = read_statements(previous, ONTOLOGY)
+    second = extract_with_cache(docs, ONTOLOGY, out, jobs=2)
+    assert started == [docs]  # no second start
+    assert second.cached == 1 and same(second.statements, expected)
+    assert cache.exists() and not previous.exists()

@@ -408,6 +408,35 @@ def test_parallel_extraction_matches_one_process(extractor: Extractor) -> None:
     assert parent._nlp is None
 
 
+def test_extract_all_starts_workers_only_when_asked_for_a_result(
+    extractor: Extractor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """extract_all is lazy (a result never read starts no process); start() is eager."""
+    import graph_builder.extract.extractor as extractor_module
+    from graph_builder.config import SAMPLE_CORPUS
+    from graph_builder.documents import read_documents
+
+    pools: list[object] = []
+
+    class Pool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pools.append(self)
+
+        def map(self, work: object, chunks: list[list[object]]) -> object:
+            return iter([[[] for _ in chunk] for chunk in chunks])
+
+        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+            pass
+
+    monkeypatch.setattr(extractor_module, "ProcessPoolExecutor", Pool)
+    docs, _ = read_documents([SAMPLE_CORPUS])
+    lazy = extractor.extract_all(docs[:5], jobs=2, batch_size=2)
+    assert pools == []
+    assert [d.doc_id for d, _ in lazy] == [d.doc_id for d in docs[:5]] and len(pools) == 1
+    extractor.start(docs[:1], jobs=2).close()
+    assert len(pools) == 2
+
+
 def test_a_worker_loads_its_model_before_freezing_the_collector(extractor: Extractor) -> None:
     """Workers freeze what they hold at start (gc.freeze), which must include spaCy."""
     from graph_builder.extract import extractor as module

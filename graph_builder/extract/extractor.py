@@ -223,8 +223,9 @@ class Extractor:
         identical to ``jobs=1``.
         """
         if jobs <= 1 or len(docs) <= batch_size:
-            return self._in_process(docs, batch_size)
-        return iter(self.start(docs, jobs, batch_size))
+            yield from self._in_process(docs, batch_size)
+        else:  # a generator still: nothing starts before the first item is asked for
+            yield from self.start(docs, jobs, batch_size)
 
     def start(self, docs: Sequence[Document], jobs: int, batch_size: int = 16) -> Extractions:
         """Like :meth:`extract_all`, but with ``jobs >= 2`` the workers start now, however
