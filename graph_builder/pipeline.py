@@ -170,7 +170,7 @@ def extract_with_cache(
     try:
         fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document)
         for doc, found in early:
-            if id(doc) not in by_doc:  # not read from a previous format's file meanwhile
+            if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
                 _take_fresh(doc, found, ontology, by_doc, refused_by_doc, version, folder, key)
                 on_document()
     finally:
