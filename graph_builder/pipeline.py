@@ -162,6 +162,15 @@ def extract_with_cache(
     by_doc: dict[int, list[Statement]] = {}
     refused_by_doc: dict[int, list[Rejection]] = {}
     paths = [_cache_path(folder, doc, version) for doc in docs]
+
+    def take_fresh(doc: Document, found: list[Statement]) -> None:
+        """Check a fresh extraction; cache it when nothing was refused."""
+        kept, normalised, refused = _checked_split(found, ontology)
+        by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
+        if not refused:
+            write_cache(_cache_path(folder, doc, version), normalised, key)
+        on_document()
+
     # Documents without a cache file are extracted from the start: with --jobs >= 2 the
     # workers load spaCy while this process reads the cached ones.
     new = [doc for doc, path in zip(docs, paths, strict=True) if not cache_present(path)]
@@ -171,16 +180,14 @@ def extract_with_cache(
         fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document)
         for doc, found in early:
             if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
-                _take_fresh(doc, found, ontology, by_doc, refused_by_doc, version, folder, key)
-                on_document()
+                take_fresh(doc, found)
     finally:
         early.close()
     late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
     if late:
         extractor = extractor or Extractor(ontology)
         for doc, found in extractor.extract_all(late, jobs=jobs):
-            _take_fresh(doc, found, ontology, by_doc, refused_by_doc, version, folder, key)
-            on_document()
+            take_fresh(doc, found)
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
     rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
@@ -213,23 +220,6 @@ def _read_cached(
             by_doc[id(doc)] = found
             on_document()
     return missed
-
-
-def _take_fresh(
-    doc: Document,
-    found: list[Statement],
-    ontology: Ontology,
-    by_doc: dict[int, list[Statement]],
-    refused_by_doc: dict[int, list[Rejection]],
-    version: str,
-    folder: Path,
-    key: str,
-) -> None:
-    """Check a fresh extraction; cache it when nothing was refused."""
-    kept, normalised, refused = _checked_split(found, ontology)
-    by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
-    if not refused:
-        write_cache(_cache_path(folder, doc, version), normalised, key)
 
 
 def _with_doc_id(statement: Statement, doc_id: str) -> Statement:
