@@ -48,6 +48,8 @@ MENTIONS = "MENTIONS"
 RESERVED_ENTITY_KEYS = frozenset({"id", "name", "type", "aliases"})
 
 ProgressCallback = Callable[[int], None]
+# Analytics rows (see write_scores), asked for once the graph itself is written.
+ScoreSource = Callable[[], Sequence[Mapping[str, object]]]
 # A replace is one transaction unless the caller asks for chunks (max_transaction_rows):
 # atomicity is the default. The local server keeps transaction state off-heap (see
 # neo4j/Launcher.java); its heap bounds the change set (measured in neo4j_server.start).
@@ -70,6 +72,7 @@ class LoadSummary:
     unchanged: int = 0  # rows found already equal in the database, so not written
     transactions: int = 0  # write transactions committed
     atomic: bool = True  # False when a big replace was committed in several transactions
+    scored: int = 0  # entities given analytics scores (``scores`` of load_graph)
 
 
 @dataclass(frozen=True)
@@ -704,6 +707,7 @@ def load_graph(
     replace: bool = False,
     max_transaction_rows: int | None = DEFAULT_MAX_TRANSACTION_ROWS,
     on_batch: ProgressCallback | None = None,
+    scores: ScoreSource | None = None,
 ) -> LoadSummary:
     """Make Neo4j hold `data`, writing only what differs, in parameterised ``UNWIND`` batches.
 
@@ -750,6 +754,12 @@ def load_graph(
     on_batch
         Called with a number of rows as they are handled (written or found unchanged);
         the numbers add up to :func:`plan_size` (progress bars).
+    scores
+        Gives analytics rows to write as :func:`write_scores` does. It is called once the
+        graph's own writes are done, so the rows may still be computed meanwhile, and
+        they are written in the same transaction: an atomic replace commits the graph
+        and its scores together, or neither (an error from `scores` rolls it back).
+        Chunked or upserting loads write them in one last transaction.
 
     Raises
     ------
@@ -770,7 +780,15 @@ def load_graph(
     started = time.perf_counter()
     with gc_paused():
         summary = _load(
-            driver, data, ontology, database, batch_size, replace, max_transaction_rows, on_batch
+            driver,
+            data,
+            ontology,
+            database,
+            batch_size,
+            replace,
+            max_transaction_rows,
+            on_batch,
+            scores,
         )
     return dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 3))
 
@@ -784,13 +802,18 @@ def _load(
     replace: bool,
     max_transaction_rows: int | None,
     on_batch: ProgressCallback | None,
+    scores: ScoreSource | None,
 ) -> LoadSummary:
     plan = _plan(data, ontology)  # validates everything before the first write
     ensure_schema(driver, ontology, database)
     progress = on_batch if on_batch is not None else (lambda n: None)
+    scored = 0
     with driver.session(database=database, **_QUIET) as session:
         if replace:
-            outcome = _replace(session, plan, ontology, batch_size, max_transaction_rows, progress)
+            outcome = _replace(
+                session, plan, ontology, batch_size, max_transaction_rows, progress, scores
+            )
+            scored = outcome.scored
         else:
             diff = _diff(plan, session.execute_read(_read_state), ontology)
             progress(diff.unchanged)
@@ -801,6 +824,8 @@ def _load(
                     batches += 1
                     progress(len(batch))
             outcome = _Outcome(diff, batches, batches, 0, atomic=batches <= 1)
+            if scores is not None:
+                scored = session.execute_write(_write_score_rows, _score_rows(scores()))
     diff = outcome.diff
     return LoadSummary(
         entities=sum(len(rows) for rows in plan.entities.values()),
@@ -817,6 +842,7 @@ def _load(
         unchanged=diff.unchanged,
         transactions=outcome.transactions,
         atomic=outcome.atomic,
+        scored=scored,
     )
 
 
@@ -831,6 +857,7 @@ class _Outcome:
     transactions: int
     strays: int
     atomic: bool
+    scored: int = 0
 
 
 def _apply(
@@ -859,6 +886,7 @@ def _replace(
     batch_size: int,
     max_rows: int | None,
     progress: ProgressCallback,
+    scores: ScoreSource | None,
 ) -> _Outcome:
     """The replace of :func:`load_graph`: one transaction when the change set is small."""
     from neo4j.exceptions import TransientError
@@ -870,11 +898,13 @@ def _replace(
     def batches_of(steps: Sequence[Step]) -> int:
         return sum(-(-len(rows) // batch_size) for _, rows, _ in steps)
 
-    def atomic(tx: ManagedTransaction) -> tuple[_Diff, int | None]:
+    def atomic(tx: ManagedTransaction) -> tuple[_Diff, int | None, int]:
         diff = _diff(plan, _read_state(tx), ontology)
         if max_rows is not None and diff.size > max_rows:
-            return diff, None  # too big for one transaction; nothing written
-        return diff, _apply(tx, with_strays(diff), batch_size, progress)
+            return diff, None, 0  # too big for one transaction; nothing written
+        strays = _apply(tx, with_strays(diff), batch_size, progress)
+        scored = _write_score_rows(tx, _score_rows(scores())) if scores is not None else 0
+        return diff, strays, scored
 
     def no_retry_on_memory(work: Callable[..., Any]) -> Callable[..., Any]:
         # The driver retries transient errors, but the same transaction needs the same
@@ -908,11 +938,11 @@ def _replace(
                 "or `milgraph rebuild` (not atomic)"
             ) from None
 
-    diff, strays = write(atomic)
+    diff, strays, scored = write(atomic)
     if strays is not None:
         progress(diff.unchanged)
         steps = with_strays(diff)
-        return _Outcome(diff, batches_of(steps), 1, strays, atomic=True)
+        return _Outcome(diff, batches_of(steps), 1, strays, atomic=True, scored=scored)
 
     # Chunked: consecutive batches grouped into transactions of at most max_rows rows.
     assert max_rows is not None
@@ -937,7 +967,12 @@ def _replace(
         if group:
             strays += write(_apply, group, batch_size, progress)
             transactions += 1
-    return _Outcome(diff, batches_of(with_strays(diff)), transactions, strays, atomic=False)
+    if scores is not None:
+        scored = write(_write_score_rows, _score_rows(scores()))
+        transactions += 1
+    return _Outcome(
+        diff, batches_of(with_strays(diff)), transactions, strays, atomic=False, scored=scored
+    )
 
 
 def plan_size(data: GraphData, ontology: Ontology) -> int:
@@ -1065,17 +1100,18 @@ def write_scores(
     number of entities updated (ids missing from Neo4j are ignored).
     """
     checked = _score_rows(rows)
-
-    def work(tx: ManagedTransaction) -> int:
-        record = tx.run(
-            "UNWIND $rows AS row MATCH (e:Entity {id: row.id}) SET e += row.scores "
-            "RETURN count(e) AS n",
-            rows=checked,
-        ).single(strict=True)
-        return int(record["n"])
-
     with driver.session(database=database) as session:
-        return session.execute_write(work)
+        return session.execute_write(_write_score_rows, checked)
+
+
+def _write_score_rows(tx: ManagedTransaction, checked: list[dict[str, Any]]) -> int:
+    """Write rows checked by :func:`_score_rows`; the number of entities updated."""
+    record = tx.run(
+        "UNWIND $rows AS row MATCH (e:Entity {id: row.id}) SET e += row.scores "
+        "RETURN count(e) AS n",
+        rows=checked,
+    ).single(strict=True)
+    return int(record["n"])
 
 
 def graph_counts(driver: Driver, database: str = "neo4j") -> tuple[int, int]:

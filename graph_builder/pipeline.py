@@ -5,6 +5,8 @@ schema check -> resolve -> RDF dataset -> SHACL -> outputs -> analytics -> Neo4j
 Nothing is loaded into Neo4j unless the dataset validated (or was pruned to validity).
 With --jobs >= 2 the output files are written by side processes (graph_builder.sidework)
 while analytics and the Neo4j load go on; a failed write is raised after the others end.
+With a Neo4j driver and --jobs >= 2 the network measures are computed by a side process
+while the graph is loaded, and their scores are written in the load's transaction.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from graph_builder.statements import (
 )
 
 if TYPE_CHECKING:
+    from graph_builder.analysis import Metrics
     from graph_builder.documents import Document
     from graph_builder.rdf_fragments import RdfBuild
     from graph_builder.resolve import Resolution
@@ -326,7 +329,8 @@ def build_graph(
     With ``options.jobs >= 2`` the files are written beside analytics and the Neo4j
     load, so a failed write (disk full) is raised after Neo4j was loaded; Neo4j holds
     the complete new graph then, and the old files stay whole (atomic writes).
-    Timings ``write``, ``export`` and ``report`` are the side processes' own seconds.
+    Timings ``write``, ``measures`` (with a driver), ``export`` and ``report`` are the
+    side processes' own seconds; ``neo4j`` then includes waiting for the measures.
     """
     from graph_builder import resolve
 
@@ -406,10 +410,14 @@ def build_graph(
             result.entities_by_type = Counter(e.type for e in data.entities.values())
             result.relations = len(data.relations)
 
-        rows = _analyse(data, options, result, stage, side)
+        analysed = _analyse(data, options, result, stage, side, beside_load=driver is not None)
         if driver is not None:
             with stage("neo4j"):
-                _load_neo4j(driver, data, rows, ontology, options, result)
+                try:
+                    _load_neo4j(driver, data, analysed.rows, ontology, options, result)
+                except Exception:
+                    analysed.export()  # the files still, though Neo4j did not take the graph
+                    raise
             try:
                 side.wait_all()
             except OSError as exc:  # disk full: the files stay old, Neo4j is already new
@@ -435,11 +443,13 @@ def _write_dataset(
 def _load_neo4j(
     driver: Driver,
     data: GraphData,
-    rows: list[dict[str, Any]],
+    rows: Callable[[], list[dict[str, Any]]],
     ontology: Ontology,
     options: RebuildOptions,
     result: RebuildResult,
 ) -> None:
+    """Replace the graph, its analytics scores in the same transaction (``rows`` is
+    called once the graph's own writes are done)."""
     from graph_builder import neo4j_load
 
     neo4j_load.load_graph(
@@ -450,8 +460,8 @@ def _load_neo4j(
         batch_size=options.batch_size,
         replace=True,
         max_transaction_rows=options.chunk_rows,
+        scores=rows,
     )
-    neo4j_load.write_scores(driver, rows, database=options.database)
     result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)
 
 
@@ -479,42 +489,97 @@ def _without(resolution: Resolution, statement_ids: set[str]) -> Resolution:
     return replace(resolution, statements=kept, entities=entities)
 
 
+class _Analysis:
+    """The network measures, begun; the exports, started once the measures are in."""
+
+    def __init__(
+        self, measures: Callable[[], Metrics], start_exports: Callable[[Metrics], None]
+    ) -> None:
+        self._measures, self._start_exports = measures, start_exports
+        self._exported = False
+
+    def rows(self) -> list[dict[str, Any]]:
+        """metrics.csv's rows (waiting for them); the exports start the first time."""
+        metrics = self._measures()
+        if not self._exported:
+            self._exported = True
+            self._start_exports(metrics)
+        return metrics.rows
+
+    def export(self) -> None:
+        """Start the exports if the measures are in; a failure of theirs is left to be
+        raised by the side works' block (the caller may be handling another)."""
+        try:
+            self.rows()
+        except Exception:  # noqa: BLE001 - raised again where the measures are waited for
+            pass
+
+
 def _analyse(
     data: GraphData,
     options: RebuildOptions,
     result: RebuildResult,
     stage: _Stages,
     side: sidework.SideWorks,
-) -> list[dict[str, Any]]:
+    *,
+    beside_load: bool,
+) -> _Analysis:
     """Metrics (metrics.csv), then the exports: with --jobs >= 2 written by side
-    processes (``export``: GraphML and GEXF; ``report``) while the caller loads Neo4j."""
+    processes (``export``: GraphML and GEXF; ``report``).
+
+    With ``beside_load`` and --jobs >= 2 the measures are computed by a side process
+    (``measures``) while the caller loads Neo4j, and the exports start when the load
+    asks for the rows; otherwise they are computed here and the exports start at once.
+    """
     from graph_builder import analysis, export, report, views
 
-    out = options.out
+    paths = result.outputs
+    for name, file_name in (
+        ("metrics", "metrics.csv"),
+        ("graphml", "graph.graphml"),
+        ("gexf", "graph.gexf"),
+        ("report", "report.html"),
+    ):
+        paths[name] = options.out / file_name
+
+    def measure(parallel: bool) -> Metrics:
+        metrics = analysis.compute_metrics(graph, seed=options.seed, parallel=parallel)
+        analysis.write_metrics_csv(metrics.rows, paths["metrics"])
+        return metrics
+
+    def start_exports(metrics: Metrics) -> None:
+        rows = metrics.rows
+        result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
+
+        def write_graph_files() -> None:
+            exported = export.write_graphml(data, rows, paths["graphml"])
+            export.write_gexf(data, rows, paths["gexf"], graph=exported)
+
+        def write_report() -> None:
+            # the key players metrics.csv ranks, not a second search
+            report.write_report(
+                data, rows, paths["report"], key_players=metrics.key_players, graph=graph
+            )
+
+        # The report shares no work with the graph files: two side processes instead of
+        # one (each ~5-8 s of CPU at 10k articles).
+        side.start("export", "writing graph.graphml and graph.gexf", write_graph_files)
+        side.start("report", "writing report.html", write_report)
+
+    beside = beside_load and side.parallel
     with stage("analytics"):
         graph = views.entity_graph(data)
-        metrics = analysis.compute_metrics(graph, seed=options.seed, parallel=side.parallel)
-        rows = metrics.rows
-        result.outputs["metrics"] = out / "metrics.csv"
-        analysis.write_metrics_csv(rows, result.outputs["metrics"])
-        result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
-    result.outputs["graphml"] = out / "graph.graphml"
-    result.outputs["gexf"] = out / "graph.gexf"
-    result.outputs["report"] = out / "report.html"
-
-    def write_graph_files() -> None:
-        exported = export.write_graphml(data, rows, result.outputs["graphml"])
-        export.write_gexf(data, rows, result.outputs["gexf"], graph=exported)
-
-    def write_report() -> None:
-        # the key players metrics.csv ranks, not a second search
-        report.write_report(
-            data, rows, result.outputs["report"], key_players=metrics.key_players, graph=graph
-        )
-
-    stage.on_stage("export")
-    # The report shares no work with the graph files: two side processes instead of one
-    # (each ~10-15 s at 10k articles), beside the Neo4j load.
-    side.start("export", "writing graph.graphml and graph.gexf", write_graph_files)
-    side.start("report", "writing report.html", write_report)
-    return rows
+        if beside:
+            # A side process starts no other (it is daemonic): it finds the communities
+            # after the other measures, not beside them.
+            analysed = _Analysis(
+                side.start("measures", "computing network measures", lambda: measure(False)).wait,
+                start_exports,
+            )
+        else:
+            done = measure(side.parallel)
+            analysed = _Analysis(lambda: done, start_exports)
+    if not beside:
+        stage.on_stage("export")
+        analysed.rows()  # the exports begin now, before any load
+    return analysed

@@ -285,6 +285,57 @@ def test_write_scores_sets_numbers_and_refuses_bad_columns(
     assert records[0]["pr"] == 0.31
 
 
+def test_scores_given_to_a_replace_commit_with_the_graph_or_not_at_all(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology, iri: Iri
+) -> None:
+    """A replace asks for its scores once the graph is written and writes them in the
+    same transaction: a failure while they are computed leaves the old graph whole."""
+    smaller = _without_doc(seed_graph, SEED_DOC)
+    load_graph(neo4j_db, smaller, ontology)
+    before = _snapshot(neo4j_db)
+    shah = iri("Person", "Ghulam Rasool Shah")  # only in the seed document
+    asked: list[int] = []
+
+    def failing() -> list[dict[str, Any]]:
+        asked.append(len(_entity_ids(neo4j_db)))  # another session: sees the old graph
+        raise RuntimeError("the measures failed")
+
+    with pytest.raises(RuntimeError, match="the measures failed"):
+        load_graph(neo4j_db, seed_graph, ontology, replace=True, scores=failing)
+    assert asked and _snapshot(neo4j_db) == before
+    assert shah not in _entity_ids(neo4j_db)
+
+    bad = [{"id": shah, "pagerank": "DROP"}]
+    with pytest.raises(InputError, match="not a number"):
+        load_graph(neo4j_db, seed_graph, ontology, replace=True, scores=lambda: bad)
+    assert _snapshot(neo4j_db) == before
+
+    rows = [{"id": shah, "pagerank": 0.5}, {"id": "nobody", "pagerank": 0.1}]
+    summary = load_graph(neo4j_db, seed_graph, ontology, replace=True, scores=lambda: rows)
+    assert summary.atomic and summary.transactions == 1 and summary.scored == 1
+    records, _, _ = neo4j_db.execute_query(
+        "MATCH (e:Entity {id: $id}) RETURN e.pagerank AS pr", id=shah
+    )
+    assert records[0]["pr"] == 0.5
+
+    # Chunked (not atomic): the scores come in one last transaction of their own.
+    chunked = load_graph(
+        neo4j_db,
+        smaller,
+        ontology,
+        replace=True,
+        batch_size=2,
+        max_transaction_rows=5,
+        scores=lambda: [{"id": iri("MilitantGroup", "Lashkar-e-Jhangvi"), "pagerank": 0.7}],
+    )
+    assert not chunked.atomic and chunked.scored == 1
+    records, _, _ = neo4j_db.execute_query(
+        "MATCH (e:Entity {name: $name}) RETURN e.pagerank AS pr", name="Lashkar-e-Jhangvi"
+    )
+    assert [r["pr"] for r in records] == [0.7]
+    assert shah not in _entity_ids(neo4j_db)
+
+
 def test_reload_reads_and_writes_nothing(
     neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from graph_builder.config import SAMPLE_CORPUS
-from graph_builder.errors import InputError, ValidationError
+from graph_builder.errors import InputError, Neo4jUnavailable, ValidationError
 from graph_builder.ontology import load_ontology
 from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, rebuild
 from graph_builder.statements import Statement, trusted_statement, write_statements
@@ -136,6 +136,72 @@ def test_rebuild_twice_leaves_the_same_neo4j_graph(neo4j_db, tmp_path: Path) -> 
     leaders = {r["leader"]: r["evidence"] for r in records}
     assert "Malik Muhammad Ishaq" in leaders
     assert all(leaders.values())
+
+
+def _scores_in(driver: Any) -> dict[str, dict[str, Any]]:
+    """Every entity's properties other than the loader's own (the analytics scores)."""
+    records, _, _ = driver.execute_query("MATCH (e:Entity) RETURN e.id AS id, properties(e) AS p")
+    own = {"id", "name", "type", "aliases"}
+    return {r["id"]: {k: v for k, v in r["p"].items() if k not in own} for r in records}
+
+
+@pytest.mark.neo4j
+def test_measures_beside_the_load_give_the_same_graph_scores_and_files(  # type: ignore[no-untyped-def]
+    neo4j_db, tmp_path: Path
+) -> None:
+    """--jobs 2 computes the measures in a side process while Neo4j loads, and writes
+    the scores in the load's transaction: the same graph, scores and files as --jobs 1."""
+    corpus = small_corpus(tmp_path)
+    one = rebuild(RebuildOptions(corpus=corpus, out=tmp_path / "one", jobs=1), ONTOLOGY, neo4j_db)
+    scores = _scores_in(neo4j_db)
+    assert scores and all("pagerank" in values for values in scores.values())
+    neo4j_db.execute_query("MATCH (n) DETACH DELETE n")
+    two = rebuild(RebuildOptions(corpus=corpus, out=tmp_path / "two", jobs=2), ONTOLOGY, neo4j_db)
+    assert "measures" in two.timings and "measures" not in one.timings
+    assert two.neo4j_counts == one.neo4j_counts
+    assert _scores_in(neo4j_db) == scores
+    assert two.top_central == one.top_central
+    for name in OUTPUT_FILES:
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+
+
+@pytest.mark.neo4j
+def test_failed_measures_beside_the_load_leave_the_old_graph(  # type: ignore[no-untyped-def]
+    neo4j_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_builder import analysis
+
+    corpus = small_corpus(tmp_path)
+    (corpus / "binladen-2011-05-02.txt").unlink()
+    options = RebuildOptions(corpus=corpus, out=tmp_path / "out", jobs=2)
+    rebuild(options, ONTOLOGY, neo4j_db)
+    before = neo4j_db.execute_query("MATCH (n) RETURN n.id AS id, properties(n) AS p").records
+    shutil.copy(SAMPLE_CORPUS / "binladen-2011-05-02.txt", corpus)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a measure failed")
+
+    monkeypatch.setattr(analysis, "compute_metrics", broken)  # the side process forks it
+    with pytest.raises(RuntimeError, match="a measure failed"):
+        rebuild(options, ONTOLOGY, neo4j_db)
+    after = neo4j_db.execute_query("MATCH (n) RETURN n.id AS id, properties(n) AS p").records
+    assert sorted(map(str, after)) == sorted(map(str, before))
+
+
+def test_a_failed_load_beside_the_measures_still_writes_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_builder import neo4j_load
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise Neo4jUnavailable("the server went away")
+
+    monkeypatch.setattr(neo4j_load, "load_graph", refused)  # no server: the load never starts
+    out = tmp_path / "out"
+    options = RebuildOptions(corpus=small_corpus(tmp_path), out=out, jobs=2)
+    with pytest.raises(Neo4jUnavailable, match="went away"):
+        rebuild(options, ONTOLOGY, driver=object())  # type: ignore[arg-type]
+    assert [name for name in OUTPUT_FILES if not (out / name).is_file()] == []
 
 
 def small_corpus(tmp_path: Path) -> Path:
