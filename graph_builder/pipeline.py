@@ -272,7 +272,7 @@ def rebuild(
     Raises ValidationError (and writes nothing to Neo4j) when statements or the dataset
     break the ontology or the shapes, unless `options.prune` drops them with a reason.
     """
-    from graph_builder.documents import find_articles, read_documents
+    from graph_builder.documents import read_documents
 
     result = RebuildResult()
     stage = _Stages(result, on_stage)
@@ -280,7 +280,7 @@ def rebuild(
         raise InputError(options.corpus, None, "corpus folder not found; expected a directory")
 
     with stage("read"):
-        docs, skipped = read_documents(find_articles([options.corpus]))
+        docs, skipped = read_documents([options.corpus])  # it finds the articles
         result.documents = len(docs)
         result.skipped = [(s.path, s.reason) for s in skipped]
         curated = [
