@@ -28,8 +28,8 @@ import functools
 import hashlib
 import json
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -59,6 +59,13 @@ _NOT_NAME_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Particles that transliterations write as "-e-", "-i-", "-ul-", "al-" or leave out.
 _CONNECTORS = frozenset({"e", "i", "ul", "ur", "ud", "al", "el", "the"})
 _VOWELS = frozenset("aeiouwy")  # w/y: "Dawlat"/"Daulat", "Tayyiba"/"Taiba"
+_WITHOUT_VOWELS = str.maketrans("", "", "".join(sorted(_VOWELS)))
+# Patterns compiled once: the name functions run for every name of a corpus.
+_WORD = re.compile("[a-z0-9]+")
+_NOT_WORD = re.compile("[^a-z0-9]+")
+_REPEATED_LETTER = re.compile(r"(.)\1+")
+_ALIAS_IN_BRACKETS = re.compile(r"(.+?)\s*\(([^()]+)\)")
+_ACRONYM_LETTERS = re.compile("[A-Za-z]{2,6}")
 TRANSLITERATION_MIN_RATIO = 80.0
 FUZZY_MIN_RATIO = 94.0
 FUZZY_MIN_LENGTH = 8
@@ -128,7 +135,7 @@ def slug(text: str) -> str:
     'haqqani-network'
     """
     text = unidecode(text).lower().replace("'", "")
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return _NOT_WORD.sub("-", text).strip("-")
 
 
 def entity_iri(base_iri: str, type_name: str, name: str) -> str:
@@ -159,16 +166,17 @@ def split_alias_notation(name: str) -> tuple[str, tuple[str, ...]]:
     if not parts:
         return name.strip(), ()
     head, aliases = parts[0], list(parts[1:])
-    match = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", head)
+    match = _ALIAS_IN_BRACKETS.fullmatch(head)
     if match:
         head = match.group(1).strip()
         aliases.insert(0, match.group(2).strip())
     return head, tuple(dict.fromkeys(a for a in aliases if a != head))
 
 
-def _tokens(name: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 18)  # the words of a name, for each function below
+def _tokens(name: str) -> tuple[str, ...]:
     text = unidecode(name).lower().replace("'", "").replace("\u2019", "")
-    return [t for t in re.split(r"[^a-z0-9]+", text) if t]
+    return tuple(_WORD.findall(text))  # (the non-empty pieces between non-word runs)
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -218,8 +226,8 @@ def skeleton(name: str) -> str:
     """
     out = []
     for token in name_key(name).split():
-        kept = token[0] + "".join(c for c in token[1:] if c not in _VOWELS)
-        out.append(re.sub(r"(.)\1+", r"\1", kept))
+        kept = token[0] + token[1:].translate(_WITHOUT_VOWELS)
+        out.append(_REPEATED_LETTER.sub(r"\1", kept))
     return " ".join(out)
 
 
@@ -230,7 +238,7 @@ def is_acronym(name: str) -> bool:
     >>> [is_acronym(n) for n in ("LeJ", "TTP", "Ishaq", "ISIS-K")]
     [True, True, False, False]
     """
-    return bool(re.fullmatch(r"[A-Za-z]{2,6}", name)) and sum(c.isupper() for c in name) >= 2
+    return bool(_ACRONYM_LETTERS.fullmatch(name)) and sum(c.isupper() for c in name) >= 2
 
 
 def initials(name: str) -> set[str]:
@@ -483,6 +491,10 @@ class _Resolver:
         # per root, dropped when the root changes: name keys, and (people) group roots
         self._keys: dict[int, set[str]] = {}
         self._groups: dict[int, set[int]] = {}
+        # conflict() of two people's roots, valid while merge_count is _conflicts_at (the
+        # groups, their lineages and links are settled before people merge)
+        self._conflicts: dict[tuple[int, int], str | None] = {}
+        self._conflicts_at = 0
         self.merge_count = 0  # merges so far: what is derived from clusters is valid until then
         self.decisions: list[_Pending] = []
         self.affiliation: dict[int, set[int]] = defaultdict(set)  # person node -> group nodes
@@ -520,6 +532,7 @@ class _Resolver:
     def affiliate(self, person: int, group: int) -> None:
         self.affiliation[person].add(group)
         self._groups.clear()
+        self._conflicts.clear()
 
     def groups_of(self, root: int) -> set[int]:
         """Group roots a cluster's people belong to (a shared set: do not change it)."""
@@ -553,7 +566,20 @@ class _Resolver:
         if not ga:
             return None
         gb = self.groups_of(rb)
-        if not gb or any(self.related(x, y) for x in ga for y in gb):
+        if not gb or not ga.isdisjoint(gb):  # (a shared group is related: the usual case)
+            return None
+        # Homonyms are tried pair by pair (thousands of pairs of the same two clusters):
+        # the answer for two clusters holds until clusters or affiliations change.
+        if self._conflicts_at != self.merge_count:
+            self._conflicts.clear()
+            self._conflicts_at = self.merge_count
+        pair = (ra, rb)
+        if pair not in self._conflicts:
+            self._conflicts[pair] = self._affiliations_conflict(ga, gb)
+        return self._conflicts[pair]
+
+    def _affiliations_conflict(self, ga: set[int], gb: set[int]) -> str | None:
+        if any(self.related(x, y) for x in ga for y in gb):
             return None
         names_a = sorted(self.nodes[g].name for g in ga)
         names_b = sorted(self.nodes[g].name for g in gb)
@@ -708,6 +734,70 @@ def resolve(
         )
 
 
+_PERSON_TYPES = frozenset({"Person"})
+
+
+def _mention_nodes(
+    statements: list[Statement],
+) -> tuple[list[_Node], list[tuple[int, int]], list[tuple[int, str, str]]]:
+    """The name nodes of the statements (numbered in the order they are first named), each
+    statement's (subject node, object node), and the aliases written in notation:
+    (node, alias, the name as written)."""
+    nodes: list[_Node] = []
+    index: dict[tuple[str, str, str | None], int] = {}
+    notation: list[tuple[int, str, str]] = []
+    # a name recurs in thousands of statements: it is split once per (type, written name)
+    written: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    # A mention, (type, written name, document), seen before adds nothing to its node but
+    # a count: its document and its notation's aliases are there.
+    node_of: dict[tuple[str, str, str], int] = {}
+
+    def first_mention(mention: tuple[str, str, str]) -> int:
+        type_name, raw, doc_id = mention
+        split = written.get((type_name, raw))
+        if split is None:
+            split = written[(type_name, raw)] = _split_written(type_name, raw)
+        name, extra = split
+        scope = doc_id if type_name in _PERSON_TYPES else None
+        i = index.get((type_name, name, scope))
+        if i is None:
+            i = index[(type_name, name, scope)] = len(nodes)
+            nodes.append(_Node(type_name, name, scope, {name}))
+        node = nodes[i]
+        node.docs.add(doc_id)
+        for alias in extra:
+            if alias not in node.names:
+                node.names.add(alias)
+                notation.append((i, alias, raw))
+        node_of[mention] = i
+        return i
+
+    ends: list[tuple[int, int]] = []
+    for s in statements:
+        mention = (s.subject_type, s.subject, s.doc_id)
+        subject = node_of.get(mention)
+        if subject is None:
+            subject = first_mention(mention)
+        mention = (s.object_type, s.object, s.doc_id)
+        object_ = node_of.get(mention)
+        if object_ is None:
+            object_ = first_mention(mention)
+        ends.append((subject, object_))
+    # (the mentions of each node counted in C, not one by one above)
+    for i, count in Counter(chain.from_iterable(ends)).items():
+        nodes[i].count = count
+    return nodes, ends, notation
+
+
+def _split_written(type_name: str, raw: str) -> tuple[str, tuple[str, ...]]:
+    """A name as written: the name ("the" dropped but from people), and the aliases its
+    notation gives ("X (Y)", "X @ Y")."""
+    name, extra = split_alias_notation(raw)
+    if type_name not in _PERSON_TYPES and name.lower().startswith("the ") and len(name) > 4:
+        name = name[4:]
+    return name, extra
+
+
 def _resolve(
     statements: list[Statement],
     ontology: Ontology,
@@ -716,60 +806,8 @@ def _resolve(
     gazetteer: Mapping[str, Mapping[str, Sequence[str]]] | None,
     group_parents: Mapping[str, str] | None,
 ) -> Resolution:
-    person_types = {"Person"}
-    nodes: list[_Node] = []
-    index: dict[tuple[str, str, str | None], int] = {}
-    notation: list[tuple[int, str, str]] = []
-
-    # a name recurs in thousands of statements: it is split once per (type, written name)
-    written: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-
-    def split_written(type_name: str, raw: str) -> tuple[str, tuple[str, ...]]:
-        name, extra = split_alias_notation(raw)
-        if type_name not in person_types and name.lower().startswith("the ") and len(name) > 4:
-            name = name[4:]
-        return name, extra
-
-    # a (type, written name, document) seen before: its node already holds the document
-    # and the notation's aliases, only the count changes
-    seen: dict[tuple[str, str, str], int] = {}
-
-    def node_for(type_name: str, raw: str, doc_id: str) -> int:
-        mention = (type_name, raw, doc_id)
-        i = seen.get(mention)
-        if i is None:
-            i = seen[mention] = first_node_for(type_name, raw, doc_id)
-        else:
-            nodes[i].count += 1
-        return i
-
-    def first_node_for(type_name: str, raw: str, doc_id: str) -> int:
-        if (type_name, raw) not in written:
-            written[(type_name, raw)] = split_written(type_name, raw)
-        name, extra = written[(type_name, raw)]
-        scope = doc_id if type_name in person_types else None
-        key = (type_name, name, scope)
-        if key not in index:
-            index[key] = len(nodes)
-            nodes.append(_Node(type_name, name, scope, {name}))
-        i = index[key]
-        node = nodes[i]
-        node.count += 1
-        node.docs.add(doc_id)
-        for alias in extra:
-            if alias not in node.names:
-                node.names.add(alias)
-                notation.append((i, alias, raw))
-        return i
-
-    ends: list[tuple[int, int]] = []
-    for s in statements:
-        ends.append(
-            (
-                node_for(s.subject_type, s.subject, s.doc_id),
-                node_for(s.object_type, s.object, s.doc_id),
-            )
-        )
+    person_types = _PERSON_TYPES
+    nodes, ends, notation = _mention_nodes(statements)
 
     forbidden = [(r.type, name_key(r.canonical), name_key(r.alias)) for r in aliases.forbids()]
     res = _Resolver(nodes, forbidden)
@@ -940,7 +978,7 @@ def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
     ]
     for rule, reason, key_fn in rules:
         # merging a key's nodes only needs their clusters: a name's come as its roots
-        buckets: dict[str, list[Iterable[int]]] = defaultdict(list)
+        buckets: dict[str, list[Collection[int]]] = defaultdict(list)
         for name in named.nodes:
             key = key_fn(name)
             if key and not is_acronym(name):
@@ -951,6 +989,8 @@ def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
                 if key and not is_acronym(name):
                     buckets[key].append((i,))
         for key, roots in sorted(buckets.items()):
+            if len(roots) == 1 and len(roots[0]) == 1:
+                continue  # one cluster (most keys: one name, all its nodes merged)
             _merge_to_fixpoint(res, chain.from_iterable(roots), rule, f"{reason} ({key!r})")
 
 
@@ -1117,7 +1157,10 @@ def _merge_to_fixpoint(res: _Resolver, group: Iterable[int], rule: str, reason: 
     if len(roots) < 2:
         return  # one cluster already (most names: all mentions of a name merged)
     for i in roots:
-        if not any(res.union(c, i, rule, reason, record_refusal=False) for c in clusters):
+        for c in clusters:
+            if res.union(c, i, rule, reason, record_refusal=False):
+                break
+        else:  # no cluster accepts it
             clusters.append(i)
     changed = True
     while changed:
@@ -1254,29 +1297,7 @@ def _finish(
         entities[iri[root]] = Entity(iri[root], canonical[root], nodes[root].type, aliases)
 
     root_of = [res.find(i) for i in range(len(nodes))]  # settled: looked up, not sought
-    decisions = []
-    seen = set()
-    for d in res.decisions:
-        ra, rb = root_of[d.a], root_of[d.b]
-        merged = nodes[d.b].name if nodes[d.b].name != canonical[ra] else nodes[d.a].name
-        if d.name is not None:
-            merged = d.name
-        reason = d.reason
-        if d.a != d.b:
-            scope_a, scope_b = nodes[d.a].scope, nodes[d.b].scope
-            if scope_a and scope_b and scope_a != scope_b:
-                reason += f" in {min(scope_a, scope_b)} and {max(scope_a, scope_b)}"
-            elif scope_a or scope_b:
-                reason += f" in {scope_a or scope_b}"
-        if not d.applied and ra != rb:
-            reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
-        decision = MergeDecision(
-            iri[ra], nodes[ra].type, canonical[ra], merged, d.rule, reason, d.applied
-        )
-        if decision not in seen:
-            seen.add(decision)
-            decisions.append(decision)
-
+    decisions = _merge_decisions(res, root_of, canonical, iri)
     named = [(canonical[root], iri[root]) for root in root_of]  # by node
     resolved: dict[str, Statement] = {}
     for s, (a, b) in zip(statements, ends, strict=True):
@@ -1291,5 +1312,32 @@ def _finish(
     return Resolution(
         statements=tuple(resolved.values()),
         entities=dict(sorted(entities.items())),
-        merges=tuple(decisions),
+        merges=decisions,
     )
+
+
+def _merge_decisions(
+    res: _Resolver, root_of: list[int], canonical: dict[int, str], iri: dict[int, str]
+) -> tuple[MergeDecision, ...]:
+    """The decisions taken, each once, in the order first taken (nodes named by their
+    entity now that clusters are settled)."""
+    nodes = res.nodes
+    # Unique as tuples of the fields (what MergeDecision's hash and == compare), so a
+    # decision taken again costs no object: homonyms are refused once per pair of nodes.
+    unique: dict[tuple[str, str, str, str, str, str, bool], None] = {}
+    for d in res.decisions:
+        ra, rb = root_of[d.a], root_of[d.b]
+        merged = nodes[d.b].name if nodes[d.b].name != canonical[ra] else nodes[d.a].name
+        if d.name is not None:
+            merged = d.name
+        reason = d.reason
+        if d.a != d.b:
+            scope_a, scope_b = nodes[d.a].scope, nodes[d.b].scope
+            if scope_a and scope_b and scope_a != scope_b:
+                reason += f" in {min(scope_a, scope_b)} and {max(scope_a, scope_b)}"
+            elif scope_a or scope_b:
+                reason += f" in {scope_a or scope_b}"
+        if not d.applied and ra != rb:
+            reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
+        unique[(iri[ra], nodes[ra].type, canonical[ra], merged, d.rule, reason, d.applied)] = None
+    return tuple(MergeDecision(*fields) for fields in unique)
