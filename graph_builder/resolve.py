@@ -70,6 +70,7 @@ TRANSLITERATION_MIN_RATIO = 80.0
 FUZZY_MIN_RATIO = 94.0
 FUZZY_MIN_LENGTH = 8
 _K = TypeVar("_K")
+_T = TypeVar("_T")
 # Statement.statement_id must stay a cached_property: _finish computes it with the
 # property's function and stores it where the property would (its __dict__ entry).
 _statement_id_of = Statement.statement_id.func  # type: ignore[attr-defined]
@@ -1004,7 +1005,7 @@ def _merge_transliterations(res: _Resolver, named: _NamedNodes) -> None:
     for key, names in sorted(named.by_key(consonants).items()):
         if len(key.replace(" ", "")) < 2 or named.one_cluster(names):
             continue  # (one cluster: no pair to merge)
-        group = named.nodes_of(names)
+        group = _block_nodes(named, names, _spelled, TRANSLITERATION_MIN_RATIO)
         spelled = [_spelled(nodes[i].name) for i in group]
         for x, y, ratio in _similar_pairs(
             group, spelled, TRANSLITERATION_MIN_RATIO, cluster=res.find
@@ -1031,7 +1032,7 @@ def _merge_near_spellings(res: _Resolver, named: _NamedNodes) -> None:
     for _block, names in sorted(named.by_key(block).items()):
         if named.one_cluster(names):
             continue  # no pair to merge
-        group = named.nodes_of(names)
+        group = _block_nodes(named, names, name_key, FUZZY_MIN_RATIO)
         keys = [name_key(nodes[i].name) for i in group]
         for x, y, ratio in _similar_pairs(group, keys, FUZZY_MIN_RATIO, cluster=res.find):
             res.union(
@@ -1072,9 +1073,32 @@ def _similar_pairs(
     yield from _pairs_by_chunks(group, texts, min_ratio, rows, roots, cluster)
 
 
+def _block_nodes(
+    named: _NamedNodes, names: list[str], text_of: Callable[[str], str], min_ratio: float
+) -> list[int]:
+    """The nodes of `names` that :func:`_similar_pairs` is asked about, ascending.
+
+    In a large block (hundreds of names, thousands of nodes) only the names whose text is
+    similar to that of a name of another cluster can be in a pair: they are found name by
+    name, as :func:`_similar_pairs` would find them node by node, before the nodes are
+    listed. (Clusters do not change in between, and a node left out is in no pair.)
+    """
+    if sum(len(named.nodes[name]) for name in names) > 64:  # (as _similar_pairs filters)
+        clusters = [(name, root) for name in names for root in named.roots(name)]
+        names, _texts, _roots = _with_pairs_across_clusters(
+            [name for name, _ in clusters],
+            [text_of(name) for name, _ in clusters],
+            [root for _, root in clusters],
+            min_ratio,
+            rows=512,
+        )
+        names = list(dict.fromkeys(names))  # (a name is there once per cluster)
+    return named.nodes_of(names)
+
+
 def _with_pairs_across_clusters(
-    group: Sequence[int], texts: Sequence[str], roots: list[int], min_ratio: float, rows: int
-) -> tuple[list[int], list[str], list[int]]:
+    group: Sequence[_T], texts: Sequence[str], roots: list[int], min_ratio: float, rows: int
+) -> tuple[list[_T], list[str], list[int]]:
     """The nodes of `group` (with their texts and roots, in order) whose text is similar
     to that of a node of another cluster: only they can be in a pair. In a large block
     most names are alone in their cluster, so the node pairs left are a hundredth."""
