@@ -63,7 +63,9 @@ _WITHOUT_VOWELS = str.maketrans("", "", "".join(sorted(_VOWELS)))
 # Patterns compiled once: the name functions run for every name of a corpus.
 _WORD = re.compile("[a-z0-9]+")
 _NOT_WORD = re.compile("[^a-z0-9]+")
-_REPEATED_LETTER = re.compile(r"(.)\1+")
+# The repeats of a letter after its first: removed, a run becomes one letter (as a
+# substitution of r"(.)\1+" by r"\1" would, but with no template to expand per match).
+_LETTER_REPEATS = re.compile(r"(?<=(.))\1+")
 _ALIAS_IN_BRACKETS = re.compile(r"(.+?)\s*\(([^()]+)\)")
 _ACRONYM_LETTERS = re.compile("[A-Za-z]{2,6}")
 TRANSLITERATION_MIN_RATIO = 80.0
@@ -228,7 +230,7 @@ def skeleton(name: str) -> str:
     out = []
     for token in name_key(name).split():
         kept = token[0] + token[1:].translate(_WITHOUT_VOWELS)
-        out.append(_REPEATED_LETTER.sub(r"\1", kept))
+        out.append(_LETTER_REPEATS.sub("", kept))
     return " ".join(out)
 
 
