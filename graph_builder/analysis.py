@@ -715,6 +715,9 @@ class Fragmenter:
         self._component = self._components(self._adjacency.matrix)
         self._size = np.bincount(self._component)
         self._pairs = self._reachable_pairs(self._size)
+        # The last removal's components (its sorted positions, each node's component):
+        # a decapitation asks for the fragmentation and a component size after it.
+        self._last: tuple[tuple[int, ...], Any] | None = None
 
     def __call__(self, removed: Iterable[Hashable] = ()) -> float:
         position = self._adjacency.position
@@ -725,12 +728,32 @@ class Fragmenter:
         reachable = self._pairs if not gone else self._pairs_without(sorted(gone))
         return 1.0 - reachable / (n * (n - 1))
 
-    def component_size(self, node: Hashable) -> int:
-        """Size of the component holding `node` before any removal."""
-        return int(self._size[self._component[self._adjacency.position[node]]])
+    def component_size(self, node: Hashable, removed: Iterable[Hashable] = ()) -> int:
+        """Size of the component holding `node` once `removed` (which must not hold
+        `node`) are gone; before any removal by default."""
+        position = self._adjacency.position
+        gone = sorted({position[v] for v in removed if v in position})
+        at = position[node]
+        if at in gone:
+            raise ValueError(f"{node!r} is among the nodes removed")
+        if not gone:
+            return int(self._size[self._component[at]])
+        component = self._components_without(gone)
+        # removed nodes are components of their own, so only the rest share its label
+        return int(np.count_nonzero(component == component[at]))
 
     def _pairs_without(self, gone: list[int]) -> int:
         """Ordered pairs of nodes that still reach each other once `gone` is removed."""
+        left = np.ones(len(self._adjacency.nodes), dtype=bool)
+        left[gone] = False
+        return self._reachable_pairs(np.bincount(self._components_without(gone)[left]))
+
+    def _components_without(self, gone: list[int]) -> Any:
+        """Each node's component once `gone` (sorted positions) is removed; a removed
+        node is a component of its own."""
+        key = tuple(gone)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         import scipy.sparse
 
         matrix = self._adjacency.matrix
@@ -738,9 +761,9 @@ class Fragmenter:
         for v in gone:  # a tie to itself instead of each of its own: it leads nowhere
             indices[indptr[v] : indptr[v + 1]] = v
         rest = scipy.sparse.csr_array((matrix.data, indices, indptr), matrix.shape)
-        left = np.ones(len(indptr) - 1, dtype=bool)
-        left[gone] = False
-        return self._reachable_pairs(np.bincount(self._components(rest)[left]))
+        component = self._components(rest)
+        self._last = (key, component)
+        return component
 
     @staticmethod
     def _components(matrix: Any) -> Any:
@@ -916,27 +939,15 @@ def decapitation(G: nx.Graph, group: Hashable) -> Decapitation:
 def _decapitation(frag: Fragmenter, group: Hashable) -> Decapitation:
     """:func:`decapitation` with the graph's components already known."""
     heads = leaders(frag.G, group)
-    gone = set(heads) - {group}
     return Decapitation(
         group,
         tuple(heads),
         frag(),
         frag(heads),
         frag.component_size(group),
-        _reachable(frag.G, group, gone),
+        # what the group still reaches (a group leading itself is not removed from it)
+        frag.component_size(group, set(heads) - {group}),
     )
-
-
-def _reachable(G: nx.Graph, start: Hashable, gone: set[Hashable]) -> int:
-    """How many nodes `start` reaches (itself included) without passing through `gone`."""
-    seen = {start}
-    stack = [start]
-    while stack:
-        for u in G[stack.pop()]:
-            if u not in seen and u not in gone:
-                seen.add(u)
-                stack.append(u)
-    return len(seen)
 
 
 def decapitations(G: nx.Graph) -> list[Decapitation]:

@@ -50,11 +50,14 @@ def event_timeline(
     >>> event_timeline(GraphData(ents, (Relation("p", "killed_in", "v", (s,)),), {}))
     [{'date': '2015-07-29', 'id': 'v', 'name': 'Raid', 'involved': ['Ali (killed_in)']}]
     """
+    is_event = {i for i, e in data.entities.items() if e.type == "Event"}
     events: dict[str, dict[str, Any]] = {}
     for fact in views.filtered_relations(data, min_modality=min_modality, as_of=as_of):
         rel = fact.relation
+        if rel.object_id not in is_event and rel.subject_id not in is_event:
+            continue  # most ties (a set lookup each, not two entity lookups)
         for end, other in ((rel.object_id, rel.subject_id), (rel.subject_id, rel.object_id)):
-            if data.entities[end].type != "Event":
+            if end not in is_event:
                 continue
             entry = events.setdefault(end, {"dates": set(), "involved": set()})
             entry["dates"].update(fact.dates)
@@ -167,6 +170,8 @@ def energy_layout(G: nx.Graph, *, seed: int, k: float, iterations: int) -> dict[
             distance = np.sqrt(distance2, out=work["distance"][:m])
             Ad = A[lo:hi] * distance
             attraction = _attraction(Ad, k, distance2, unique, work["repulsion"][:m])
+            if delta.dtype != attraction.dtype and np.can_cast(delta.dtype, attraction.dtype):
+                delta = _widened(work, delta, attraction.dtype)
             grad[lo:hi] = 2 * np.einsum("ij,ijk->ik", attraction, delta)
             cost += np.sum(Ad * distance2) / (3 * k)
             cost -= k**2 * np.sum(np.log(distance, out=work["log"][:m]))
@@ -192,6 +197,20 @@ def _workspace(dtype: Any, rows: int, cols: int) -> dict[str, Any]:
     }
     work["pairs"] = np.empty((rows, cols), np.result_type(dtype, np.complex64))
     return work
+
+
+def _widened(work: dict[str, Any], delta: Any, dtype: Any) -> Any:
+    """`delta` as `dtype` (exactly: float32 widened to float64), in a buffer of `work`.
+
+    The attraction is float64 (scipy divides a sparse float32 matrix in float64) while the
+    differences are float32: einsum would cast them through small buffers, a third
+    slower than this one copy, to compute the same products and sums."""
+    wide = work.get("wide")
+    if wide is None or wide.dtype != dtype:
+        wide = work["wide"] = np.empty(work["pairs"].shape + (2,), dtype)
+    out = wide[: len(delta)]
+    np.copyto(out, delta)
+    return out
 
 
 def _attraction(Ad: Any, k: float, distance2: Any, unique: bool, spare: Any) -> Any:

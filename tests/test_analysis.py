@@ -296,3 +296,34 @@ def test_directed_betweenness_and_eigenvector_are_networkx_to_the_last_bit(seed:
 def test_fragmenter_refuses_directed_graphs() -> None:
     with pytest.raises(nx.NetworkXNotImplemented):
         analysis.Fragmenter(nx.DiGraph([(1, 2)]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_component_size_after_removal_is_the_component_left(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    G = nx.powerlaw_cluster_graph(90, 1 + seed % 2, 0.3, seed=seed)
+    G.add_edges_from([(200, 201), (201, 201)])
+    frag = analysis.Fragmenter(G)
+    for _ in range(40):
+        removed = rng.sample(list(G), rng.randint(0, 8))
+        node = rng.choice([n for n in G if n not in removed])
+        if rng.random() < 0.5:
+            frag(removed)  # the same removal asked for twice: its components reused
+        left = G.subgraph(n for n in G if n not in set(removed))
+        assert frag.component_size(node, removed) == len(nx.node_connected_component(left, node))
+        assert frag.component_size(node) == len(nx.node_connected_component(G, node))
+        assert frag(removed) == _fragmentation_by_subgraph(G, removed)
+    with pytest.raises(ValueError, match="among the nodes removed"):
+        frag.component_size(0, [0])
+
+
+def test_decapitation_of_a_group_leading_itself_keeps_the_group() -> None:
+    G = nx.Graph([("g", "m"), ("g", "boss"), ("boss", "x")])
+    G.add_edge("g", "g", predicates=("leader_of",))
+    G.edges["g", "boss"]["predicates"] = ("leader_of",)
+    d = analysis.decapitation(G, "g")
+    assert d.leaders == ("boss", "g")
+    assert (d.component_before, d.component_after) == (4, 2)  # g still reaches m
+    assert d.fragmentation_after == _fragmentation_by_subgraph(G, ["boss", "g"])

@@ -270,3 +270,25 @@ def test_gexf_from_the_graphml_graph_is_the_same_file(
     export.write_gexf(data, rows, tmp_path / "given.gexf", graph=H)
     assert (tmp_path / "given.gexf").read_bytes() == (tmp_path / "built.gexf").read_bytes()
     assert export.graphml_bytes(H) == before  # the graph given is left as it was
+
+
+def test_uniform_attributes_column_by_column() -> None:
+    import numpy as np
+
+    recs: list[dict[str, object]] = [
+        {"n": 1, "f": 0.5, "l": ["a", "b"], "x": float("nan"), "np": np.float64(2.5)},
+        {"n": 2.5, "f": float("inf"), "l": ("c",), "x": 1, "np": np.int64(3), "new": True},
+        {"f": 1.0, "n": None, "l": [], "x": "t", "np": None},
+    ]
+    export.uniform_attributes(recs)
+    assert recs == [
+        # numpy's float64 is a float, its int64 no int: the column is text
+        {"n": 1.0, "f": 0.5, "l": "a | b", "x": "", "np": "2.5", "new": False},
+        {"n": 2.5, "f": 0.0, "l": "c", "x": "1", "np": "3", "new": True},
+        {"n": 0.0, "f": 1.0, "l": "", "x": "t", "np": "", "new": False},
+    ]
+    assert [list(r) for r in recs] == [["n", "f", "l", "x", "np", "new"]] * 3
+    assert [type(r["n"]) for r in recs] == [float] * 3
+    same = [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    export.uniform_attributes(same)
+    assert same == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]

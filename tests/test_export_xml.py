@@ -79,6 +79,51 @@ def test_gexf_written_directly_is_networkx_text(seed: int) -> None:
         assert _written(export.gexf_bytes, G) == _written(export._gexf_bytes_via_tree, G)
 
 
+def _uniform_graph(rng: random.Random, pieces: list[str]) -> nx.Graph:
+    """Like :func:`_graph`, but every node (edge) has the same attributes in the same
+    order, each with values of one type: what the writers take a column at a time."""
+    G: nx.Graph = nx.DiGraph() if rng.random() < 0.7 else nx.Graph()
+    makers = [
+        lambda: _text(rng, pieces),
+        lambda: rng.randint(-5, 5),
+        lambda: rng.choice([0.5, 1 / 3, 1e20, float("inf"), float("nan"), -float("inf")]),
+        lambda: rng.random() < 0.5,
+    ]
+    names = ["label", "name", "x", "key", "id", "type", "weight"]
+    node_columns = [(k, rng.choice(makers)) for k in rng.sample(names, rng.randint(0, 5))]
+    edge_columns = [(k, rng.choice(makers)) for k in rng.sample(names, rng.randint(0, 5))]
+    nodes = [f"{_text(rng, pieces)}{i}" for i in range(rng.randint(1, 6))]
+    for node in nodes:
+        G.add_node(node, **{k: make() for k, make in node_columns})
+        if rng.random() < 0.5:  # a day for some only: GEXF writes it in the tag
+            G.nodes[node]["start"] = "2020-01-0" + str(rng.randint(1, 9))
+    for _ in range(rng.randint(1, 8)):
+        G.add_edge(rng.choice(nodes), rng.choice(nodes), **{k: m() for k, m in edge_columns})
+    return G
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_attributes_written_a_column_at_a_time_are_networkx_text(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(200):
+        G = _uniform_graph(rng, PIECES + CONTROL * (seed % 2))
+        nodes = [attrs for _, attrs in G.nodes(data=True)]
+        assert export._columns(nodes, export._GEXF_NOT_ATTVALUES["node"]) is not None
+        assert _written(export.graphml_bytes, G) == _written(export._graphml_bytes_via_tree, G)
+        assert _written(export.gexf_bytes, G) == _written(export._gexf_bytes_via_tree, G)
+
+
+def test_columns_need_the_same_keys_in_the_same_order_and_one_type_each() -> None:
+    assert export._columns([{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]) == [
+        ("a", [1, 2]),
+        ("b", ["x", "y"]),
+    ]
+    assert export._columns([{"a": 1, "b": "x"}, {"b": "y", "a": 2}]) is None
+    assert export._columns([{"a": 1}, {"a": 2.0}]) is None
+    assert export._columns([{"a": 1}, {"a": 2, "s": "d"}]) is None
+    assert export._columns([{"a": 1}, {"a": 2, "s": "d"}], leave_out={"s"}) == [("a", [1, 2])]
+
+
 def test_what_the_direct_writers_leave_to_networkx() -> None:
     G = nx.MultiDiGraph([("a", "b"), ("a", "b")])
     with pytest.raises(export._NotPlain):
