@@ -18,7 +18,7 @@ import math
 import operator
 import re
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -283,10 +283,10 @@ def graphml_bytes(G: nx.Graph) -> bytes:
     ends a parse makes; characters XML cannot hold are refused as a parse refuses them.
     """
     try:
-        text = _graphml_text(G)
+        pieces = _graphml_pieces(G)
     except _NotPlain:
         return _graphml_bytes_via_tree(G)
-    return _xml_document(text, strict=True)
+    return _xml_document(pieces, strict=True)
 
 
 def _graphml_bytes_via_tree(G: nx.Graph) -> bytes:
@@ -303,7 +303,7 @@ def _graphml_bytes_via_tree(G: nx.Graph) -> bytes:
         if element.text and "\r" in element.text:  # an XML parser reads \r\n and \r as \n
             element.text = element.text.replace("\r\n", "\n").replace("\r", "\n")
     ET.indent(root)
-    return _xml_document(ET.tostring(root, encoding="unicode"), strict=True)
+    return _xml_document([ET.tostring(root, encoding="unicode")], strict=True)
 
 
 def _drop_edge_id_data(root: Any, ns: str) -> None:
@@ -322,7 +322,12 @@ def _drop_edge_id_data(root: Any, ns: str) -> None:
 
 
 def _graphml_text(G: nx.Graph) -> str:
-    """The GraphML text of :func:`_graphml_bytes_via_tree` for a simple graph without
+    """:func:`_graphml_pieces` joined."""
+    return "".join(_graphml_pieces(G))
+
+
+def _graphml_pieces(G: nx.Graph) -> list[str]:
+    """The pieces of the GraphML text of :func:`_graphml_bytes_via_tree` for a simple graph without
     graph attributes, without the element tree (about ten times faster); other graphs,
     and values networkx refuses, raise :class:`_NotPlain`.
 
@@ -418,7 +423,8 @@ def _graphml_text(G: nx.Graph) -> str:
             "xsi:schemaLocation": GraphML.SCHEMALOCATION,
         }
     )
-    return f"<graphml{root}>{''.join(declared)}\n  {''.join(body)}\n</graphml>"
+    # in pieces, joined once with the XML declaration: the text runs to a hundred MB
+    return [f"<graphml{root}>", *declared, "\n  ", *body, "\n</graphml>"]
 
 
 # Values whose str() has no character XML escapes (digits, signs, ".", "e", inf, nan, True).
@@ -442,15 +448,18 @@ def _columns(
     return columns
 
 
-def _graphml_data(start: str, values: list[Any], escape: Callable[[str], str]) -> list[str]:
-    """The <data> element of each value of one type, its start tag begun by `start`."""
+def _graphml_data(start: str, values: list[Any], escape: Callable[[str], str]) -> Iterator[str]:
+    """The <data> element of each value of one type, its start tag begun by `start`.
+
+    Made as the records are joined, not all at once: each is then freed at once and its
+    memory reused (fresh memory costs a page fault each few kB)."""
     if type(values[0]) in _NUMBER_TYPES:  # nothing to escape in a number
-        return [f"{start}>{value}</data>" for value in values]
-    texts = values if type(values[0]) is str else list(map(str, values))
+        return (f"{start}>{value}</data>" for value in values)
+    texts: Iterable[str] = values if type(values[0]) is str else map(str, values)
     # an XML parser reads \r\n and \r as \n
-    texts = [t.replace("\r\n", "\n").replace("\r", "\n") if "\r" in t else t for t in texts]
+    texts = (t.replace("\r\n", "\n").replace("\r", "\n") if "\r" in t else t for t in texts)
     empty = f"{start} />"
-    return [f"{start}>{escape(text)}</data>" if text else empty for text in texts]
+    return (f"{start}>{escape(text)}</data>" if text else empty for text in texts)
 
 
 def _remembered(escape: Callable[[str], str]) -> Callable[[str], str]:
@@ -476,18 +485,32 @@ def _attributes(**values: str) -> str:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _xml_document(text: str, *, strict: bool = False) -> bytes:
+_XML_DECLARATION = b"<?xml version='1.0' encoding='utf-8'?>\n"
+# Pieces of text encoded at once by _xml_document (a few hundred kB).
+_PIECES_PER_CHUNK = 500
+
+
+def _xml_document(pieces: list[str], *, strict: bool = False) -> bytes:
     """``ElementTree(root).write(f, encoding="utf-8", xml_declaration=True)``'s bytes for
-    the root element serialised as `text`. `strict` refuses characters XML cannot hold
-    instead of writing them."""
-    bad = _NOT_XML.search(text) if strict else None
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        raise MilgraphError(
-            f"graph text has character {bad.group()!r} (line {line} of the XML written), "
-            "which XML cannot hold; expected printable text"
-        )
-    return ("<?xml version='1.0' encoding='utf-8'?>\n" + text).encode("utf-8", "xmlcharrefreplace")
+    the root element serialised as the text of `pieces`. `strict` refuses characters XML
+    cannot hold instead of writing them.
+
+    The text is encoded a chunk of pieces at a time: whole, it would be a second copy of a
+    hundred MB or more (two bytes a character once one is not Latin-1), in fresh memory.
+    Each character is encoded alone, so chunks encode as the whole would."""
+    encoded = [_XML_DECLARATION]
+    for start in range(0, len(pieces), _PIECES_PER_CHUNK):
+        text = "".join(pieces[start : start + _PIECES_PER_CHUNK])
+        bad = _NOT_XML.search(text) if strict else None
+        if bad:
+            before = "".join(pieces[:start]).count("\n")
+            line = before + text.count("\n", 0, bad.start()) + 1  # of the root's text
+            raise MilgraphError(
+                f"graph text has character {bad.group()!r} (line {line} of the XML written), "
+                "which XML cannot hold; expected printable text"
+            )
+        encoded.append(text.encode("utf-8", "xmlcharrefreplace"))
+    return b"".join(encoded)
 
 
 def colour_map(G: nx.Graph, color_by: str) -> dict[Any, tuple[int, int, int]]:
@@ -573,10 +596,10 @@ def gexf_bytes(G: nx.Graph) -> bytes:
     """``nx.write_gexf(G, prettyprint=True, version="1.2draft")``'s bytes, the text written
     directly for the graphs :func:`write_gexf` makes (see :class:`_GexfText`)."""
     try:
-        text = _GexfText(G).text()
+        pieces = _GexfText(G).pieces()
     except _NotPlain:
         return _gexf_bytes_via_tree(G)
-    return _xml_document(text)
+    return _xml_document(pieces)
 
 
 def _gexf_bytes_via_tree(G: nx.Graph) -> bytes:
@@ -589,7 +612,7 @@ def _gexf_bytes_via_tree(G: nx.Graph) -> bytes:
     writer.add_graph(G)
     writer.indent(writer.xml)
     # networkx's indent ends the root element with a line end, which tostring keeps
-    return _xml_document(ET.tostring(writer.xml, encoding="unicode"))
+    return _xml_document([ET.tostring(writer.xml, encoding="unicode")])
 
 
 # The attributes the GEXF writer puts in a node's or edge's tag, or refuses, instead of
@@ -636,6 +659,11 @@ class _GexfText:
         self.uses_viz = False
 
     def text(self) -> str:
+        return "".join(self.pieces())
+
+    def pieces(self) -> list[str]:
+        """The text in pieces (joined once with the XML declaration: it runs to a hundred
+        MB, and each copy costs fresh memory)."""
         spec, G = self.spec, self.G
         modified = time.strftime("%Y-%m-%d")
         creator = f"<creator>{_escape_cdata(f'NetworkX {nx.__version__}')}</creator>"
@@ -662,7 +690,8 @@ class _GexfText:
             )
             for kind, titles in reversed(self.declared.items())
         ]
-        graph = [*declarations, _element("nodes", "", nodes, 2), _element("edges", "", edges, 2)]
+        graph: list[str | list[str]] = [*declarations]
+        graph += (_pieces("nodes", "", nodes, 2), _pieces("edges", "", edges, 2))
         namespaces = {"xmlns:viz": spec.NS_VIZ} if self.uses_viz else {}
         root = {
             **namespaces,
@@ -671,11 +700,11 @@ class _GexfText:
             "xsi:schemaLocation": spec.SCHEMALOCATION,
             "version": spec.VERSION,
         }
-        children = [
+        children: list[str | list[str]] = [
             _element("meta", _attributes(lastmodifieddate=modified), [creator], 1),
-            _element("graph", _attributes(**self.graph_tag), graph, 1),
+            _pieces("graph", _attributes(**self.graph_tag), graph, 1),
         ]
-        return _element("gexf", _attributes(**root), children, 0) + "\n"
+        return [*_pieces("gexf", _attributes(**root), children, 0), "\n"]
 
     def _node(self, node: Any, attrs: dict[str, Any], attvalues: list[str] | None) -> str:
         """A <node>; `attvalues`: its <attvalues> when already made (see
@@ -722,13 +751,14 @@ class _GexfText:
 
     def _attvalues_by_column(
         self, kind: str, records: list[dict[str, Any]]
-    ) -> list[list[str]] | list[None]:
+    ) -> Iterator[list[str] | None]:
         """:meth:`_attvalues` of each record (`kind` "node" or "edge"), a column at a time
         (several times faster), when all have the same attributes, each of one type;
-        otherwise None for each, to be made one by one."""
+        otherwise None for each, to be made one by one. The attributes are declared
+        now, the values made as they are read."""
         columns = _columns(records, leave_out=_GEXF_NOT_ATTVALUES[kind])
         if columns is None:
-            return [None] * len(records)
+            return itertools.repeat(None, len(records))
         parts = []
         for key, values in columns:
             start = self.starts[kind].get((key, type(values[0])))
@@ -736,21 +766,22 @@ class _GexfText:
                 start = self._declare(kind, key, values[0])
             parts.append(self._attvalue_column(start, values))
         if not parts:
-            return [list[str]() for _ in records]
-        return [[_element("attvalues", "", row, 4)] for row in zip(*parts, strict=True)]
+            return (list[str]() for _ in records)
+        return ([_element("attvalues", "", row, 4)] for row in zip(*parts, strict=True))
 
-    def _attvalue_column(self, start: str, values: list[Any]) -> list[str]:
-        """The <attvalue> of each value of one type, as :meth:`_attvalues` writes it."""
+    def _attvalue_column(self, start: str, values: list[Any]) -> Iterator[str]:
+        """The <attvalue> of each value of one type, as :meth:`_attvalues` writes it; made
+        as the records are joined (see :func:`_graphml_data`)."""
         kind = type(values[0])
         if kind is str:
             escape = self.escape
-            return [f'{start}{escape(value)}" />' for value in values]
+            return (f'{start}{escape(value)}" />' for value in values)
         if kind is bool:
-            return [f'{start}{"true" if value else "false"}" />' for value in values]
+            return (f'{start}{"true" if value else "false"}" />' for value in values)
         if kind is float:
             texts = map(str, values)
-            return [f'{start}{_GEXF_FLOATS.get(text, text)}" />' for text in texts]
-        return [f'{start}{value}" />' for value in values]  # int: nothing to escape
+            return (f'{start}{_GEXF_FLOATS.get(text, text)}" />' for text in texts)
+        return (f'{start}{value}" />' for value in values)  # int: nothing to escape
 
     def _times(self, tag: dict[str, str], data: dict[str, Any]) -> None:
         """Move ``start`` and ``end`` into the tag; a time makes the graph dynamic and sets
@@ -817,6 +848,24 @@ class _GexfText:
         start = f'<attvalue for="{_escape_attrib(titles[title][0])}" value="'
         self.starts[kind][key, type(value)] = start
         return start
+
+
+def _pieces(
+    tag: str, attributes: str, children: Sequence[str | list[str]], depth: int
+) -> list[str]:
+    """:func:`_element`'s text in pieces; a child may be a list of pieces itself."""
+    if not children:
+        return [f"<{tag}{attributes} />"]
+    inner = "\n" + "  " * (depth + 1)
+    pieces = [f"<{tag}{attributes}>"]
+    for child in children:
+        pieces.append(inner)
+        if isinstance(child, list):
+            pieces += child
+        else:
+            pieces.append(child)
+    pieces.append(f"\n{'  ' * depth}</{tag}>")
+    return pieces
 
 
 def _element(tag: str, attributes: str, children: Sequence[str], depth: int) -> str:

@@ -162,3 +162,15 @@ def test_garbage_collection_is_paused_only_inside() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_a_control_character_far_into_the_text_is_refused_with_its_line() -> None:
+    G = nx.DiGraph()
+    for i in range(600):  # the text is encoded a chunk at a time: this one is far along
+        G.add_node(f"n{i}", name=f"name {i}\n{i}", rank=i)
+    G.add_edge("n1", "n2", note="bell\x07")
+    text = export._graphml_text(G)
+    line = text.count("\n", 0, text.index("\x07")) + 1
+    assert line > 2000
+    with pytest.raises(MilgraphError, match=rf"'\\x07' \(line {line} of the XML written\)"):
+        export.graphml_bytes(G)
