@@ -571,11 +571,12 @@ def _analyse(
         graph = views.entity_graph(data)
         if beside:
             # A side process starts no other (it is daemonic): it finds the communities
-            # after the other measures, not beside them.
-            analysed = _Analysis(
-                side.start("measures", "computing network measures", lambda: measure(False)).wait,
-                start_exports,
+            # after the other measures, not beside them. The exports and the load wait
+            # for it: it does not yield to the file writers.
+            measures = side.start(
+                "measures", "computing network measures", lambda: measure(False), yields=False
             )
+            analysed = _Analysis(measures.wait, start_exports)
         else:
             done = measure(side.parallel)
             analysed = _Analysis(lambda: done, start_exports)

@@ -87,8 +87,10 @@ class SideWorks:
         self.works: dict[str, SideWork[Any]] = {}  # not yet waited for
         self.done: dict[str, SideWork[Any]] = {}  # waited for (``seconds`` set if they worked)
 
-    def start(self, name: str, label: str, work: Callable[[], Any]) -> SideWork[Any]:
-        self.works[name] = side = start(label, work, self.parallel)
+    def start(
+        self, name: str, label: str, work: Callable[[], Any], *, yields: bool = True
+    ) -> SideWork[Any]:
+        self.works[name] = side = start(label, work, self.parallel, yields=yields)
         return side
 
     def __enter__(self) -> SideWorks:
@@ -131,8 +133,12 @@ def can_fork() -> bool:
     return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
-def start(label: str, work: Callable[[], T], parallel: bool) -> SideWork[T]:
-    """Run ``work`` in a forked child when ``parallel`` (and fork is safe), else now."""
+def start(label: str, work: Callable[[], T], parallel: bool, *, yields: bool = True) -> SideWork[T]:
+    """Run ``work`` in a forked child when ``parallel`` (and fork is safe), else now.
+
+    ``yields``: the child runs at a lower priority (:data:`SIDE_NICENESS`); False for
+    work the main line will soon wait for, which should not queue behind the others.
+    """
     if not parallel or not can_fork():
         side: SideWork[T] = SideWork(label, inline=True)
         started = time.perf_counter()
@@ -144,7 +150,7 @@ def start(label: str, work: Callable[[], T], parallel: bool) -> SideWork[T]:
     receive, send = context.Pipe(duplex=False)
     # daemon: a parent that exits (Ctrl-C) does not leave a worker behind
     process = context.Process(
-        target=_child, args=(label, work, send, os.getpid()), name=label, daemon=True
+        target=_child, args=(label, work, send, os.getpid(), yields), name=label, daemon=True
     )
     process.start()
     send.close()
@@ -152,11 +158,14 @@ def start(label: str, work: Callable[[], T], parallel: bool) -> SideWork[T]:
     return side
 
 
-def _child(label: str, work: Callable[[], Any], send: Connection, parent: int) -> None:
+def _child(
+    label: str, work: Callable[[], Any], send: Connection, parent: int, yields: bool
+) -> None:
     _die_with(parent)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # never a console's redirect
     gc.disable()  # short-lived: collections would only copy the parent's pages
-    _yield_to_parent()
+    if yields:
+        _yield_to_parent()
     started = time.perf_counter()
     try:
         result = work()

@@ -106,6 +106,8 @@ def test_side_work_yields_the_cores_to_the_main_line() -> None:
     # the Neo4j load (a round trip per batch) must not wait behind the file writers
     side = sidework.start("niceness", lambda: os.nice(0), parallel=True)
     assert side.wait() == min(os.nice(0) + sidework.SIDE_NICENESS, 19)
+    urgent = sidework.start("niceness", lambda: os.nice(0), parallel=True, yields=False)
+    assert urgent.wait() == os.nice(0)
 
 
 def test_macos_runs_side_work_inline(monkeypatch: pytest.MonkeyPatch) -> None:
