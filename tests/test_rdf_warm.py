@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
+import marshal
+import pickle
 from dataclasses import replace
 
 import pytest
@@ -99,23 +100,50 @@ def test_trig_triples_share_repeated_terms_and_equal_plain_conversion() -> None:
     assert triples[3][2] != triples[0][2]  # a language tag is a different term
 
 
-def test_fragment_key_is_the_hash_of_the_documented_json() -> None:
+def test_fragment_key_is_the_hash_of_the_documented_values() -> None:
     """Pinned: a changed key would make every cached fragment miss."""
     statements = [stmt("a", "x", "linked_to", "y"), stmt("a", "y", "led_by", "q", subject_id=None)]
     types = {statements[0].subject_id: "MilitantGroup", statements[1].object_id: "Person"}
     info = DocumentInfo("a", title="T é", date="2015-07")
-    rows = [
-        [*(getattr(s, f) for f in Statement.__dataclass_fields__), *(types.get(i) for i in ends)]
-        for s, ends in ((s, rdf_fragments._ends(s, BASE)) for s in statements)
-    ]
-    text = json.dumps(
-        [[getattr(info, f) for f in DocumentInfo.__dataclass_fields__], rows], ensure_ascii=False
+    ends = [rdf_fragments._ends(s, BASE) for s in statements]
+    values = (
+        tuple(getattr(info, f) for f in DocumentInfo.__dataclass_fields__),
+        [tuple(getattr(s, f) for f in Statement.__dataclass_fields__) for s in statements],
+        [types.get(subject) for subject, _ in ends],
+        [types.get(obj) for _, obj in ends],
     )
     digest = hashlib.blake2b(b"salt", digest_size=20)
-    digest.update(text.encode("utf-8"))
-    assert rdf_fragments.fragment_key("salt", info, statements, types, BASE) == digest.hexdigest()
-    changed = [statements[0], replace(statements[1], confidence=0.9)]
-    assert rdf_fragments.fragment_key("salt", info, changed, types, BASE) != digest.hexdigest()
+    digest.update(marshal.dumps(values, 2))
+    key = rdf_fragments.fragment_key("salt", info, statements, types, BASE)
+    assert key == digest.hexdigest()
+
+
+def test_fragment_keys_tell_apart_what_a_cache_round_trip_would_not_keep() -> None:
+    statements = [stmt("a", "x", "linked_to", "y"), stmt("a", "y", "led_by", "q")]
+    types = {s.subject_id: "MilitantGroup" for s in statements}
+    info = DocumentInfo("a", title="T")
+
+    def key(statements: list[Statement], types: dict = types, info: DocumentInfo = info) -> str:  # type: ignore[type-arg]
+        return rdf_fragments.fragment_key("salt", info, statements, types, BASE)
+
+    # equal values in other objects (not interned, not shared): the same key
+    copied = pickle.loads(pickle.dumps(statements))
+    rebuilt = [replace(s, evidence="".join(list(s.evidence))) for s in statements]
+    assert key(copied) == key(rebuilt) == key(statements)
+    changed = [
+        [replace(statements[0], confidence=1), statements[1]],  # 1 and 1.0 read back apart
+        [replace(statements[0], confidence=0.81), statements[1]],
+        [replace(statements[0], span=[0, 10]), statements[1]],  # type: ignore[arg-type]
+        [replace(statements[0], role=None), statements[1]],
+        [replace(statements[0], object_id=None), statements[1]],  # named by name, not id
+        [statements[1], statements[0]],
+        statements[:1],
+    ]
+    keys = {key(found) for found in changed}
+    assert len(keys) == len(changed) and key(statements) not in keys
+    assert key(statements, types={}) != key(statements)  # the types of what they name
+    assert key(statements, info=replace(info, title="U")) != key(statements)
+    assert rdf_fragments.fragment_key("other", info, statements, types, BASE) != key(statements)
 
 
 def test_dataset_entities_keep_the_first_name_of_an_unresolved_entity() -> None:
