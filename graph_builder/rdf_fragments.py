@@ -8,7 +8,7 @@ TriG, validated against the SHACL shapes and read back into statements once, the
 in ``OUT/cache/rdf`` under a key that covers all it is made of: the document record, its
 resolved statements with the types of the entities they name, the base IRI and the
 ontology and shapes files. Entity and merge records depend on the whole corpus: those
-known to conform come from ``records.json``, the others are validated in chunks, by the
+known to conform come from ``records.bin``, the others are validated in chunks, by the
 same worker processes as the batches of new fragments.
 
 Validating fragment by fragment finds exactly what validating the whole dataset finds,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -330,6 +331,54 @@ def test_entity_and_merge_records_in_chunks_are_checked_as_in_the_whole_dataset(
     assert len(kept) == len(built.entities) + len(set(res.merges)) - len(failed)
     again = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
     assert same(again, built)
+
+
+def test_a_damaged_record_store_is_checked_again(
+    ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """records.bin cut short, grown, of another layout or emptied: its records are
+    checked again and it is written whole; records it lacks are the only ones checked."""
+    res = gold_resolution(ontology)
+    docs = documents(res)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "records.json").write_text("{}")  # an earlier version's store
+    first = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    assert not (cache / "records.json").exists()
+    store = cache / "records.bin"
+    kept = store.read_bytes()
+    digests = rdf_fragments._Store.read(store).digests
+    assert len(digests) == len(first.entities) + len(set(res.merges)) > 100
+    checked: list[int] = []
+    check = rdf_fragments._check_records
+
+    def counted(*args: Any) -> Any:
+        checked.append(len(args[1]))
+        return check(*args)
+
+    monkeypatch.setattr(rdf_fragments, "_check_records", counted)
+    magic = rdf_fragments._STORE_MAGIC
+    for damaged in (
+        kept[:-1],
+        kept + b"x",
+        kept.replace(magic, b"milgraph-records 0 ", 1),
+        kept.replace(magic, magic + b"x", 1),
+        b"",
+    ):
+        store.write_bytes(damaged)
+        checked.clear()
+        assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
+        assert sum(checked) == len(digests) and store.read_bytes() == kept
+
+    old = rdf_fragments._Store.read(store)
+    half = digests[::2]
+    rdf_fragments._Store.write(store, half, lambda d: old.text(old.positions[d]))
+    checked.clear()
+    assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
+    assert sum(checked) == len(digests) - len(half) and store.read_bytes() == kept
+    checked.clear()
+    assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
+    assert checked == []
 
 
 def test_workers_keep_what_they_build_in_the_cache(

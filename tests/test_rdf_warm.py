@@ -103,7 +103,7 @@ def test_trig_triples_share_repeated_terms_and_equal_plain_conversion() -> None:
 def test_fragment_key_is_the_hash_of_the_documented_values() -> None:
     """Pinned: a changed key would make every cached fragment miss."""
     statements = [stmt("a", "x", "linked_to", "y"), stmt("a", "y", "led_by", "q", subject_id=None)]
-    types = {statements[0].subject_id: "MilitantGroup", statements[1].object_id: "Person"}
+    types = {str(statements[0].subject_id): "MilitantGroup", str(statements[1].object_id): "Person"}
     info = DocumentInfo("a", title="T é", date="2015-07")
     ends = [rdf_fragments._ends(s, BASE) for s in statements]
     values = (
@@ -120,7 +120,7 @@ def test_fragment_key_is_the_hash_of_the_documented_values() -> None:
 
 def test_fragment_keys_tell_apart_what_a_cache_round_trip_would_not_keep() -> None:
     statements = [stmt("a", "x", "linked_to", "y"), stmt("a", "y", "led_by", "q")]
-    types = {s.subject_id: "MilitantGroup" for s in statements}
+    types = {str(s.subject_id): "MilitantGroup" for s in statements}
     info = DocumentInfo("a", title="T")
 
     def key(statements: list[Statement], types: dict = types, info: DocumentInfo = info) -> str:  # type: ignore[type-arg]
@@ -156,3 +156,30 @@ def test_dataset_entities_keep_the_first_name_of_an_unresolved_entity() -> None:
     assert entities[f"{BASE}militant-group/x"] == Entity(
         f"{BASE}militant-group/x", "x", "MilitantGroup"
     )
+
+
+def test_trig_entities_are_what_the_rdflib_index_reads(ontology: Ontology) -> None:
+    """Names by the smallest prefLabel, then label, then IRI; aliases each distinct rdflib
+    term once (a language tag in any case, a typed literal's normalised form); the last
+    class of two wins, in the first one's place; a literal class is no class."""
+    person, group = ontology.types["Person"], ontology.types["MilitantGroup"]
+    skos, rdfs = "http://www.w3.org/2004/02/skos/core#", "http://www.w3.org/2000/01/rdf-schema#"
+    integer = "http://www.w3.org/2001/XMLSchema#integer"
+    text = f"""<https://g/entities> {{
+    <https://e.org/z> a <{person}> ; <{skos}prefLabel> "Zed", "Abe" ; <{rdfs}label> "L" ;
+        <{skos}altLabel> "b", "a", "a"@EN, "a"@en, "01"^^<{integer}>, "1"^^<{integer}>,
+        <https://e.org/iri> .
+    <https://e.org/b> a <{group}>, <{person}> ; <{skos}prefLabel> "" ; <{rdfs}label> "Bee" .
+    <https://e.org/a> a <{group}> ; <{skos}altLabel> "x" ; <{skos}altLabel> "x" .
+    <https://e.org/d> a "{person}" ; <{skos}prefLabel> "D" .
+    }}
+    """.encode()
+    expected = rdf.index_entities(rdf.index_triples(rdf.trig_triples(text)), ontology)
+    found = rdf.trig_entities(text, ontology)
+    assert found == expected and list(found) == list(expected)
+    assert found["https://e.org/z"].aliases == ("1", "a", "a", "b", "https://e.org/iri")
+    assert (found["https://e.org/z"].name, found["https://e.org/b"].name) == ("Abe", "Bee")
+    assert found["https://e.org/a"] == Entity(
+        "https://e.org/a", "https://e.org/a", "MilitantGroup", ("x",)
+    )
+    assert "https://e.org/d" not in found
