@@ -759,7 +759,8 @@ def load_graph(
         graph's own writes are done, so the rows may still be computed meanwhile, and
         they are written in the same transaction: an atomic replace commits the graph
         and its scores together, or neither (an error from `scores` rolls it back).
-        Chunked or upserting loads write them in one last transaction.
+        With `max_transaction_rows` (a server short of memory), or without `replace`,
+        they are written in one last transaction of their own.
 
     Raises
     ------
@@ -903,8 +904,9 @@ def _replace(
         if max_rows is not None and diff.size > max_rows:
             return diff, None, 0  # too big for one transaction; nothing written
         strays = _apply(tx, with_strays(diff), batch_size, progress)
-        scored = _write_score_rows(tx, _score_rows(scores())) if scores is not None else 0
-        return diff, strays, scored
+        if scores is None or max_rows is not None:
+            return diff, strays, 0
+        return diff, strays, _write_score_rows(tx, _score_rows(scores()))
 
     def no_retry_on_memory(work: Callable[..., Any]) -> Callable[..., Any]:
         # The driver retries transient errors, but the same transaction needs the same
@@ -942,7 +944,11 @@ def _replace(
     if strays is not None:
         progress(diff.unchanged)
         steps = with_strays(diff)
-        return _Outcome(diff, batches_of(steps), 1, strays, atomic=True, scored=scored)
+        transactions = 1
+        if scores is not None and max_rows is not None:  # their own: see load_graph
+            scored = write(_write_score_rows, _score_rows(scores()))
+            transactions += 1
+        return _Outcome(diff, batches_of(steps), transactions, strays, atomic=True, scored=scored)
 
     # Chunked: consecutive batches grouped into transactions of at most max_rows rows.
     assert max_rows is not None

@@ -418,6 +418,7 @@ def build_graph(
                 except Exception:
                     analysed.export()  # the files still, though Neo4j did not take the graph
                     raise
+            analysed.check_exports()
             try:
                 side.wait_all()
             except OSError as exc:  # disk full: the files stay old, Neo4j is already new
@@ -497,14 +498,26 @@ class _Analysis:
     ) -> None:
         self._measures, self._start_exports = measures, start_exports
         self._exported = False
+        self._export_failure: Exception | None = None
 
     def rows(self) -> list[dict[str, Any]]:
-        """metrics.csv's rows (waiting for them); the exports start the first time."""
+        """metrics.csv's rows (waiting for them); the exports start the first time.
+
+        A file writer that cannot start (no memory to fork) must not fail the Neo4j
+        load that asks for the rows: its error waits for :meth:`check_exports`."""
         metrics = self._measures()
         if not self._exported:
             self._exported = True
-            self._start_exports(metrics)
+            try:
+                self._start_exports(metrics)
+            except Exception as exc:  # noqa: BLE001 - raised by check_exports
+                self._export_failure = exc
         return metrics.rows
+
+    def check_exports(self) -> None:
+        """Raise the error that kept the exports from starting, if one did."""
+        if self._export_failure is not None:
+            raise self._export_failure
 
     def export(self) -> None:
         """Start the exports if the measures are in; a failure of theirs is left to be
@@ -566,7 +579,8 @@ def _analyse(
         side.start("export", "writing graph.graphml and graph.gexf", write_graph_files)
         side.start("report", "writing report.html", write_report)
 
-    beside = beside_load and side.parallel
+    # (without fork the side works run inline: the exports would run inside the load)
+    beside = beside_load and side.parallel and sidework.can_fork()
     with stage("analytics"):
         graph = views.entity_graph(data)
         if beside:
@@ -583,4 +597,5 @@ def _analyse(
     if not beside:
         stage.on_stage("export")
         analysed.rows()  # the exports begin now, before any load
+        analysed.check_exports()
     return analysed

@@ -500,7 +500,7 @@ def _record_triples(record: Record, ontology: Ontology, base_iri: str) -> rdf.Tr
 
 _STORE_NAME = "records.bin"
 # Bump when the layout of records.bin changes: a file of another layout is then empty.
-_STORE_MAGIC = b"milgraph-records 1 "
+_STORE_MAGIC = b"milgraph-records 2 "
 _LEGACY_STORE = "records.json"  # the JSON store of earlier versions, never read again
 
 
@@ -508,12 +508,13 @@ _LEGACY_STORE = "records.json"  # the JSON store of earlier versions, never read
 class _Store:
     """records.bin: the N-Triples of the records known to conform, by digest.
 
-    A line ``milgraph-records <layout> <count>``, then the records' 16-byte digests,
-    the sizes of their texts (8 bytes each, little-endian) and the texts (UTF-8) one
-    after another. Read in one go and sliced, nothing decoded: as JSON (every quote of
-    the N-Triples escaped) 130 MB took a second to read at 10k articles. A file of
-    another layout or whose size does not add up is empty: every record is checked
-    again.
+    A line ``milgraph-records <layout> <count> <checksum>``, then the records' 16-byte
+    digests, the sizes of their texts (8 bytes each, little-endian) and the texts (UTF-8)
+    one after another. Read in one go and sliced, nothing decoded: as JSON (every quote
+    of the N-Triples escaped) 130 MB took a second to read at 10k articles. A file of
+    another layout, whose size does not add up or whose body fails the checksum (a
+    BLAKE2b of everything after the line: a text damaged in place would otherwise be
+    trusted as conforming) is empty: every record is checked again.
     """
 
     digests: list[bytes]  # in file order
@@ -531,11 +532,11 @@ class _Store:
             data = path.read_bytes() if path is not None else b""
         except OSError:
             return empty
-        line_end = data.find(b"\n", 0, 64)
+        line_end = data.find(b"\n", 0, 128)
         if line_end < 0 or not data.startswith(_STORE_MAGIC):
             return empty
-        count_text = data[len(_STORE_MAGIC) : line_end]
-        if not count_text.isdigit():
+        count_text, _, checksum = data[len(_STORE_MAGIC) : line_end].partition(b" ")
+        if not count_text.isdigit() or checksum != _store_checksum(data, line_end + 1):
             return empty
         count = int(count_text)
         sizes_at = line_end + 1 + 16 * count
@@ -559,9 +560,16 @@ class _Store:
         sizes = array("Q", map(len, texts))  # a memoryview of bytes: its length in bytes
         if sys.byteorder == "big":
             sizes.byteswap()
-        head = _STORE_MAGIC + str(len(digests)).encode() + b"\n"
-        atomic_write_bytes(path, b"".join([head, *digests, sizes, *texts]))
+        body = b"".join([*digests, sizes, *texts])
+        checksum = _store_checksum(body, 0)
+        head = _STORE_MAGIC + str(len(digests)).encode() + b" " + checksum + b"\n"
+        atomic_write_bytes(path, head + body)
         path.with_name(_LEGACY_STORE).unlink(missing_ok=True)
+
+
+def _store_checksum(data: bytes, start: int) -> bytes:
+    """The hex BLAKE2b of ``data[start:]`` (records.bin's body)."""
+    return hashlib.blake2b(memoryview(data)[start:], digest_size=16).hexdigest().encode()
 
 
 def _check_records(

@@ -318,6 +318,18 @@ def test_scores_given_to_a_replace_commit_with_the_graph_or_not_at_all(
     )
     assert records[0]["pr"] == 0.5
 
+    # A transaction budget (a server short of memory): the scores get a transaction of
+    # their own, even when the graph's change fits in one.
+    budgeted = load_graph(
+        neo4j_db,
+        seed_graph,
+        ontology,
+        replace=True,
+        max_transaction_rows=10_000,
+        scores=lambda: rows,
+    )
+    assert budgeted.atomic and budgeted.transactions == 2 and budgeted.scored == 1
+
     # Chunked (not atomic): the scores come in one last transaction of their own.
     chunked = load_graph(
         neo4j_db,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import shutil
 from dataclasses import replace
@@ -202,6 +203,27 @@ def test_a_failed_load_beside_the_measures_still_writes_every_file(
     with pytest.raises(Neo4jUnavailable, match="went away"):
         rebuild(options, ONTOLOGY, driver=object())  # type: ignore[arg-type]
     assert [name for name in OUTPUT_FILES if not (out / name).is_file()] == []
+
+
+@pytest.mark.neo4j
+def test_an_export_that_cannot_start_fails_the_rebuild_not_the_load(  # type: ignore[no-untyped-def]
+    neo4j_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_builder import sidework
+
+    start = sidework.SideWorks.start
+
+    def no_fork_for_the_graph_files(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "export":
+            raise OSError(errno.EAGAIN, "cannot fork")
+        return start(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(sidework.SideWorks, "start", no_fork_for_the_graph_files)
+    options = RebuildOptions(corpus=small_corpus(tmp_path), out=tmp_path / "out", jobs=2)
+    with pytest.raises(OSError, match="cannot fork"):
+        rebuild(options, ONTOLOGY, neo4j_db)
+    scores = _scores_in(neo4j_db)  # the load went through, with its scores
+    assert scores and all("pagerank" in values for values in scores.values())
 
 
 def small_corpus(tmp_path: Path) -> Path:

@@ -336,7 +336,7 @@ def test_entity_and_merge_records_in_chunks_are_checked_as_in_the_whole_dataset(
 def test_a_damaged_record_store_is_checked_again(
     ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """records.bin cut short, grown, of another layout or emptied: its records are
+    """records.bin cut short, grown, damaged in place, of another layout or emptied: its records are
     checked again and it is written whole; records it lacks are the only ones checked."""
     res = gold_resolution(ontology)
     docs = documents(res)
@@ -363,6 +363,7 @@ def test_a_damaged_record_store_is_checked_again(
         kept + b"x",
         kept.replace(magic, b"milgraph-records 0 ", 1),
         kept.replace(magic, magic + b"x", 1),
+        kept[:-3] + bytes([kept[-3] ^ 1]) + kept[-2:],  # a text damaged in place
         b"",
     ):
         store.write_bytes(damaged)
