@@ -278,7 +278,7 @@ def graphml_bytes(G: nx.Graph) -> bytes:
     """GraphML of `G` as ``nx.write_graphml(G, prettyprint=True, edge_id_from_attribute="id")``
     writes it, less the edge id's data key (see :func:`_drop_edge_id_data`), reindented.
 
-    The text is written directly (see :func:`_graphml_text`), as the element tree networkx
+    The text is written directly (see :func:`_graphml_pieces`), as the element tree networkx
     builds would serialise after that edit, ``ET.indent`` and the normalisation of line
     ends a parse makes; characters XML cannot hold are refused as a parse refuses them.
     """
@@ -319,11 +319,6 @@ def _drop_edge_id_data(root: Any, ns: str) -> None:
                 for data in edge.findall(f"{ns}data"):
                     if data.get("key") == key.get("id"):
                         edge.remove(data)
-
-
-def _graphml_text(G: nx.Graph) -> str:
-    """:func:`_graphml_pieces` joined."""
-    return "".join(_graphml_pieces(G))
 
 
 def _graphml_pieces(G: nx.Graph) -> list[str]:
