@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,6 @@ from graph_builder.config import SAMPLE_CORPUS
 from graph_builder.errors import ValidationError
 from graph_builder.ontology import load_ontology
 from graph_builder.pipeline import RebuildOptions, build_graph
-from dataclasses import replace
-
 from graph_builder.statements import Statement, read_statements
 
 ONTOLOGY = load_ontology()
