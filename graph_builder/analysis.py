@@ -613,9 +613,202 @@ def communities(G: nx.Graph, seed: int = 42, weight: str | None = "weight") -> d
     """
     if len(G) == 0:
         return {}
-    parts = nx.community.louvain_communities(G, weight=weight, seed=seed)
+    parts = louvain_communities(G, weight=weight, seed=seed)
     ordered = sorted(parts, key=lambda c: (-len(c), min(str(n) for n in c)))
     return {node: i for i, part in enumerate(ordered) for node in part}
+
+
+# networkx's defaults, which communities() uses (resolution an int, as networkx has it)
+_LOUVAIN_RESOLUTION = 1
+_LOUVAIN_THRESHOLD = 0.0000001
+
+
+def louvain_communities(
+    G: nx.Graph, weight: str | None = "weight", seed: Any = None
+) -> list[set[Hashable]]:
+    """``nx.community.louvain_communities(G, weight=weight, seed=seed)``: the same sets in
+    the same order, from the same decisions on the same floats.
+
+    networkx builds a networkx graph per level, computes modularity through its edge
+    views and updates node sets at every move; here a level is neighbour dicts over node
+    positions (:class:`_LouvainLevel`) and members are gathered once at the end. Directed
+    graphs, multigraphs, graph subclasses and a weight that is not an attribute name
+    take networkx's own path.
+
+    >>> G = nx.karate_club_graph()
+    >>> louvain_communities(G, seed=3) == nx.community.louvain_communities(G, seed=3)
+    True
+    """
+    if type(G) is not nx.Graph or not isinstance(weight, str):
+        return nx.community.louvain_communities(G, weight=weight, seed=seed)  # type: ignore[no-any-return]
+    rng = nx.utils.create_py_random_state(seed)  # as networkx's @py_random_state makes it
+    nodes = list(G)
+    if nx.is_empty(G):
+        return [{u} for u in nodes]
+    mod = _singletons_modularity(G, weight)
+    position = {u: i for i, u in enumerate(nodes)}
+    level = _LouvainLevel(_copied_adjacency(G, position, weight), nodes)
+    m = sum(level.degrees) / 2  # networkx's size(weight="weight") of the copy, every level
+    owner = list(range(len(nodes)))  # each node's node in the current level
+    node2com, inner, improvement = level.one_level(m, rng)
+    found = owner
+    improvement = True
+    while improvement:  # networkx's louvain_partitions, keeping only the last partition
+        found = [node2com[at] for at in owner]
+        new_mod = level.modularity(inner)
+        if new_mod - mod <= _LOUVAIN_THRESHOLD:
+            break
+        mod = new_mod
+        level, renumbered = level.merged(node2com)
+        owner = [renumbered[node2com[at]] for at in owner]
+        node2com, inner, improvement = level.one_level(m, rng)
+    return _members(nodes, found)
+
+
+def _members(nodes: list[Hashable], community: list[int]) -> list[set[Hashable]]:
+    """`nodes` grouped by their `community` number, groups in the order of the numbers
+    (networkx keeps the non-empty communities in the order of their numbers)."""
+    groups: dict[int, list[Hashable]] = {}
+    for node, number in zip(nodes, community, strict=True):
+        groups.setdefault(number, []).append(node)
+    return [set(groups[number]) for number in sorted(groups)]
+
+
+def _singletons_modularity(G: nx.Graph, weight: str) -> float:
+    """``nx.community.modularity(G, [{u} for u in G], weight=weight)``, which networkx
+    compares the first level with: G's own degrees (its neighbour order, not the
+    copy's), and only a self-loop lies inside a community of one."""
+    degrees = dict(G.degree(weight=weight))
+    deg_sum = sum(degrees.values())
+    m = deg_sum / 2
+    norm = 1 / deg_sum**2
+    resolution = _LOUVAIN_RESOLUTION
+    terms = []
+    for u, nbrs in G.adjacency():
+        loop = nbrs.get(u)
+        # the sums of one term networkx makes: 0 + x, as there
+        L_c = 0 if loop is None else 0 + (loop[weight] if weight in loop else 1)
+        degree_sum = 0 + degrees[u]
+        terms.append(L_c / m - resolution * degree_sum * degree_sum * norm)
+    return sum(terms)
+
+
+def _copied_adjacency(
+    G: nx.Graph, position: Mapping[Hashable, int], weight: str
+) -> list[dict[int, Any]]:
+    """The adjacency of networkx's weighted copy of G: its ties added in ``G.edges()``
+    order (each tie from the node that comes first), so a node lists its neighbours in
+    the order its ties appear there, not in G's own order."""
+    adjacency: list[dict[int, Any]] = [{} for _ in position]
+    for i, (_, nbrs) in enumerate(G.adjacency()):
+        for v, attrs in nbrs.items():
+            j = position[v]
+            if j >= i:  # G.edges() skips ties to nodes already passed
+                adjacency[i][j] = adjacency[j][i] = attrs[weight] if weight in attrs else 1
+    return adjacency
+
+
+class _LouvainLevel:
+    """One level of networkx's Louvain on an undirected graph: node ``i`` is ``labels[i]``
+    (G's nodes first, then community numbers) and ``adjacency[i]`` maps each neighbour's
+    position to the tie's weight, in networkx's order (a self-loop held once).
+
+    Every sum below adds the same numbers in the same order as networkx, starting from
+    the same int or float, so the floats and every decision come out the same.
+    """
+
+    def __init__(self, adjacency: list[dict[int, Any]], labels: Sequence[Hashable]) -> None:
+        self.adjacency = adjacency
+        self.labels = labels
+        # networkx's weighted degree: a self-loop counts twice
+        self.degrees = [
+            sum(nbrs.values()) + (i in nbrs and nbrs[i]) for i, nbrs in enumerate(adjacency)
+        ]
+
+    def one_level(self, m: float, rng: Any) -> tuple[list[int], list[set[Hashable]], bool]:
+        """networkx's ``_one_level``: moves nodes in a seeded random order to the
+        neighbouring community of best modularity gain until none moves. Returns each
+        node's community number, the non-empty communities as label sets (the very sets
+        networkx builds: modularity sums in their iteration order) and whether any moved.
+        """
+        labels, degrees = self.labels, self.degrees
+        n = len(labels)
+        node2com = list(range(n))
+        inner = [{u} for u in labels]
+        totals = list(degrees)
+        neighbours = [
+            [(v, w) for v, w in nbrs.items() if v != u] for u, nbrs in enumerate(self.adjacency)
+        ]
+        order = list(range(n))
+        rng.shuffle(order)  # the draws depend only on the length: networkx's order
+        resolution, scale = _LOUVAIN_RESOLUTION, 2 * m**2
+        moves, improvement = 1, False
+        while moves > 0:
+            moves = 0
+            for u in order:
+                own = best_com = node2com[u]
+                weights: dict[int, float] = {}
+                for v, w in neighbours[u]:
+                    com = node2com[v]
+                    weights[com] = weights.get(com, 0.0) + w
+                degree = degrees[u]
+                totals[own] -= degree
+                if own not in weights:
+                    weights[own] = 0.0  # networkx's defaultdict adds it on reading it
+                remove_cost = -weights[own] / m + resolution * (totals[own] * degree) / scale
+                best_mod = 0
+                for com, w in weights.items():
+                    gain = remove_cost + w / m - resolution * (totals[com] * degree) / scale
+                    if gain > best_mod:
+                        best_mod, best_com = gain, com
+                totals[best_com] += degree
+                if best_com != own:
+                    inner[own].remove(labels[u])
+                    inner[best_com].add(labels[u])
+                    improvement = True
+                    moves += 1
+                    node2com[u] = best_com
+        return node2com, [s for s in inner if s], improvement
+
+    def modularity(self, communities: list[set[Hashable]]) -> float:
+        """``nx.community.modularity`` of this level with weight "weight"."""
+        adjacency, degrees = self.adjacency, self.degrees
+        position = {label: i for i, label in enumerate(self.labels)}
+        deg_sum = sum(degrees)
+        m = deg_sum / 2
+        norm = 1 / deg_sum**2
+        resolution = _LOUVAIN_RESOLUTION
+
+        def contribution(community: set[Hashable]) -> float:
+            comm = [position[u] for u in set(community)]  # networkx's copy, in its order
+            inside = set(comm)
+            seen: set[int] = set()
+            ties = []  # G.edges(comm): each tie once, from the first end reached
+            for u in comm:
+                ties += [w for v, w in adjacency[u].items() if v not in seen and v in inside]
+                seen.add(u)
+            L_c = sum(ties)
+            degree_sum = sum(degrees[u] for u in comm)
+            return L_c / m - resolution * degree_sum * degree_sum * norm
+
+        return sum(map(contribution, communities))
+
+    def merged(self, node2com: list[int]) -> tuple[_LouvainLevel, list[int]]:
+        """networkx's ``_gen_graph``: the next level, one node per community in the
+        order of their numbers, ties summed in ``G.edges()`` order. Also returns each
+        community number's node in it."""
+        renumbered = [-1] * len(node2com)
+        for number, com in enumerate(sorted(set(node2com))):
+            renumbered[com] = number
+        size = len(set(node2com))
+        adjacency: list[dict[int, Any]] = [{} for _ in range(size)]
+        for i, nbrs in enumerate(self.adjacency):
+            c1 = renumbered[node2com[i]]
+            for j, w in nbrs.items():
+                if j >= i:  # G.edges() skips ties to nodes already passed
+                    c2 = renumbered[node2com[j]]
+                    adjacency[c1][c2] = adjacency[c2][c1] = w + adjacency[c1].get(c2, 0)
+        return _LouvainLevel(adjacency, range(size)), renumbered
 
 
 def articulation_points(G: nx.Graph) -> list[Hashable]:
