@@ -652,7 +652,7 @@ def louvain_communities(
     owner = list(range(len(nodes)))  # each node's node in the current level
     node2com, inner, improvement = level.one_level(m, rng)
     found = owner
-    improvement = True
+    improvement = True  # as networkx: the first level is always yielded
     while improvement:  # networkx's louvain_partitions, keeping only the last partition
         found = [node2com[at] for at in owner]
         new_mod = level.modularity(inner)
@@ -1167,7 +1167,7 @@ def compute_metrics(
 
     Columns: :data:`METRIC_COLUMNS` then :data:`EXTRA_COLUMNS` (brokerage between
     communities, articulation point flag, position in the greedy key-player list or 0).
-    ``parallel``: communities (Louvain, a third of the time) are found by a side
+    ``parallel``: communities (Louvain, a quarter of the time) are found by a side
     process while this one computes every measure that does not need them; the result is
     the same.
     """
