@@ -139,7 +139,15 @@ def uniform_attributes(records: Sequence[dict[str, Any]]) -> None:
 
 def _uniform_column(records: Sequence[dict[str, Any]], key: str) -> None:
     """`key` made plain and of one type in every record (see uniform_attributes)."""
-    values = [rec.get(key) for rec in records]
+    values = _uniform_values([rec.get(key) for rec in records])
+    if values is not None:
+        for rec, value in zip(records, values, strict=True):
+            rec[key] = value
+
+
+def _uniform_values(values: list[Any]) -> list[Any] | None:
+    """A column's `values` made plain and of one type (see uniform_attributes), or None
+    when they are already: present everywhere, plain, of one type."""
     types = set(map(type, values))
     unplain = types - _PLAIN_ALREADY
     if unplain and not (unplain == {float} and all(map(math.isfinite, _floats(values)))):
@@ -150,17 +158,10 @@ def _uniform_column(records: Sequence[dict[str, Any]], key: str) -> None:
         changed = False  # plain already: plain() would return each value itself
     kind = _type_of_column(types)
     if types == {kind}:  # present everywhere with that very type: nothing to convert
-        if changed:
-            for rec, value in zip(records, values, strict=True):
-                rec[key] = value
-        return
-    for rec, value in zip(records, values, strict=True):
-        if value is None:
-            rec[key] = kind()
-        elif kind is str:
-            rec[key] = str(value)
-        else:
-            rec[key] = kind(value)
+        return values if changed else None
+    return [
+        kind() if value is None else str(value) if kind is str else kind(value) for value in values
+    ]
 
 
 def _floats(values: list[Any]) -> Iterator[float]:
@@ -183,15 +184,32 @@ def export_graph(
     evidence, attributed_to, role, relation, link_kind, start, end.
     """
     facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    edges, first_seen = _export_edges(facts)
     by_id = {str(r["id"]): r for r in rows}
-    docs_of: dict[str, set[str]] = {}
-    for doc_id, entity_id in data.mentions:
-        docs_of.setdefault(entity_id, set()).add(doc_id)
+    nodes = []
+    for node, attrs in _node_records(data, present_entities(data, facts, as_of), first_seen):
+        start = attrs.pop("start")
+        row = by_id.get(node, {})
+        attrs.update({k: v for k, v in row.items() if k not in ("id", "name", "type")})
+        attrs["start"] = start
+        nodes.append((node, attrs))
+    uniform_attributes([a for _, a in nodes])
+    uniform_attributes([a for _, _, a in edges])
+
+    G = nx.DiGraph()
+    G.add_nodes_from(nodes)
+    G.add_edges_from(edges)
+    return G
+
+
+def _export_edges(
+    facts: Sequence[Any],
+) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, str]]:
+    """The edges of :func:`export_graph` (attributes not yet uniform), sorted, and each
+    entity's first dated relation."""
     pairs: dict[tuple[str, str], list[Any]] = {}
     for fact in facts:
         pairs.setdefault((fact.relation.subject_id, fact.relation.object_id), []).append(fact)
-
-    node_ids = present_entities(data, facts, as_of)
     first_seen: dict[str, str] = {}
     edges = []
     for i, ((u, v), group) in enumerate(sorted(pairs.items())):
@@ -230,7 +248,17 @@ def export_graph(
                 seen = first_seen.get(node)
                 if seen is None or dates[0] < seen:
                     first_seen[node] = dates[0]
+    return edges, first_seen
 
+
+def _node_records(
+    data: GraphData, node_ids: Iterable[str], first_seen: Mapping[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The nodes of :func:`export_graph` with the attributes that do not come from the
+    scores (not yet uniform); the scores go before ``start``."""
+    docs_of: dict[str, set[str]] = {}
+    for doc_id, entity_id in data.mentions:
+        docs_of.setdefault(entity_id, set()).add(doc_id)
     nodes = []
     for node in node_ids:
         ent = data.entities[node]
@@ -240,18 +268,10 @@ def export_graph(
             "type": ent.type,
             "aliases": list(ent.aliases),
             "n_documents": len(docs_of.get(node, ())),
+            "start": first_seen.get(node),
         }
-        row = by_id.get(node, {})
-        attrs.update({k: v for k, v in row.items() if k not in ("id", "name", "type")})
-        attrs["start"] = first_seen.get(node)
         nodes.append((node, attrs))
-    uniform_attributes([a for _, a in nodes])
-    uniform_attributes([a for _, _, a in edges])
-
-    G = nx.DiGraph()
-    G.add_nodes_from(nodes)
-    G.add_edges_from(edges)
-    return G
+    return nodes
 
 
 @gc_paused()
@@ -515,13 +535,21 @@ def colour_map(G: nx.Graph, color_by: str) -> dict[Any, tuple[int, int, int]]:
     >>> colour_map(G, "type"), colour_map(G, "community")
     ({'a': (0, 114, 178)}, {'a': (213, 94, 0)})
     """
+    default = -1 if color_by == "community" else None
+    return dict(_colours(G.nodes(data=color_by, default=default), color_by))
+
+
+def _colours(
+    values: Iterable[tuple[Any, Any]], color_by: str
+) -> Iterator[tuple[Any, tuple[int, int, int]]]:
+    """(node, colour) of each (node, its `color_by` value) (see :func:`colour_map`)."""
     if color_by == "type":
-        return {n: TYPE_COLOURS.get(t, (128, 128, 128)) for n, t in G.nodes(data="type")}
+        return ((n, TYPE_COLOURS.get(t, (128, 128, 128))) for n, t in values)
     if color_by == "community":
-        out = {}
-        for n, c in G.nodes(data="community", default=-1):
-            out[n] = PALETTE[int(c) % len(PALETTE)] if int(c) >= 0 else (128, 128, 128)
-        return out
+        return (
+            (n, PALETTE[int(c) % len(PALETTE)] if int(c) >= 0 else (128, 128, 128))
+            for n, c in values
+        )
     raise MilgraphError(f"unknown --color-by {color_by!r}; expected one of type, community")
 
 
@@ -532,9 +560,13 @@ def size_map(G: nx.Graph, size_by: str) -> dict[Any, float]:
     >>> size_map(G, "pagerank")
     {'a': 5.0, 'b': 50.0}
     """
-    values = dict(G.nodes(data=size_by))
+    return _sizes(dict(G.nodes(data=size_by)), size_by)
+
+
+def _sizes(values: Mapping[Any, Any], size_by: str) -> dict[Any, float]:
+    """Node -> size of each node's `size_by` value (see :func:`size_map`)."""
     numbers = [v for v in values.values() if isinstance(v, int | float)]
-    if not numbers and len(G):
+    if not numbers and values:
         raise MilgraphError(
             f"unknown --size-by {size_by!r}; expected a numeric node attribute such as "
             "degree, betweenness, closeness, eigenvector, pagerank"
@@ -574,6 +606,13 @@ def write_gexf(
         G = export_graph(data, rows, min_modality=min_modality, as_of=as_of, ontology=ontology)
     else:
         G = graph.copy()  # new attribute dicts: the ones below change them
+    _make_gexf_graph(G, size_by=size_by, color_by=color_by)
+    atomic_write_bytes(path, gexf_bytes(G))
+    return G
+
+
+def _make_gexf_graph(G: nx.DiGraph, *, size_by: str, color_by: str) -> None:
+    """:func:`export_graph`'s graph made the graph :func:`write_gexf` writes, in place."""
     colours, sizes = colour_map(G, color_by), size_map(G, size_by)
     for node, attrs in G.nodes(data=True):
         r, g, b = colours[node]
@@ -583,8 +622,6 @@ def write_gexf(
         attrs["last_reported"] = attrs.pop("end")
         _timeline(attrs)
     G.graph["mode"] = "dynamic"
-    atomic_write_bytes(path, gexf_bytes(G))
-    return G
 
 
 def gexf_bytes(G: nx.Graph) -> bytes:
@@ -759,24 +796,10 @@ class _GexfText:
             start = self.starts[kind].get((key, type(values[0])))
             if start is None:
                 start = self._declare(kind, key, values[0])
-            parts.append(self._attvalue_column(start, values))
+            parts.append(_attvalue_column(start, values, self.escape))
         if not parts:
             return (list[str]() for _ in records)
         return ([_element("attvalues", "", row, 4)] for row in zip(*parts, strict=True))
-
-    def _attvalue_column(self, start: str, values: list[Any]) -> Iterator[str]:
-        """The <attvalue> of each value of one type, as :meth:`_attvalues` writes it; made
-        as the records are joined (see :func:`_graphml_data`)."""
-        kind = type(values[0])
-        if kind is str:
-            escape = self.escape
-            return (f'{start}{escape(value)}" />' for value in values)
-        if kind is bool:
-            return (f'{start}{"true" if value else "false"}" />' for value in values)
-        if kind is float:
-            texts = map(str, values)
-            return (f'{start}{_GEXF_FLOATS.get(text, text)}" />' for text in texts)
-        return (f'{start}{value}" />' for value in values)  # int: nothing to escape
 
     def _times(self, tag: dict[str, str], data: dict[str, Any]) -> None:
         """Move ``start`` and ``end`` into the tag; a time makes the graph dynamic and sets
@@ -843,6 +866,21 @@ class _GexfText:
         start = f'<attvalue for="{_escape_attrib(titles[title][0])}" value="'
         self.starts[kind][key, type(value)] = start
         return start
+
+
+def _attvalue_column(start: str, values: list[Any], escape: Callable[[str], str]) -> Iterator[str]:
+    """The GEXF <attvalue> of each value of one type, its tag begun by `start`, as
+    :meth:`_GexfText._attvalues` writes it; made as the records are joined (see
+    :func:`_graphml_data`)."""
+    kind = type(values[0])
+    if kind is str:
+        return (f'{start}{escape(value)}" />' for value in values)
+    if kind is bool:
+        return (f'{start}{"true" if value else "false"}" />' for value in values)
+    if kind is float:
+        texts = map(str, values)
+        return (f'{start}{_GEXF_FLOATS.get(text, text)}" />' for text in texts)
+    return (f'{start}{value}" />' for value in values)  # int: nothing to escape
 
 
 def _pieces(
@@ -974,3 +1012,414 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# GraphML and GEXF prepared before the scores are known.
+#
+# The scores (metrics rows) come last in a rebuild, but most of the two files does not
+# depend on them: the edges (two thirds of the bytes) and the nodes' other attributes.
+# PreparedGraphFiles renders all that first; only the score columns, the nodes' sizes and
+# colours and the key numbers are left for write(). A key's number does depend on the
+# scores (edge keys are numbered after every node key), so the edges are rendered with a
+# hole where each key number goes, filled when the scores arrive.
+
+# The node attributes that are not scores, first in every node (``start`` comes after the
+# scores).
+_NODE_BASE = ("label", "name", "type", "aliases", "n_documents")
+# Score columns written other than as plain attributes (tags, times, GEXF's reserved
+# names) or clashing with the attributes above: left to the graph writers.
+_SPECIAL_SCORES = frozenset({*_NODE_BASE, "start", "key"} | _GEXF_NOT_ATTVALUES["node"])
+# Stands for a key number in the prepared edges: no XML text holds it.
+_HOLE = "\x00"
+# Characters XML 1.0 cannot hold, the hole aside.
+_NOT_XML_BUT_HOLE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def prepare_graph_files(
+    data: GraphData,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> PreparedGraphFiles:
+    """What :func:`write_graphml` and :func:`write_gexf` do that needs no scores; give the
+    scores to :meth:`PreparedGraphFiles.write` for the same files, byte for byte."""
+    with gc_paused():
+        return PreparedGraphFiles(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+
+
+class _EdgeTemplate:
+    """The encoded text of a file's edges as a ``bytes % tuple`` template: ``%s`` where
+    each key number goes (each edge has the same keys in turn), and before and after the
+    edges, for the rest of the file.
+
+    One formatting writes the whole file: splitting the edges at the holes and joining
+    them with the keys took three times as long (a million pieces) and more memory."""
+
+    def __init__(self, pieces: list[str], holes_per_edge: int, *, strict: bool) -> None:
+        text = "".join(pieces)
+        self.n_edges, self.holes_per_edge = len(pieces), holes_per_edge
+        self.template: bytes | None = None
+        # A hole in the data itself, or a character XML cannot hold (which the graph
+        # writers refuse with its line), leaves the file to the graph writers.
+        if text.count(_HOLE) != len(pieces) * holes_per_edge:
+            return
+        if strict and _NOT_XML_BUT_HOLE.search(text):
+            return
+        edges = text.encode("utf-8", "xmlcharrefreplace").replace(b"%", b"%%")
+        self.template = b"%s" + edges.replace(_HOLE.encode(), b"%s") + b"%s"
+
+    def document(self, head: bytes, fills: list[bytes], tail: bytes) -> bytes:
+        """`head`, the edges with each one's holes filled with `fills`, then `tail`."""
+        assert self.template is not None and len(fills) == self.holes_per_edge
+        return self.template % (head, *fills * self.n_edges, tail)
+
+
+class PreparedGraphFiles:
+    """GraphML and GEXF of :func:`write_graphml` and :func:`write_gexf` rendered as far as
+    the data alone allows (see the comment above :data:`_NODE_BASE`); :meth:`write` adds
+    the scores. Graphs the direct writers do not cover, and scores with names the graph
+    writers treat specially, are written by :func:`export_graph` and the graph writers
+    instead (the same bytes, without the head start)."""
+
+    def __init__(
+        self,
+        data: GraphData,
+        *,
+        min_modality: str = "alleged",
+        as_of: str | None = None,
+        ontology: Ontology | None = None,
+    ) -> None:
+        from networkx.readwrite.gexf import GEXF
+        from networkx.readwrite.graphml import GraphML
+
+        self._data = data
+        self._filters: dict[str, Any] = {
+            "min_modality": min_modality,
+            "as_of": as_of,
+            "ontology": ontology,
+        }
+        self._graphml_types = GraphML()
+        self._graphml_types.construct_types()
+        self._gexf_spec = GEXF()
+        self._gexf_spec.construct_types()
+        self._gexf_spec.set_version("1.2draft")
+
+        facts = filtered_relations(data, **self._filters)
+        edges, first_seen = _export_edges(facts)
+        nodes = _node_records(data, present_entities(data, facts, as_of), first_seen)
+        uniform_attributes([a for _, a in nodes])
+        uniform_attributes([a for _, _, a in edges])
+        self.node_ids = [node for node, _ in nodes]
+        self.n_edges = len(edges)
+        ordered = _in_graph_order(edges, self.node_ids)
+        node_columns = _columns([a for _, a in nodes]) if nodes else None
+        edge_columns = _columns([a for _, _, a in ordered]) if ordered else None
+        # Else the graph writers write it all: graphs without nodes or edges, say.
+        self._direct = bool(ordered and node_columns and edge_columns)
+        if not (ordered and node_columns and edge_columns):
+            return
+        self._node_columns = dict(node_columns)
+        by_name = dict(edge_columns)
+        starts = (self._node_columns["start"], by_name["start"])
+        if any(type(values[0]) is not str for values in starts):
+            self._direct = False  # times of other types: other GEXF time formats
+            return
+        self._dynamic = any(map(any, starts))  # a GEXF time makes the time format "date"
+        self._edge_keys = [(name, type(values[0])) for name, values in edge_columns]
+        self._attribute = _remembered(_escape_attrib)
+        self._graphml_nodes = self._graphml_node_heads()
+        self._graphml_edges = self._graphml_edge_text(ordered, edge_columns)
+        self._gexf_nodes = self._gexf_node_heads()
+        self._gexf_edges, self._gexf_edge_keys = self._gexf_edge_text(ordered, edge_columns)
+
+    # -- before the scores ---------------------------------------------------------------
+
+    def _graphml_node_heads(self) -> list[str]:
+        """Each node's GraphML up to its scores: the tag and the base attributes, keys d0
+        to d4 (numbered first, as the nodes' first attributes)."""
+        escape = _remembered(_escape_cdata)
+        parts = [
+            _graphml_data(f'\n      <data key="d{number}"', self._node_columns[name], escape)
+            for number, name in enumerate(_NODE_BASE)
+        ]
+        attribute = self._attribute
+        return [
+            f'\n    <node id="{attribute(str(node))}">{"".join(row)}'
+            for node, *row in zip(self.node_ids, *parts, strict=True)
+        ]
+
+    def _graphml_edge_text(
+        self, edges: list[tuple[str, str, dict[str, Any]]], columns: list[tuple[str, list[Any]]]
+    ) -> _EdgeTemplate:
+        """Each edge's GraphML, a hole for each <data>'s key (the id is not written as
+        one, see :func:`_drop_edge_id_data`)."""
+        escape, attribute = _remembered(_escape_cdata), self._attribute
+        parts = [_graphml_data(_HOLE, values, escape) for name, values in columns if name != "id"]
+        pieces = [
+            f'\n    <edge source="{attribute(str(u))}" target="{attribute(str(v))}"'
+            f' id="{attribute(str(attrs["id"]))}">{"".join(row)}\n    </edge>'
+            for (u, v, attrs), *row in zip(edges, *parts, strict=True)
+        ]
+        return _EdgeTemplate(pieces, len(parts), strict=True)
+
+    def _gexf_node_heads(self) -> list[tuple[str, str]]:
+        """Each node's GEXF tag and <attvalue>s of the base attributes (ids 0 to 3, the
+        first declared; the label is in the tag)."""
+        escape = _remembered(_escape_attrib)
+        names = _NODE_BASE[1:]
+        parts = [
+            _attvalue_column(f'<attvalue for="{number}" value="', self._node_columns[name], escape)
+            for number, name in enumerate(names)
+        ]
+        columns = self._node_columns
+        heads = []
+        for node, label, start, *row in zip(
+            self.node_ids, columns["label"], columns["start"], *parts, strict=True
+        ):
+            tag = {"id": str(node), "label": str(label)} | ({"start": start} if start else {})
+            heads.append((f"\n      <node{_attributes(**tag)}>", "\n          ".join(row)))
+        return heads
+
+    def _gexf_edge_text(
+        self, edges: list[tuple[str, str, dict[str, Any]]], columns: list[tuple[str, list[Any]]]
+    ) -> tuple[_EdgeTemplate, list[tuple[str, type]]]:
+        """Each edge's GEXF, a hole for each <attvalue>'s start (its attribute's id), and
+        the attributes those are: the end day is last, as ``last_reported``."""
+        escape = _remembered(_escape_attrib)
+        by_name = dict(columns)
+        names = [n for n in by_name if n not in _GEXF_NOT_ATTVALUES["edge"]]
+        names.append("last_reported")
+        by_name["last_reported"] = by_name["end"]
+        parts = [_attvalue_column(_HOLE, by_name[name], escape) for name in names]
+        pieces = []
+        inner = "\n          "
+        for (u, v, attrs), *row in zip(edges, *parts, strict=True):
+            tag = {"source": str(u), "target": str(v), "id": str(attrs["id"])}
+            tag |= {"label": str(attrs["label"]), "weight": str(attrs["weight"])}
+            if attrs["start"]:
+                tag["start"] = str(attrs["start"])
+            pieces.append(
+                f"\n      <edge{_attributes(**tag)}>\n        <attvalues>{inner}"
+                f"{inner.join(row)}\n        </attvalues>\n      </edge>"
+            )
+        keys = [(name, type(by_name[name][0])) for name in names]
+        return _EdgeTemplate(pieces, len(names), strict=False), keys
+
+    # -- with the scores -----------------------------------------------------------------
+
+    @gc_paused()
+    def write(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        graphml_path: str | Path,
+        gexf_path: str | Path,
+        *,
+        size_by: str = "pagerank",
+        color_by: str = "type",
+    ) -> None:
+        """Write what ``write_graphml(data, rows, graphml_path)`` and then
+        ``write_gexf(data, rows, gexf_path, size_by=..., color_by=...)`` write."""
+        scored = self._scored_columns(rows)
+        fallback = _Once(lambda: export_graph(self._data, rows, **self._filters))
+        atomic_write_bytes(graphml_path, self._graphml_bytes(scored, fallback))
+        atomic_write_bytes(gexf_path, self._gexf_bytes(scored, fallback, size_by, color_by))
+
+    def _scored_columns(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]] | None:
+        """The node columns with the scores, in the order :func:`export_graph` gives the
+        attributes, made uniform; None when the graph writers are to write it all."""
+        if not self._direct:
+            return None
+        by_id = {str(r["id"]): r for r in rows}
+        no_row: Mapping[str, Any] = {}
+        rows_of = [by_id.get(node, no_row) for node in self.node_ids]
+        order = dict.fromkeys(_NODE_BASE)
+        # the attributes in order of first appearance (see uniform_attributes)
+        for shape in dict.fromkeys(tuple(row) for row in rows_of):
+            scores = tuple(k for k in shape if k not in ("id", "name", "type"))
+            if any(type(k) is not str or k in _SPECIAL_SCORES for k in scores):
+                return None
+            order.update(dict.fromkeys((*scores, "start")))
+        order.update(dict.fromkeys(("start",)))  # no rows at all: the nodes end with it
+        columns = {}
+        for name in order:
+            values = self._node_columns.get(name)
+            if values is None:
+                values = [row.get(name) for row in rows_of]
+                values = _uniform_values(values) or values
+            columns[name] = values
+        return columns
+
+    def _graphml_bytes(self, scored: dict[str, list[Any]] | None, graph: _Once) -> bytes:
+        if scored is None or self._graphml_edges.template is None:
+            return graphml_bytes(graph())
+        xml_type = self._graphml_types.xml_type
+        node_keys = [(name, xml_type[type(values[0])]) for name, values in scored.items()]
+        edge_keys = [(name, xml_type[kind]) for name, kind in self._edge_keys]
+        escape = _remembered(_escape_cdata)
+        parts = [
+            _graphml_data(f'\n      <data key="d{number}"', scored[name], escape)
+            for number, (name, _) in enumerate(node_keys)
+            if number >= len(_NODE_BASE)
+        ]
+        nodes = [
+            f"{head}{''.join(row)}\n    </node>"
+            for head, *row in zip(self._graphml_nodes, *parts, strict=True)
+        ]
+        keys = [(*key, "node") for key in node_keys] + [(*key, "edge") for key in edge_keys]
+        declared = [
+            f"\n  <key{_attributes(**{'id': f'd{i}', 'for': s, 'attr.name': n, 'attr.type': t})} />"
+            for i, (n, t, s) in reversed(list(enumerate(keys)))
+            if not (s == "edge" and n == "id")
+        ]
+        root = _attributes(
+            **{
+                "xmlns": self._graphml_types.NS_GRAPHML,
+                "xmlns:xsi": self._graphml_types.NS_XSI,
+                "xsi:schemaLocation": self._graphml_types.SCHEMALOCATION,
+            }
+        )
+        head = "".join(
+            [f"<graphml{root}>", *declared, '\n  <graph edgedefault="directed">', *nodes]
+        )
+        if _NOT_XML.search(head):
+            return graphml_bytes(graph())  # which refuses it with its line
+        fills = [
+            f'\n      <data key="d{number}"'.encode()
+            for number, (name, _, scope) in enumerate(keys)
+            if scope == "edge" and name != "id"
+        ]
+        return self._graphml_edges.document(
+            _XML_DECLARATION + head.encode("utf-8", "xmlcharrefreplace"),
+            fills,
+            b"\n  </graph>\n</graphml>",
+        )
+
+    def _gexf_bytes(
+        self, scored: dict[str, list[Any]] | None, graph: _Once, size_by: str, color_by: str
+    ) -> bytes:
+        if scored is None or self._gexf_edges.template is None:
+            G = graph().copy()
+            _make_gexf_graph(G, size_by=size_by, color_by=color_by)
+            return gexf_bytes(G)
+        nodes = self.node_ids
+        missing = -1 if color_by == "community" else None  # as colour_map reads them
+        colour_of = scored.get(color_by, [missing] * len(nodes))
+        colours = _colours(zip(nodes, colour_of, strict=True), color_by)
+        sizes = _sizes(
+            dict(zip(nodes, scored.get(size_by, [None] * len(nodes)), strict=True)), size_by
+        )
+        xml_type = self._gexf_spec.xml_type
+        node_keys = [
+            (name, xml_type[type(values[0])])
+            for name, values in scored.items()
+            if name not in _GEXF_NOT_ATTVALUES["node"]
+        ]
+        escape = _remembered(_escape_attrib)
+        base = len(_NODE_BASE) - 1  # the base attributes but the label, written already
+        parts = [
+            _attvalue_column(f'\n          <attvalue for="{number}" value="', scored[name], escape)
+            for number, (name, _) in enumerate(node_keys)
+            if number >= base
+        ]
+        viz_colour = _remembered_colour()
+        pieces = [
+            f'{head}\n        {viz_colour(colour)}\n        <viz:size value="{sizes[node]}" />'
+            f"\n        <attvalues>\n          {values}{''.join(row)}\n        </attvalues>"
+            "\n      </node>"
+            for (head, values), (node, colour), *row in zip(
+                self._gexf_nodes, colours, *parts, strict=True
+            )
+        ]
+        edge_keys = [(name, xml_type[kind]) for name, kind in self._gexf_edge_keys]
+        declarations = [
+            _element(
+                "attributes",
+                _attributes(mode="static", **{"class": kind}),
+                [
+                    f"<attribute{_attributes(id=str(number), title=title, type=kind_type)} />"
+                    for number, (title, kind_type) in keys
+                ],
+                2,
+            )
+            for kind, keys in (
+                ("edge", list(enumerate(edge_keys, start=len(node_keys)))),
+                ("node", list(enumerate(node_keys))),
+            )
+        ]
+        spec = self._gexf_spec
+        root = {
+            "xmlns:viz": spec.NS_VIZ,
+            "xmlns": spec.NS_GEXF,
+            "xmlns:xsi": spec.NS_XSI,
+            "xsi:schemaLocation": spec.SCHEMALOCATION,
+            "version": spec.VERSION,
+        }
+        graph_tag = {"defaultedgetype": "directed", "mode": "dynamic", "name": ""}
+        if self._dynamic:
+            graph_tag["timeformat"] = "date"
+        modified = time.strftime("%Y-%m-%d")
+        creator = f"<creator>{_escape_cdata(f'NetworkX {nx.__version__}')}</creator>"
+        # laid out as _GexfText.pieces lays it out
+        head = [
+            f"<gexf{_attributes(**root)}>\n  ",
+            _element("meta", _attributes(lastmodifieddate=modified), [creator], 1),
+            f"\n  <graph{_attributes(**graph_tag)}>",
+            *(f"\n    {declaration}" for declaration in declarations),
+            "\n    <nodes>",
+            *pieces,
+            "\n    </nodes>\n    <edges>",
+        ]
+        fills = [
+            f'<attvalue for="{number}" value="'.encode()
+            for number in range(len(node_keys), len(node_keys) + len(edge_keys))
+        ]
+        return self._gexf_edges.document(
+            _XML_DECLARATION + "".join(head).encode("utf-8", "xmlcharrefreplace"),
+            fills,
+            b"\n    </edges>\n  </graph>\n</gexf>\n",
+        )
+
+
+def _remembered_colour() -> Callable[[tuple[int, int, int]], str]:
+    """A node's GEXF <viz:color> of an RGB colour, remembered (a few colours in all)."""
+    memo: dict[tuple[int, int, int], str] = {}
+
+    def viz_colour(colour: tuple[int, int, int]) -> str:
+        found = memo.get(colour)
+        if found is None:
+            r, g, b = colour
+            rgba = {"r": str(r), "g": str(g), "b": str(b), "a": "1.0"}
+            found = memo[colour] = f"<viz:color{_attributes(**rgba)} />"
+        return found
+
+    return viz_colour
+
+
+def _in_graph_order(
+    edges: list[tuple[str, str, dict[str, Any]]], node_ids: list[str]
+) -> list[tuple[str, str, dict[str, Any]]] | None:
+    """`edges` in the order a DiGraph of `node_ids` then `edges` gives them (by source,
+    in node order, then as added); None when an end is not a node (the graph would gain
+    it, without attributes)."""
+    nodes = set(node_ids)
+    by_source: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for edge in edges:
+        if edge[0] not in nodes or edge[1] not in nodes:
+            return None
+        by_source.setdefault(edge[0], []).append(edge)
+    return [edge for node in node_ids for edge in by_source.get(node, ())]
+
+
+class _Once:
+    """A value made on first use: the graph the writers fall back to."""
+
+    def __init__(self, make: Callable[[], nx.DiGraph]) -> None:
+        self._make = make
+        self._value: nx.DiGraph | None = None
+
+    def __call__(self) -> nx.DiGraph:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
