@@ -1130,6 +1130,8 @@ class PreparedGraphFiles:
         self._edge_keys = [(name, type(values[0])) for name, values in edge_columns]
         self._attribute = _remembered(_escape_attrib)
         self._graphml_nodes = self._graphml_node_heads()
+        # checked now, so that only the scores are searched when they come
+        self._graphml_nodes_xml = not _NOT_XML.search("".join(self._graphml_nodes))
         self._graphml_edges = self._graphml_edge_text(ordered, edge_columns)
         self._gexf_nodes = self._gexf_node_heads()
         self._gexf_edges, self._gexf_edge_keys = self._gexf_edge_text(ordered, edge_columns)
@@ -1280,10 +1282,17 @@ class PreparedGraphFiles:
                 "xsi:schemaLocation": self._graphml_types.SCHEMALOCATION,
             }
         )
+        # the texts among the scores and the start days (numbers hold nothing XML cannot hold)
+        scored_texts = [
+            text
+            for name, _ in node_keys[len(_NODE_BASE) :]
+            if type(scored[name][0]) is str
+            for text in scored[name]
+        ]
         head = "".join(
             [f"<graphml{root}>", *declared, '\n  <graph edgedefault="directed">', *nodes]
         )
-        if _NOT_XML.search(head):
+        if not (self._graphml_nodes_xml and _holds_xml([*declared, *scored_texts])):
             return graphml_bytes(graph())  # which refuses it with its line
         fills = [
             f'\n      <data key="d{number}"'.encode()
@@ -1380,6 +1389,11 @@ class PreparedGraphFiles:
             fills,
             b"\n    </edges>\n  </graph>\n</gexf>\n",
         )
+
+
+def _holds_xml(texts: list[str]) -> bool:
+    """Whether XML can hold all of `texts`."""
+    return not _NOT_XML.search("".join(texts))
 
 
 def _remembered_colour() -> Callable[[tuple[int, int, int]], str]:

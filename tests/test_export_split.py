@@ -179,3 +179,18 @@ def test_an_unknown_size_writes_the_graphml_and_refuses_the_gexf(tmp_path: Path)
     with pytest.raises(MilgraphError, match="size-by"):
         prepared.write(rows, tmp_path / "g.graphml", tmp_path / "g.gexf", size_by="name")
     assert (tmp_path / "g.graphml").exists() and not (tmp_path / "g.gexf").exists()
+
+
+def test_a_name_xml_cannot_hold_is_refused_as_before(tmp_path: Path) -> None:
+    data = sample()
+    rows = analysis.metrics_rows(views.entity_graph(data), seed=1)
+    entities = dict(data.entities)
+    entities["o:un"] = Entity("o:un", "U\x0bN", "Organization")  # in a node's base text
+    bad_name = GraphData(entities, data.relations, data.documents, data.mentions)
+    with pytest.raises(MilgraphError, match=r"'\\x0b'") as refused:
+        export.prepare_graph_files(bad_name).write(
+            rows, tmp_path / "g.graphml", tmp_path / "g.gexf"
+        )
+    with pytest.raises(MilgraphError) as refused_before:
+        export.write_graphml(bad_name, rows, tmp_path / "g.graphml")
+    assert str(refused.value) == str(refused_before.value)
