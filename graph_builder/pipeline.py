@@ -567,13 +567,16 @@ def _analyse(
         analysis.write_metrics_csv(metrics.rows, paths["metrics"])
         return metrics
 
-    def start_exports(metrics: Metrics) -> None:
+    def write_graph_files(rows: Callable[[], list[dict[str, Any]]]) -> None:
+        # rendered as far as they need no score before the scores are asked for
+        prepared = export.prepare_graph_files(data)
+        prepared.write(rows(), paths["graphml"], paths["gexf"])
+
+    def start_exports(metrics: Metrics, scores_inbox: sidework.Inbox[Any] | None = None) -> None:
+        """Start the file writers; or hand the scores to the graph files' writer, when
+        it was started beside the measures (``scores_inbox``)."""
         rows = metrics.rows
         result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
-
-        def write_graph_files() -> None:
-            exported = export.write_graphml(data, rows, paths["graphml"])
-            export.write_gexf(data, rows, paths["gexf"], graph=exported)
 
         def write_report() -> None:
             # the key players metrics.csv ranks, not a second search
@@ -581,10 +584,35 @@ def _analyse(
                 data, rows, paths["report"], key_players=metrics.key_players, graph=graph
             )
 
+        if scores_inbox is None:
+            side.start(
+                "export",
+                "writing graph.graphml and graph.gexf",
+                lambda: write_graph_files(lambda: rows),
+            )
+        else:
+            scores_inbox.give(rows)
         # The report shares no work with the graph files: two side processes instead of
         # one (each ~5-8 s of CPU at 10k articles).
-        side.start("export", "writing graph.graphml and graph.gexf", write_graph_files)
         side.start("report", "writing report.html", write_report)
+
+    def start_graph_files_early() -> sidework.Inbox[list[dict[str, Any]]] | None:
+        """Start the graph files' writer beside the measures, at a lower priority: it
+        renders them as far as they need no score (edges, names, types), then takes
+        the scores from the inbox returned. None if it cannot start (no fork now): it
+        is started again with the scores, as without the measures beside the load."""
+        inbox: sidework.Inbox[list[dict[str, Any]]] = sidework.Inbox()
+        try:
+            side.start(
+                "export",
+                "writing graph.graphml and graph.gexf",
+                lambda: write_graph_files(inbox.take),
+                inbox=inbox,
+            )
+        except OSError:
+            inbox.close()
+            return None
+        return inbox
 
     # (without fork the side works run inline: the exports would run inside the load)
     beside = beside_load and side.parallel and sidework.can_fork()
@@ -597,7 +625,8 @@ def _analyse(
             measures = side.start(
                 "measures", "computing network measures", lambda: measure(False), yields=False
             )
-            analysed = _Analysis(measures.wait, start_exports)
+            scores = start_graph_files_early()
+            analysed = _Analysis(measures.wait, lambda m: start_exports(m, scores))
         else:
             done = measure(side.parallel)
             analysed = _Analysis(lambda: done, start_exports)

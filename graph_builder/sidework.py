@@ -22,6 +22,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -32,7 +33,69 @@ from typing import Any, Generic, TypeVar
 from graph_builder.errors import MilgraphError
 
 T = TypeVar("T")
+V = TypeVar("V")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+class Cancelled(Exception):
+    """A side process's inbox was closed without a value: its work is not wanted."""
+
+
+class Inbox(Generic[V]):
+    """One value handed to a forked side process after it started, so that it can do
+    the work that needs no value first (the graph files rendered before the scores
+    exist). Made before the process is started (:func:`start` with ``inbox=``); given
+    once here, taken once there.
+
+    The value travels through an unnamed temporary file both processes share, and only
+    its length through a pipe: giving never waits for the side process to be ready
+    to read (a pickled value larger than a pipe's buffer would).
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, self._send = context.Pipe(duplex=False)
+        self._file = tempfile.TemporaryFile()  # unlinked at once: gone with its last user
+        _OPEN_INBOXES.add(self)
+
+    def give(self, value: V) -> None:
+        """Hand ``value`` over (in this process). A side process that died meanwhile
+        loses it; its own error is raised when it is waited for."""
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            self._file.write(data)
+            self._file.flush()
+            self._send.send_bytes(len(data).to_bytes(8, "big"))
+        except BrokenPipeError:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """No value will come (in this process): a waiting :meth:`take` is cancelled."""
+        _OPEN_INBOXES.discard(self)
+        self._send.close()
+        self._file.close()
+
+    def take(self) -> V:
+        """The value (in the side process), once given; Cancelled if none will be."""
+        try:
+            size = int.from_bytes(self._receive.recv_bytes(), "big")
+        except EOFError:
+            raise Cancelled from None
+        return pickle.loads(os.pread(self._file.fileno(), size, 0))  # type: ignore[no-any-return]
+
+    def _keep_only_receiving(self, own: bool) -> None:
+        """In a forked child: drop the inherited copies of the ends it must not hold
+        (a copy of a sending end would keep its reader from ever seeing the end)."""
+        self._send.close()
+        if not own:
+            self._receive.close()
+            self._file.close()
+
+
+# Inboxes not yet given or closed, whose ends a newly forked side process must drop.
+_OPEN_INBOXES: set[Inbox[Any]] = set()
 
 
 class SideWork(Generic[T]):
@@ -45,6 +108,7 @@ class SideWork(Generic[T]):
         self._result: Any = None
         self._process: Any = None
         self._pipe: Connection | None = None
+        self.inbox: Inbox[Any] | None = None
 
     def wait(self) -> T:
         """The result; the work's exception (or a MilgraphError naming the work, when
@@ -61,7 +125,9 @@ class SideWork(Generic[T]):
             finally:
                 pipe.close()
                 self._process.join()
-            if kind == "died":
+            if kind == "cancelled":
+                value = Cancelled(self.label)
+            elif kind == "died":
                 value = MilgraphError(
                     f"{self.label}: the side process died (exit code {self._process.exitcode})"
                 )
@@ -88,9 +154,15 @@ class SideWorks:
         self.done: dict[str, SideWork[Any]] = {}  # waited for (``seconds`` set if they worked)
 
     def start(
-        self, name: str, label: str, work: Callable[[], Any], *, yields: bool = True
+        self,
+        name: str,
+        label: str,
+        work: Callable[[], Any],
+        *,
+        yields: bool = True,
+        inbox: Inbox[Any] | None = None,
     ) -> SideWork[Any]:
-        self.works[name] = side = start(label, work, self.parallel, yields=yields)
+        self.works[name] = side = start(label, work, self.parallel, yields=yields, inbox=inbox)
         return side
 
     def __enter__(self) -> SideWorks:
@@ -111,10 +183,15 @@ class SideWorks:
     def _settle(self, error: BaseException | None) -> None:
         works, self.works = self.works, {}  # settled once: a second call finds nothing
         self.done.update(works)
+        for side in works.values():
+            if side.inbox is not None:  # not given by now: it never will be
+                side.inbox.close()
         failures = []
         for side in works.values():
             try:
                 side.wait()
+            except Cancelled:  # its value was never given: the failure is elsewhere
+                pass
             except BaseException as exc:  # noqa: BLE001 - reported below, after every wait
                 failures.append(exc)
         if error is None and failures:
@@ -133,12 +210,23 @@ def can_fork() -> bool:
     return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
-def start(label: str, work: Callable[[], T], parallel: bool, *, yields: bool = True) -> SideWork[T]:
+def start(
+    label: str,
+    work: Callable[[], T],
+    parallel: bool,
+    *,
+    yields: bool = True,
+    inbox: Inbox[Any] | None = None,
+) -> SideWork[T]:
     """Run ``work`` in a forked child when ``parallel`` (and fork is safe), else now.
 
     ``yields``: the child runs at a lower priority (:data:`SIDE_NICENESS`); False for
     work the main line will soon wait for, which should not queue behind the others.
+    ``inbox``: the one ``work`` takes a value from (a child is then required: inline,
+    the work would wait for a value not yet given).
     """
+    if inbox is not None and not (parallel and can_fork()):
+        raise ValueError("a side work with an inbox needs a forked child (parallel, fork)")
     if not parallel or not can_fork():
         side: SideWork[T] = SideWork(label, inline=True)
         started = time.perf_counter()
@@ -150,18 +238,30 @@ def start(label: str, work: Callable[[], T], parallel: bool, *, yields: bool = T
     receive, send = context.Pipe(duplex=False)
     # daemon: a parent that exits (Ctrl-C) does not leave a worker behind
     process = context.Process(
-        target=_child, args=(label, work, send, os.getpid(), yields), name=label, daemon=True
+        target=_child,
+        args=(label, work, send, os.getpid(), yields, inbox),
+        name=label,
+        daemon=True,
     )
     process.start()
     send.close()
-    side._process, side._pipe = process, receive
+    if inbox is not None:
+        inbox._receive.close()  # the child's end
+    side._process, side._pipe, side.inbox = process, receive, inbox
     return side
 
 
 def _child(
-    label: str, work: Callable[[], Any], send: Connection, parent: int, yields: bool
+    label: str,
+    work: Callable[[], Any],
+    send: Connection,
+    parent: int,
+    yields: bool,
+    inbox: Inbox[Any] | None,
 ) -> None:
     _die_with(parent)
+    for other in list(_OPEN_INBOXES):
+        other._keep_only_receiving(own=other is inbox)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # never a console's redirect
     gc.disable()  # short-lived: collections would only copy the parent's pages
     if yields:
@@ -169,6 +269,10 @@ def _child(
     started = time.perf_counter()
     try:
         result = work()
+    except Cancelled:
+        send.send(("cancelled", None))
+        send.close()
+        os._exit(1)
     except BaseException as exc:  # a bug or Ctrl-C too: reported, never silently lost
         trace = (
             ""

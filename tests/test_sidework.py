@@ -268,3 +268,76 @@ def test_a_side_process_dies_with_a_killed_parent(tmp_path: Path) -> None:
     assert not running(child)
     time.sleep(3.5)
     assert not marker.exists()
+
+
+@needs_fork
+def test_an_inbox_hands_a_large_value_to_a_side_process_that_started_before_it() -> None:
+    inbox: sidework.Inbox[list[str]] = sidework.Inbox()
+    started = time.perf_counter()
+
+    def prepare_then_take() -> tuple[int, list[str]]:
+        time.sleep(0.5)  # the work that needs no value
+        return os.getpid(), inbox.take()
+
+    side = sidework.start("taking", prepare_then_take, True, inbox=inbox)
+    value = [f"row {i}" for i in range(200_000)]  # megabytes: far more than a pipe holds
+    inbox.give(value)  # at once, while the side process is still preparing
+    assert time.perf_counter() - started < 0.4
+    pid, taken = side.wait()
+    assert taken == value and pid != os.getpid()
+
+
+@needs_fork
+def test_a_closed_inbox_cancels_its_side_process_even_with_another_one_running(
+    tmp_path: Path,
+) -> None:
+    release = tmp_path / "release"
+    inbox: sidework.Inbox[int] = sidework.Inbox()
+    with sidework.SideWorks(parallel=True) as side:
+        taking = side.start("taking", "taking", inbox.take, inbox=inbox)
+        # forked after the inbox: it must not hold the inbox's sending end open
+        side.start(
+            "waiting", "waiting", lambda: [time.sleep(0.05) for _ in iter(release.exists, True)]
+        )
+        try:
+            inbox.close()
+            taking._process.join(timeout=20)
+            assert not taking._process.is_alive()
+        finally:
+            release.touch()  # the other one ends (and, if it held the sending end, lets go)
+            if taking._process.is_alive():  # a failure, not a hang
+                taking._process.kill()
+        with pytest.raises(sidework.Cancelled):
+            taking.wait()
+
+
+@needs_fork
+def test_a_block_that_fails_before_giving_raises_its_own_error_only() -> None:
+    inbox: sidework.Inbox[int] = sidework.Inbox()
+    with pytest.raises(RuntimeError, match="the load failed") as raised:
+        with sidework.SideWorks(parallel=True) as side:
+            side.start("taking", "taking", inbox.take, inbox=inbox)
+            raise RuntimeError("the load failed")
+    assert not getattr(raised.value, "__notes__", None)  # the cancelled work is not a failure
+    assert multiprocessing.active_children() == []
+
+
+@needs_fork
+def test_giving_to_a_side_process_that_failed_first_raises_its_error_when_waited() -> None:
+    inbox: sidework.Inbox[list[int]] = sidework.Inbox()
+
+    def fail_before_taking() -> None:
+        raise ValueError("preparing failed")
+
+    side = sidework.start("taking", fail_before_taking, True, inbox=inbox)
+    side._process.join(timeout=20)
+    inbox.give(list(range(500_000)))  # no reader any more: lost, without blocking
+    with pytest.raises(ValueError, match="preparing failed"):
+        side.wait()
+
+
+def test_a_side_work_with_an_inbox_is_refused_inline() -> None:
+    inbox: sidework.Inbox[int] = sidework.Inbox()
+    with pytest.raises(ValueError, match="needs a forked child"):
+        sidework.start("taking", inbox.take, parallel=False, inbox=inbox)
+    inbox.close()
