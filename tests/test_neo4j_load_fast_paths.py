@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
+
+# pytest puts this folder on sys.path (no package), so the sibling's helper imports plainly
+from test_neo4j_load_plan import _loaded_state
 
 from graph_builder.errors import InputError, OntologyError, ValidationError
 from graph_builder.model import GraphData, Relation, Support
 from graph_builder.neo4j_load import (
     _diff,
-    _document_stored,
-    _Plan,
     _plan,
     _PlannedRelationship,
     _score_rows,
-    _State,
 )
 from graph_builder.ontology import Ontology
 
@@ -103,22 +102,6 @@ def test_a_statement_supported_last_by_a_denial_is_no_edge() -> None:
         Relation("e:1", "leader_of", "e:2", (asserted, denied))
     ).is_edge
     assert _PlannedRelationship.of(Relation("e:1", "leader_of", "e:2", (denied, asserted))).is_edge
-
-
-def _loaded_state(plan: _Plan) -> _State:
-    entities = {
-        row["id"]: (frozenset({"Entity", label}), row["name"], row["aliases"], row["type"])
-        for label, rows in plan.entities.items()
-        for row in rows
-    }
-    documents = {row["id"]: _document_stored(row) for row in plan.documents}
-    relationships: dict[tuple[str, str, str], list[tuple[str, Any]]] = {}
-    for rel_type, planned in plan.relationships.items():
-        for n, rel in enumerate(planned):
-            key = (rel.relation.subject_id, rel_type, rel.relation.object_id)
-            relationships[key] = [(f"{rel_type}-{n}", rel.load_hash)]
-    mentions = {key: f"m-{n}" for n, key in enumerate(sorted(plan.mentions))}
-    return _State(entities, documents, relationships, mentions, [])
 
 
 def test_diff_finds_a_stale_mention_in_place_of_a_missing_one(
