@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib
 import io
 import json
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -425,10 +427,13 @@ def render_html(
     min_modality: str = "alleged",
     as_of: str | None = None,
     link_persons: Collection[str] | None = None,
+    timeline: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     """The page as a string (pure: everything it shows is passed in).
 
     `link_persons` limits the predicted ties to those people (None: everyone).
+    `timeline`: ``event_timeline(data, min_modality=min_modality, as_of=as_of)`` when
+    the caller has it already; by default it is made here.
     """
     names = {n: G.nodes[n].get("name", str(n)) for n in G}
     ranked = []
@@ -462,10 +467,9 @@ def render_html(
         )
         for p in linkpred.predict_links(persons, top)
     ]
-    timeline = [
-        (e["date"] or "undated", e["name"], "; ".join(e["involved"]))
-        for e in event_timeline(data, min_modality=min_modality, as_of=as_of)
-    ]
+    if timeline is None:
+        timeline = event_timeline(data, min_modality=min_modality, as_of=as_of)
+    events = [(e["date"] or "undated", e["name"], "; ".join(e["involved"])) for e in timeline]
     cut = analysis.articulation_points(G)
     legend = "".join(
         f'<span class="chip" style="background:{_e(c)}"></span>{_e(t)} '
@@ -511,7 +515,7 @@ click a node to see its name.</p>
 <section><h2>Likely missing ties between people</h2>
 {_table(["person", "person", "Adamic-Adar", "Jaccard", "shared neighbours"], predicted)}</section>
 <section><h2>Timeline of events</h2>
-{_table(["date", "event", "involved"], timeline, "timeline")}</section>
+{_table(["date", "event", "involved"], events, "timeline")}</section>
 <section><h2>Plots</h2>{images}</section>
 <section class="notes"><h2>Method notes</h2>
 <ul>{"".join(f"<li>{_e(n)}</li>" for n in notes)}</ul></section>
@@ -540,61 +544,132 @@ def write_report(
     """Write the HTML report and its PNG plots (``<stem>-network.png``,
     ``<stem>-centrality.png``) beside it; returns the paths written.
 
+    ``prepare_report(...).write(rows, path, ...)``: see those two for the parameters.
+    """
+    prepared = prepare_report(
+        data, graph, min_modality=min_modality, as_of=as_of, ontology=ontology
+    )
+    return prepared.write(
+        rows,
+        path,
+        seed=seed,
+        top=top,
+        key_player_k=key_player_k,
+        notes=notes,
+        key_players=key_players,
+    )
+
+
+@dataclass(frozen=True)
+class PreparedReport:
+    """The part of the report that needs no scores (see :func:`prepare_report`)."""
+
+    data: GraphData
+    graph: nx.Graph  # the entity graph under the filters below
+    timeline: list[dict[str, Any]]  # event_timeline under the same filters
+    min_modality: str
+    as_of: str | None
+    ontology: Ontology | None
+
+    @gc_paused()
+    def write(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        path: str | Path,
+        *,
+        seed: int = 42,
+        top: int = 10,
+        key_player_k: int = 3,
+        notes: Sequence[str] = (),
+        key_players: analysis.KeyPlayers | None = None,
+    ) -> list[Path]:
+        """Write the HTML report and its PNG plots (``<stem>-network.png``,
+        ``<stem>-centrality.png``) beside it for the scores `rows` (metrics.csv's);
+        returns the paths written.
+
+        Parameters
+        ----------
+        key_players
+            The search :func:`analysis.compute_metrics` already made for `rows`
+            (``Metrics.key_players``); by default it is run again on the entity graph,
+            with `key_player_k` players (the search is the costliest part of the report).
+        """
+        path = Path(path)
+        data, full = self.data, self.graph
+        min_modality, as_of = self.min_modality, self.as_of
+        G, cap_note = drawn_graph(full, rows)  # the drawn part: by PageRank, a score
+        notes = [*notes, cap_note] if cap_note else list(notes)
+        link_persons = None
+        if cap_note:  # the co-membership ties of a large corpus run to millions of pairs
+            link_persons = {n for n, kind in G.nodes(data="type") if kind == "Person"}
+            notes.append(
+                f"Likely missing ties are sought among the {len(link_persons):,} people drawn."
+            )
+        payload = network_payload(
+            data, G, rows, min_modality=min_modality, as_of=as_of, ontology=self.ontology, seed=seed
+        )
+        pos = {n["id"]: (n["x"], n["y"]) for n in payload["nodes"]}
+        pngs = {
+            "network": plot_network(G, pos, rows),
+            "centrality": plot_centralities(rows, top),
+        }
+        key = key_players
+        if key is None:
+            # The ranking metrics.csv used, from its (rounded) betweenness column.
+            betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
+            key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
+        page = render_html(
+            data,
+            rows,
+            G=G,
+            payload=payload,
+            key=key,
+            pngs=pngs,
+            notes=notes,
+            top=top,
+            min_modality=min_modality,
+            as_of=as_of,
+            link_persons=link_persons,
+            timeline=self.timeline,
+        )
+        written = []
+        for name, png in pngs.items():
+            png_path = path.with_name(f"{path.stem}-{name}.png")
+            atomic_write_bytes(png_path, png)
+            written.append(png_path)
+        atomic_write_text(path, page)
+        return [path, *written]
+
+
+@gc_paused()
+def prepare_report(
+    data: GraphData,
+    graph: nx.Graph | None = None,
+    *,
+    min_modality: str = "alleged",
+    as_of: str | None = None,
+    ontology: Ontology | None = None,
+) -> PreparedReport:
+    """The report's work that needs no scores, done before they exist: the filtered
+    ties and the entity graph (unless given), the timeline of events, and the imports
+    of matplotlib and scipy's optimiser (about a second of CPU in a process that has
+    neither). Everything drawn depends on the scores: above :data:`MAX_DRAWN_NODES`
+    entities, the drawn part is chosen by PageRank.
+
     Parameters
     ----------
-    key_players
-        The search :func:`analysis.compute_metrics` already made for `rows`
-        (``Metrics.key_players``); by default it is run again on the entity graph, with
-        `key_player_k` players (the search is the costliest part of the report).
     graph
         ``views.entity_graph(data)`` under the same `min_modality`, `as_of` and
         `ontology`, when the caller has it already; by default it is built here.
     """
-    path = Path(path)
-    full = graph
-    if full is None:
-        full = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    G, cap_note = drawn_graph(full, rows)
-    notes = [*notes, cap_note] if cap_note else list(notes)
-    link_persons = None
-    if cap_note:  # the co-membership ties of a large corpus run to millions of pairs
-        link_persons = {n for n, kind in G.nodes(data="type") if kind == "Person"}
-        notes.append(
-            f"Likely missing ties are sought among the {len(link_persons):,} people drawn."
-        )
-    payload = network_payload(
-        data, G, rows, min_modality=min_modality, as_of=as_of, ontology=ontology, seed=seed
-    )
-    pos = {n["id"]: (n["x"], n["y"]) for n in payload["nodes"]}
-    pngs = {
-        "network": plot_network(G, pos, rows),
-        "centrality": plot_centralities(rows, top),
-    }
-    key = key_players
-    if key is None:
-        # The ranking metrics.csv used, from its (rounded) betweenness column.
-        betweenness = {r["id"]: float(r.get("betweenness", 0.0)) for r in rows}
-        key, _ = analysis.key_players_at_scale(full, key_player_k, betweenness)
-    page = render_html(
-        data,
-        rows,
-        G=G,
-        payload=payload,
-        key=key,
-        pngs=pngs,
-        notes=notes,
-        top=top,
-        min_modality=min_modality,
-        as_of=as_of,
-        link_persons=link_persons,
-    )
-    written = []
-    for name, png in pngs.items():
-        png_path = path.with_name(f"{path.stem}-{name}.png")
-        atomic_write_bytes(png_path, png)
-        written.append(png_path)
-    atomic_write_text(path, page)
-    return [path, *written]
+    for module in ("matplotlib.figure", "scipy.optimize"):
+        importlib.import_module(module)  # imported where they are used: loaded now
+    # cached by views: the payload and the person view filter the same ties again
+    views.filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    if graph is None:
+        graph = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+    timeline = event_timeline(data, min_modality=min_modality, as_of=as_of)
+    return PreparedReport(data, graph, timeline, min_modality, as_of, ontology)
 
 
 _CSS = """
