@@ -31,7 +31,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
+from operator import attrgetter
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -44,7 +45,7 @@ from graph_builder.errors import InputError
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import Entity
 from graph_builder.ontology import Ontology, snake_case
-from graph_builder.statements import Statement, with_changes
+from graph_builder.statements import Statement, with_ends
 
 DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
@@ -533,7 +534,13 @@ class _Resolver:
         return None
 
     def affiliate(self, person: int, group: int) -> None:
-        self.affiliation[person].add(group)
+        self.affiliate_all([(person, group)])
+
+    def affiliate_all(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Add (person node, group node) affiliations."""
+        affiliation = self.affiliation
+        for person, group in pairs:
+            affiliation[person].add(group)
         self._groups.clear()
         self._conflicts.clear()
 
@@ -738,6 +745,8 @@ def resolve(
 
 
 _PERSON_TYPES = frozenset({"Person"})
+_SUBJECT_MENTION = attrgetter("subject_type", "subject", "doc_id")
+_OBJECT_MENTION = attrgetter("object_type", "object", "doc_id")
 
 
 def _mention_nodes(
@@ -751,11 +760,16 @@ def _mention_nodes(
     notation: list[tuple[int, str, str]] = []
     # a name recurs in thousands of statements: it is split once per (type, written name)
     written: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-    # A mention, (type, written name, document), seen before adds nothing to its node but
-    # a count: its document and its notation's aliases are there.
-    node_of: dict[tuple[str, str, str], int] = {}
-
-    def first_mention(mention: tuple[str, str, str]) -> int:
+    # The mentions, (type, written name, document), are taken from the statements in C;
+    # a mention seen before adds nothing to its node but a count (its document and its
+    # notation's aliases are there), so each distinct mention is read once, in the order
+    # first met (a statement's subject before its object).
+    subjects = list(map(_SUBJECT_MENTION, statements))
+    objects = list(map(_OBJECT_MENTION, statements))
+    node_of: dict[tuple[str, str, str], int] = dict.fromkeys(
+        chain.from_iterable(zip(subjects, objects, strict=True)), -1
+    )
+    for mention in node_of:  # (only values are set below: the dict keeps its size)
         type_name, raw, doc_id = mention
         split = written.get((type_name, raw))
         if split is None:
@@ -773,19 +787,9 @@ def _mention_nodes(
                 node.names.add(alias)
                 notation.append((i, alias, raw))
         node_of[mention] = i
-        return i
-
-    ends: list[tuple[int, int]] = []
-    for s in statements:
-        mention = (s.subject_type, s.subject, s.doc_id)
-        subject = node_of.get(mention)
-        if subject is None:
-            subject = first_mention(mention)
-        mention = (s.object_type, s.object, s.doc_id)
-        object_ = node_of.get(mention)
-        if object_ is None:
-            object_ = first_mention(mention)
-        ends.append((subject, object_))
+    ends = list(
+        zip(map(node_of.__getitem__, subjects), map(node_of.__getitem__, objects), strict=True)
+    )
     # (the mentions of each node counted in C, not one by one above)
     for i, count in Counter(chain.from_iterable(ends)).items():
         nodes[i].count = count
@@ -795,7 +799,10 @@ def _mention_nodes(
 def _split_written(type_name: str, raw: str) -> tuple[str, tuple[str, ...]]:
     """A name as written: the name ("the" dropped but from people), and the aliases its
     notation gives ("X (Y)", "X @ Y")."""
-    name, extra = split_alias_notation(raw)
+    if "@" in raw or "(" in raw:
+        name, extra = split_alias_notation(raw)
+    else:  # no notation (most names): what split_alias_notation returns for them
+        name, extra = raw.strip(), ()
     if type_name not in _PERSON_TYPES and name.lower().startswith("the ") and len(name) > 4:
         name = name[4:]
     return name, extra
@@ -825,9 +832,13 @@ def _resolve(
             )
         )
 
-    # (type, name key) -> nodes, in by_type order: one pass instead of one per rule.
+    # (type, name key) -> nodes, in by_type order: one pass instead of one per rule, over
+    # the types the two tables name (not people, most of the nodes: no table names them).
+    looked_up = {rule.type for rule in aliases.merges()} | set(gazetteer or {})
     key_index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for type_name, ids in by_type.items():
+        if type_name not in looked_up:
+            continue
         for i in ids:
             node_names = nodes[i].names
             keys = {name_key(n) for n in node_names} if len(node_names) > 1 else None
@@ -874,15 +885,7 @@ def _resolve(
     }
     for type_name in type_order:
         if type_name in person_types:
-            for s, (a, b) in zip(statements, ends, strict=True):
-                if (
-                    s.predicate in affiliation_predicates
-                    and s.subject_type == "Person"
-                    and s.object_type == "MilitantGroup"
-                ):
-                    res.affiliate(a, b)
-                if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
-                    res.linked.add((res.find(a), res.find(b)))
+            _affiliate_and_link(res, statements, ends, affiliation_predicates)
         named = _NamedNodes(res, by_type[type_name])
         _merge_by_keys(res, named)
         if type_name not in person_types:
@@ -900,6 +903,23 @@ def _resolve(
         for canonical, names in sorted(entries.items())
     ]
     return _finish(res, statements, ends, base_iri, known)
+
+
+def _affiliate_and_link(
+    res: _Resolver,
+    statements: list[Statement],
+    ends: list[tuple[int, int]],
+    affiliation_predicates: Collection[str],
+) -> None:
+    """People's groups (statements of an affiliation predicate, Person -> MilitantGroup)
+    and linked groups (any statement between two groups), the statements picked in C."""
+    affiliating = {(p, "Person", "MilitantGroup") for p in affiliation_predicates}
+    kinds = list(map(attrgetter("predicate", "subject_type", "object_type"), statements))
+    res.affiliate_all(compress(ends, map(affiliating.__contains__, kinds)))
+    group_pair = ("MilitantGroup", "MilitantGroup")
+    end_types = map(attrgetter("subject_type", "object_type"), statements)
+    for a, b in compress(ends, map(group_pair.__eq__, end_types)):
+        res.linked.add((res.find(a), res.find(b)))
 
 
 class _NamedNodes:
@@ -1328,7 +1348,7 @@ def _finish(
     resolved: dict[str, Statement] = {}
     for s, (a, b) in zip(statements, ends, strict=True):
         (sname, sid), (oname, oid) = named[a], named[b]
-        out = with_changes(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
+        out = with_ends(s, sname, oname, sid, oid)
         # a hash of the text, computed once and kept where the cached property keeps it
         # (reading the property takes a lock per statement)
         statement_id = out.__dict__["statement_id"] = _statement_id_of(out)
