@@ -31,8 +31,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
-from operator import attrgetter
+from itertools import chain
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -461,7 +460,9 @@ def group_lineages(
 # ---------------------------------------------------------------- resolution
 
 
-@dataclass
+# (slots: a node and a decision per name and merge, a hundred thousand at 10k articles;
+# no __dict__ to allocate for each)
+@dataclass(slots=True)
 class _Node:
     """Mentions sharing one written name (people: within one document)."""
 
@@ -473,7 +474,7 @@ class _Node:
     docs: set[str] = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     a: int
     b: int
@@ -534,13 +535,7 @@ class _Resolver:
         return None
 
     def affiliate(self, person: int, group: int) -> None:
-        self.affiliate_all([(person, group)])
-
-    def affiliate_all(self, pairs: Iterable[tuple[int, int]]) -> None:
-        """Add (person node, group node) affiliations."""
-        affiliation = self.affiliation
-        for person, group in pairs:
-            affiliation[person].add(group)
+        self.affiliation[person].add(group)
         self._groups.clear()
         self._conflicts.clear()
 
@@ -745,8 +740,6 @@ def resolve(
 
 
 _PERSON_TYPES = frozenset({"Person"})
-_SUBJECT_MENTION = attrgetter("subject_type", "subject", "doc_id")
-_OBJECT_MENTION = attrgetter("object_type", "object", "doc_id")
 
 
 def _mention_nodes(
@@ -760,16 +753,11 @@ def _mention_nodes(
     notation: list[tuple[int, str, str]] = []
     # a name recurs in thousands of statements: it is split once per (type, written name)
     written: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-    # The mentions, (type, written name, document), are taken from the statements in C;
-    # a mention seen before adds nothing to its node but a count (its document and its
-    # notation's aliases are there), so each distinct mention is read once, in the order
-    # first met (a statement's subject before its object).
-    subjects = list(map(_SUBJECT_MENTION, statements))
-    objects = list(map(_OBJECT_MENTION, statements))
-    node_of: dict[tuple[str, str, str], int] = dict.fromkeys(
-        chain.from_iterable(zip(subjects, objects, strict=True)), -1
-    )
-    for mention in node_of:  # (only values are set below: the dict keeps its size)
+    # A mention, (type, written name, document), seen before adds nothing to its node but
+    # a count: its document and its notation's aliases are there.
+    node_of: dict[tuple[str, str, str], int] = {}
+
+    def first_mention(mention: tuple[str, str, str]) -> int:
         type_name, raw, doc_id = mention
         split = written.get((type_name, raw))
         if split is None:
@@ -787,9 +775,19 @@ def _mention_nodes(
                 node.names.add(alias)
                 notation.append((i, alias, raw))
         node_of[mention] = i
-    ends = list(
-        zip(map(node_of.__getitem__, subjects), map(node_of.__getitem__, objects), strict=True)
-    )
+        return i
+
+    ends: list[tuple[int, int]] = []
+    for s in statements:
+        mention = (s.subject_type, s.subject, s.doc_id)
+        subject = node_of.get(mention)
+        if subject is None:
+            subject = first_mention(mention)
+        mention = (s.object_type, s.object, s.doc_id)
+        object_ = node_of.get(mention)
+        if object_ is None:
+            object_ = first_mention(mention)
+        ends.append((subject, object_))
     # (the mentions of each node counted in C, not one by one above)
     for i, count in Counter(chain.from_iterable(ends)).items():
         nodes[i].count = count
@@ -885,7 +883,15 @@ def _resolve(
     }
     for type_name in type_order:
         if type_name in person_types:
-            _affiliate_and_link(res, statements, ends, affiliation_predicates)
+            for s, (a, b) in zip(statements, ends, strict=True):
+                if (
+                    s.predicate in affiliation_predicates
+                    and s.subject_type == "Person"
+                    and s.object_type == "MilitantGroup"
+                ):
+                    res.affiliate(a, b)
+                if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
+                    res.linked.add((res.find(a), res.find(b)))
         named = _NamedNodes(res, by_type[type_name])
         _merge_by_keys(res, named)
         if type_name not in person_types:
@@ -903,23 +909,6 @@ def _resolve(
         for canonical, names in sorted(entries.items())
     ]
     return _finish(res, statements, ends, base_iri, known)
-
-
-def _affiliate_and_link(
-    res: _Resolver,
-    statements: list[Statement],
-    ends: list[tuple[int, int]],
-    affiliation_predicates: Collection[str],
-) -> None:
-    """People's groups (statements of an affiliation predicate, Person -> MilitantGroup)
-    and linked groups (any statement between two groups), the statements picked in C."""
-    affiliating = {(p, "Person", "MilitantGroup") for p in affiliation_predicates}
-    kinds = list(map(attrgetter("predicate", "subject_type", "object_type"), statements))
-    res.affiliate_all(compress(ends, map(affiliating.__contains__, kinds)))
-    group_pair = ("MilitantGroup", "MilitantGroup")
-    end_types = map(attrgetter("subject_type", "object_type"), statements)
-    for a, b in compress(ends, map(group_pair.__eq__, end_types)):
-        res.linked.add((res.find(a), res.find(b)))
 
 
 class _NamedNodes:
@@ -956,6 +945,16 @@ class _NamedNodes:
             if key is not None:
                 names[key].append(name)
         return names
+
+    def unsettled(self, blocks: dict[_K, list[str]]) -> list[tuple[_K, list[str]]]:
+        """The blocks of :meth:`by_key` in key order, less those of one name whose nodes
+        are in one cluster (no pair to merge there, now or later: clusters only merge).
+        Most blocks are such, so few are sorted."""
+        return sorted(
+            (key, names)
+            for key, names in blocks.items()
+            if len(names) > 1 or len(self.roots(names[0])) > 1
+        )
 
     def nodes_of(self, names: list[str]) -> list[int]:
         """The nodes of `names`, ascending (one name: its own list, do not change it)."""
@@ -1011,10 +1010,10 @@ def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
                 key = key_fn(name)
                 if key and not is_acronym(name):
                     buckets[key].append((i,))
-        for key, roots in sorted(buckets.items()):
-            if len(roots) == 1 and len(roots[0]) == 1:
-                continue  # one cluster (most keys: one name, all its nodes merged)
-            _merge_to_fixpoint(res, chain.from_iterable(roots), rule, f"{reason} ({key!r})")
+        # (the keys of one cluster left out before the keys are sorted: most keys, one
+        # name with all its nodes merged; a cluster stays one)
+        for key in sorted(k for k, roots in buckets.items() if len(roots) > 1 or len(roots[0]) > 1):
+            _merge_to_fixpoint(res, chain.from_iterable(buckets[key]), rule, f"{reason} ({key!r})")
 
 
 def _merge_transliterations(res: _Resolver, named: _NamedNodes) -> None:
@@ -1024,7 +1023,7 @@ def _merge_transliterations(res: _Resolver, named: _NamedNodes) -> None:
     def consonants(name: str) -> str | None:
         return None if is_acronym(name) or not name.split() else skeleton(name)
 
-    for key, names in sorted(named.by_key(consonants).items()):
+    for key, names in named.unsettled(named.by_key(consonants)):
         if len(key.replace(" ", "")) < 2 or named.one_cluster(names):
             continue  # (one cluster: no pair to merge)
         group = _block_nodes(named, names, _spelled, TRANSLITERATION_MIN_RATIO)
@@ -1051,7 +1050,7 @@ def _merge_near_spellings(res: _Resolver, named: _NamedNodes) -> None:
             return None
         return "".join(t[0] for t in key.split()), len(key.split())
 
-    for _block, names in sorted(named.by_key(block).items()):
+    for _block, names in named.unsettled(named.by_key(block)):
         if named.one_cluster(names):
             continue  # no pair to merge
         group = _block_nodes(named, names, name_key, FUZZY_MIN_RATIO)
