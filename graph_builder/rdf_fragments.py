@@ -469,19 +469,28 @@ class _Records:
             position = kept.get(digest)
             return texts[digest] if position is None else self.store.text(position)
 
-        conforming = [
-            digest
-            for digest in dict.fromkeys((*self.entity_digests, *self.merge_digests))
-            if digest in kept or nodes[digest] not in failed
-        ]
-        if self.file is not None and conforming != self.store.digests:
-            _Store.write(self.file, conforming, text)
+        everything = [*self.entity_digests, *self.merge_digests]
+        if everything == self.store.digests and len(kept) == len(everything):
+            conforming = everything  # the warm build: all kept, each once, in this order
+        else:
+            conforming = [
+                digest
+                for digest in dict.fromkeys(everything)
+                if digest in kept or nodes[digest] not in failed
+            ]
+        store = self.store
+        if self.file is not None and conforming != store.digests:
+            store = _Store.write(self.file, conforming, text)
 
         def block(name: str, digests: list[bytes]) -> bytes:
             if not digests:
                 return b""
             head = f"<{rdf.graph_iri(base_iri, name)}> {{\n".encode()
-            return b"".join([head, *map(text, digests), b"}\n"])
+            # when all conform, the block's texts lie one after another in records.bin:
+            # one slice instead of 126k (at 10k articles)
+            run = store.run(digests)
+            texts = [run] if run is not None else list(map(text, digests))
+            return b"".join([head, *texts, b"}\n"])
 
         return (
             block("entities", self.entity_digests),
@@ -525,6 +534,17 @@ class _Store:
     def text(self, position: int) -> Text:
         return self.data[self.offsets[position] : self.offsets[position + 1]]
 
+    def run(self, digests: list[bytes]) -> memoryview | None:
+        """The texts of some records joined, when they are kept one after another in
+        this order; else None."""
+        start = self.positions.get(digests[0]) if digests else None
+        if start is None:
+            return None
+        end = start + len(digests)
+        if self.digests[start:end] != digests:
+            return None
+        return self.data[self.offsets[start] : self.offsets[end]]
+
     @classmethod
     def read(cls, path: Path | None) -> _Store:
         empty = cls([], {}, [0], memoryview(b""))
@@ -552,12 +572,18 @@ class _Store:
         if offsets[-1] != len(data):
             return empty
         digests = [data[at : at + 16] for at in range(line_end + 1, sizes_at, 16)]
-        return cls(digests, {digest: at for at, digest in enumerate(digests)}, offsets, view)
+        return cls._of(digests, offsets, view)
 
-    @staticmethod
-    def write(path: Path, digests: list[bytes], text: Callable[[bytes], Text]) -> None:
+    @classmethod
+    def _of(cls, digests: list[bytes], offsets: list[int], data: memoryview) -> _Store:
+        return cls(digests, {digest: at for at, digest in enumerate(digests)}, offsets, data)
+
+    @classmethod
+    def write(cls, path: Path, digests: list[bytes], text: Callable[[bytes], Text]) -> _Store:
+        """Write records.bin; the store it holds (its body, as read back)."""
         texts = list(map(text, digests))
-        sizes = array("Q", map(len, texts))  # a memoryview of bytes: its length in bytes
+        lengths = list(map(len, texts))  # a memoryview of bytes: its length in bytes
+        sizes = array("Q", lengths)
         if sys.byteorder == "big":
             sizes.byteswap()
         body = b"".join([*digests, sizes, *texts])
@@ -565,6 +591,8 @@ class _Store:
         head = _STORE_MAGIC + str(len(digests)).encode() + b" " + checksum + b"\n"
         atomic_write_bytes(path, head + body)
         path.with_name(_LEGACY_STORE).unlink(missing_ok=True)
+        offsets = list(accumulate(lengths, initial=24 * len(digests)))  # 16 + 8 bytes each
+        return cls._of(digests, offsets, memoryview(body))
 
 
 def _store_checksum(data: bytes, start: int) -> bytes:

@@ -194,24 +194,23 @@ def _filter_relations(
         same_type = entities.get(s, _NO_ENTITY).type == entities.get(o, _NO_ENTITY).type
         if rel.predicate in symmetric and same_type and o < s:
             s, o = o, s  # person linked_to group keeps the ontology's direction
-        kept = merged.setdefault((s, rel.predicate, o), [])
-        for sup in rel.support:
-            if sup.modality not in allowed:
-                continue
-            if as_of is not None:
-                when = day(sup)
-                if when is None or when > as_of:
-                    continue
-            kept.append(sup)
+        kept = [sup for sup in rel.support if sup.modality in allowed]
+        if as_of is not None:
+            kept = [sup for sup in kept if (when := day(sup)) is not None and when <= as_of]
+        found = merged.get((s, rel.predicate, o))
+        if found is None:
+            merged[(s, rel.predicate, o)] = kept
+        else:
+            found += kept
     facts = []
-    for (s, p, o), supports in merged.items():
+    # by (subject, predicate, object): the keys are distinct, the lists never compared
+    for (s, p, o), supports in sorted(merged.items()):
         if not supports or s not in entities or o not in entities:
             continue
         supports.sort(key=_BY_SOURCE)
         rel = Relation(s, p, o, tuple(supports))
-        dates = sorted({d for d in map(day, supports) if d})
-        facts.append(EdgeFacts(rel, relation_weight(supports), tuple(dates)))
-    facts.sort(key=lambda f: (f.relation.subject_id, f.relation.predicate, f.relation.object_id))
+        days = {d for d in map(day, supports) if d}
+        facts.append(EdgeFacts(rel, relation_weight(supports), tuple(sorted(days))))
     return facts
 
 
@@ -338,54 +337,42 @@ def _entity_ties(facts: list[EdgeFacts]) -> list[tuple[str, str, dict[str, Any]]
     """The entity graph's edges, in the order and with the attributes (same order, same
     float sums) that merging the facts one by one with :func:`_merge_edge` gives, without
     sorting each edge's lists again at every merge."""
-    ties: dict[tuple[str, str], _Tie] = {}
+    ties: dict[tuple[str, str], list[EdgeFacts]] = {}
     for fact in facts:
         rel = fact.relation
         u, v = rel.subject_id, rel.object_id
         if u == v:
             continue  # a self-loop says nothing about structure
-        pair = (u, v) if u < v else (v, u)
-        tie = ties.get(pair)
-        if tie is None:
-            ties[pair] = tie = _Tie(u, v)
-        tie.add(fact)
-    return [tie.edge() for tie in ties.values()]
+        found = ties.get((u, v) if u < v else (v, u))
+        if found is None:
+            ties[(u, v) if u < v else (v, u)] = [fact]
+        else:
+            found.append(fact)
+    return [_tie(merged) for merged in ties.values()]
 
 
-class _Tie:
-    """One entity-graph edge being gathered: its weight summed in fact order, its lists
-    as sets, sorted once at the end."""
+def _tie(facts: list[EdgeFacts]) -> tuple[str, str, dict[str, Any]]:
+    """One entity-graph edge from the facts between a pair (most pairs have one): ends as
+    the first fact has them, weight summed in fact order, lists sorted once."""
+    first = facts[0].relation
+    weight = facts[0].weight
+    for fact in facts[1:]:
+        weight += fact.weight  # the first weight, then += : the float sum _merge_edge makes
+    supports = [s for fact in facts for s in fact.relation.support]
+    doc_ids = tuple(sorted(set(map(_DOC_ID, supports))))
+    attrs = {
+        "weight": weight,
+        "predicates": tuple(sorted({fact.relation.predicate for fact in facts})),
+        "doc_ids": doc_ids,
+        "statement_ids": tuple(sorted(set(map(_STATEMENT_ID, supports)))),
+        "dates": tuple(sorted({day for fact in facts for day in fact.dates})),
+        "n_sources": len(doc_ids),
+    }
+    return first.subject_id, first.object_id, attrs
 
-    __slots__ = ("u", "v", "weight", "predicates", "doc_ids", "statement_ids", "dates")
 
-    def __init__(self, u: str, v: str) -> None:
-        self.u, self.v = u, v
-        self.weight: float | None = None
-        self.predicates: set[str] = set()
-        self.doc_ids: set[str] = set()
-        self.statement_ids: set[str] = set()
-        self.dates: set[str] = set()
-
-    def add(self, fact: EdgeFacts) -> None:
-        # the first weight, then += : the float sum _merge_edge makes
-        self.weight = fact.weight if self.weight is None else self.weight + fact.weight
-        self.predicates.add(fact.relation.predicate)
-        for s in fact.relation.support:
-            self.doc_ids.add(s.doc_id)
-            self.statement_ids.add(s.statement_id)
-        self.dates.update(fact.dates)
-
-    def edge(self) -> tuple[str, str, dict[str, Any]]:
-        doc_ids = tuple(sorted(self.doc_ids))
-        attrs = {
-            "weight": self.weight,
-            "predicates": tuple(sorted(self.predicates)),
-            "doc_ids": doc_ids,
-            "statement_ids": tuple(sorted(self.statement_ids)),
-            "dates": tuple(sorted(self.dates)),
-            "n_sources": len(doc_ids),
-        }
-        return self.u, self.v, attrs
+_DOC_ID = attrgetter("doc_id")
+_STATEMENT_ID = attrgetter("statement_id")
 
 
 def _by_predicate(facts: list[EdgeFacts], names: Iterable[str]) -> list[EdgeFacts]:
