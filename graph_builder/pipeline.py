@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -567,52 +568,49 @@ def _analyse(
         analysis.write_metrics_csv(metrics.rows, paths["metrics"])
         return metrics
 
-    def write_graph_files(rows: Callable[[], list[dict[str, Any]]]) -> None:
+    def write_graph_files(metrics: Callable[[], Metrics]) -> None:
         # rendered as far as they need no score before the scores are asked for
         prepared = export.prepare_graph_files(data)
-        prepared.write(rows(), paths["graphml"], paths["gexf"])
+        prepared.write(metrics().rows, paths["graphml"], paths["gexf"])
 
-    def start_exports(metrics: Metrics, scores_inbox: sidework.Inbox[Any] | None = None) -> None:
-        """Start the file writers; or hand the scores to the graph files' writer, when
-        it was started beside the measures (``scores_inbox``)."""
-        rows = metrics.rows
-        result.top_central = sorted(rows, key=lambda r: -float(r["betweenness"]))[:5]
+    def write_report(metrics: Callable[[], Metrics]) -> None:
+        prepared = report.prepare_report(data, graph)
+        done = metrics()
+        # the key players metrics.csv ranks, not a second search
+        prepared.write(done.rows, paths["report"], key_players=done.key_players)
 
-        def write_report() -> None:
-            # the key players metrics.csv ranks, not a second search
-            report.write_report(
-                data, rows, paths["report"], key_players=metrics.key_players, graph=graph
-            )
+    writers = {
+        "export": ("writing graph.graphml and graph.gexf", write_graph_files),
+        "report": ("writing report.html", write_report),
+    }
 
-        if scores_inbox is None:
-            side.start(
-                "export",
-                "writing graph.graphml and graph.gexf",
-                lambda: write_graph_files(lambda: rows),
-            )
-        else:
-            scores_inbox.give(rows)
+    def start_exports(metrics: Metrics, early: dict[str, sidework.Inbox[Metrics]]) -> None:
+        """Start the file writers, or hand the metrics to those started ``early``."""
+        result.top_central = sorted(metrics.rows, key=lambda r: -float(r["betweenness"]))[:5]
         # The report shares no work with the graph files: two side processes instead of
         # one (each ~5-8 s of CPU at 10k articles).
-        side.start("report", "writing report.html", write_report)
+        for name, (label, write) in writers.items():
+            if name in early:
+                early[name].give(metrics)
+            else:
+                side.start(name, label, partial(write, lambda: metrics))
 
-    def start_graph_files_early() -> sidework.Inbox[list[dict[str, Any]]] | None:
-        """Start the graph files' writer beside the measures, at a lower priority: it
-        renders them as far as they need no score (edges, names, types), then takes
-        the scores from the inbox returned. None if it cannot start (no fork now): it
-        is started again with the scores, as without the measures beside the load."""
-        inbox: sidework.Inbox[list[dict[str, Any]]] = sidework.Inbox()
-        try:
-            side.start(
-                "export",
-                "writing graph.graphml and graph.gexf",
-                lambda: write_graph_files(inbox.take),
-                inbox=inbox,
-            )
-        except OSError:
-            inbox.close()
-            return None
-        return inbox
+    def start_exports_early() -> dict[str, sidework.Inbox[Metrics]]:
+        """Start the file writers beside the measures, at a lower priority: each does
+        what needs no score (the graph files' edges, names and types; the report's
+        imports and timeline), then takes the metrics from its inbox. A writer that
+        cannot start now (no fork) is started again with the metrics, as without the
+        measures beside the load."""
+        inboxes: dict[str, sidework.Inbox[Metrics]] = {}
+        for name, (label, write) in writers.items():
+            inbox: sidework.Inbox[Metrics] = sidework.Inbox()
+            try:
+                side.start(name, label, partial(write, inbox.take), inbox=inbox)
+            except OSError:
+                inbox.close()
+            else:
+                inboxes[name] = inbox
+        return inboxes
 
     # (without fork the side works run inline: the exports would run inside the load)
     beside = beside_load and side.parallel and sidework.can_fork()
@@ -625,11 +623,11 @@ def _analyse(
             measures = side.start(
                 "measures", "computing network measures", lambda: measure(False), yields=False
             )
-            scores = start_graph_files_early()
-            analysed = _Analysis(measures.wait, lambda m: start_exports(m, scores))
+            early = start_exports_early()
+            analysed = _Analysis(measures.wait, lambda m: start_exports(m, early))
         else:
             done = measure(side.parallel)
-            analysed = _Analysis(lambda: done, start_exports)
+            analysed = _Analysis(lambda: done, lambda m: start_exports(m, {}))
     if not beside:
         stage.on_stage("export")
         analysed.rows()  # the exports begin now, before any load
