@@ -6,7 +6,8 @@ Nothing is loaded into Neo4j unless the dataset validated (or was pruned to vali
 With --jobs >= 2 the output files are written by side processes (graph_builder.sidework)
 while analytics and the Neo4j load go on; a failed write is raised after the others end.
 With a Neo4j driver and --jobs >= 2 the network measures are computed by a side process
-while the graph is loaded, and their scores are written in the load's transaction.
+while the graph is loaded, and their scores are written in the load's transaction; the
+file writers start beside them, do what needs no score, and are handed the metrics.
 """
 
 from __future__ import annotations
@@ -338,7 +339,8 @@ def build_graph(
     load, so a failed write (disk full) is raised after Neo4j was loaded; Neo4j holds
     the complete new graph then, and the old files stay whole (atomic writes).
     Timings ``write``, ``measures`` (with a driver), ``export`` and ``report`` are the
-    side processes' own seconds; ``neo4j`` then includes waiting for the measures.
+    side processes' own seconds; ``neo4j`` then includes waiting for the measures, and
+    ``export`` and ``report`` (started beside the measures) waiting for the metrics.
     """
     from graph_builder import resolve
 
