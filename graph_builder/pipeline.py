@@ -591,11 +591,17 @@ def _analyse(
         result.top_central = sorted(metrics.rows, key=lambda r: -float(r["betweenness"]))[:5]
         # The report shares no work with the graph files: two side processes instead of
         # one (each ~5-8 s of CPU at 10k articles).
+        failed: OSError | None = None
         for name, (label, write) in writers.items():
-            if name in early:
-                early[name].give(metrics)
-            else:
-                side.start(name, label, partial(write, lambda: metrics))
+            try:
+                if name in early:
+                    early[name].give(metrics)
+                else:
+                    side.start(name, label, partial(write, lambda: metrics))
+            except OSError as exc:  # no fork, no temporary space: the other one still goes
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     def start_exports_early() -> dict[str, sidework.Inbox[Metrics]]:
         """Start the file writers beside the measures, at a lower priority: each does
@@ -605,7 +611,10 @@ def _analyse(
         measures beside the load."""
         inboxes: dict[str, sidework.Inbox[Metrics]] = {}
         for name, (label, write) in writers.items():
-            inbox: sidework.Inbox[Metrics] = sidework.Inbox()
+            try:
+                inbox: sidework.Inbox[Metrics] = sidework.Inbox()
+            except OSError:  # no temporary space: no inbox
+                continue
             try:
                 side.start(name, label, partial(write, inbox.take), inbox=inbox)
             except OSError:

@@ -446,3 +446,33 @@ def test_two_files_with_the_same_text_each_keep_their_own_statements(tmp_path: P
     assert not first.rejected and not second.rejected
     a, b = statements["copy-a"], statements["copy-b"]
     assert a and [s.replace('"copy-a"', '"copy-b"') for s in a] == b
+
+
+def test_metrics_that_cannot_reach_one_early_writer_still_reach_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_builder import neo4j_load, sidework
+
+    def load_asking_for_the_scores(*args: Any, scores: Any, **kwargs: Any) -> None:
+        scores()
+
+    monkeypatch.setattr(neo4j_load, "load_graph", load_asking_for_the_scores)
+    monkeypatch.setattr(neo4j_load, "graph_counts", lambda *args, **kwargs: (0, 0))
+    give = sidework.Inbox.give
+    calls: list[int] = []
+
+    def no_space_the_first_time(self: Any, value: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # the graph files' writer: it is given the metrics first
+            self.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        give(self, value)
+
+    monkeypatch.setattr(sidework.Inbox, "give", no_space_the_first_time)
+    out = tmp_path / "out"
+    options = RebuildOptions(corpus=small_corpus(tmp_path), out=out, jobs=2)
+    with pytest.raises(OSError, match="No space left"):
+        rebuild(options, ONTOLOGY, driver=object())  # type: ignore[arg-type]
+    assert len(calls) == 2
+    assert (out / "report.html").is_file() and (out / "metrics.csv").is_file()
+    assert not (out / "graph.graphml").exists() and not list(out.glob("*.tmp"))
