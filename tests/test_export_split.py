@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_export import sample
 
 from graph_builder import analysis, export, views
 from graph_builder.errors import MilgraphError
 from graph_builder.model import DocumentInfo, Entity, GraphData, Relation, Support
-from tests.test_export import sample
 
 HOSTILE = ["a", "&", "<", '"', "'", "\r\n", "\t", "é", "🙂", "]]>", "%s", "%", "\ud800"]
 TYPES = ["Person", "MilitantGroup", "Organization", "Event", "Location"]
