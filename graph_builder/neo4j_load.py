@@ -31,13 +31,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from graph_builder.errors import InputError, Neo4jUnavailable, OntologyError, ValidationError
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
-from graph_builder.ontology import Ontology, Predicate
+from graph_builder.ontology import Ontology
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction, Session
@@ -138,9 +138,6 @@ def _support_order(s: Support) -> tuple[str, str]:
     return (s.doc_id, s.statement_id)
 
 
-_MODALITY = attrgetter("modality")  # for is_edge's test in C
-
-
 def relation_properties(relation: Relation) -> dict[str, Any]:
     """The aggregated properties stored on a relationship (None values are not stored).
 
@@ -186,9 +183,9 @@ class _PlannedRelationship:
     @property
     def is_edge(self) -> bool:
         """False for a denied-only relation (its modality would be None): never an edge."""
-        # `supports` keeps a support of every statement of relation.support, so one with a
-        # ranked modality here is one there too. isdisjoint runs the `in` tests in C.
-        return not _RANK.keys().isdisjoint(map(_MODALITY, self.supports))
+        return any(s.modality in _RANK for s in self.supports) and any(
+            s.modality in _RANK for s in self.relation.support
+        )
 
     def row(self) -> dict[str, Any]:
         """The parameter row of the relationship queries."""
@@ -316,16 +313,13 @@ class _Plan:
 
 def _plan(data: GraphData, ontology: Ontology) -> _Plan:
     entities: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    labels: dict[str, str] = {}  # entity type -> checked label (a handful of types)
     for entity_id in sorted(data.entities):
         entity = data.entities[entity_id]
         if entity.id != entity_id:
             raise ValidationError(
                 f"entity {entity_id!r} is stored under a different id {entity.id!r}"
             )
-        label = labels.get(entity.type)
-        if label is None:
-            label = labels[entity.type] = check_label(entity.type, ontology)
+        label = check_label(entity.type, ontology)
         entities[label].append(
             {"id": entity.id, "name": entity.name, "aliases": list(entity.aliases), "type": label}
         )
@@ -344,15 +338,23 @@ def _plan(data: GraphData, ontology: Ontology) -> _Plan:
     ]
     relationships: dict[str, list[_PlannedRelationship]] = defaultdict(list)
     mentions = set(data.mentions)
-    checked: dict[str, tuple[str, Predicate]] = {}  # predicate name -> (rel type, predicate)
+    checked_types: dict[str, str] = {}
     for rel in _canonical_relations(data, ontology):
-        known = checked.get(rel.predicate)
-        if known is None:
-            rel_type = check_rel_type(rel.predicate, ontology)
-            known = checked[rel.predicate] = (rel_type, ontology.predicate(rel.predicate))
-        rel_type, predicate = known
-        if not _ends_fit(rel, predicate, data):
-            _raise_for_ends(rel, predicate, data)
+        rel_type = checked_types.get(rel.predicate)
+        if rel_type is None:
+            rel_type = checked_types[rel.predicate] = check_rel_type(rel.predicate, ontology)
+        predicate = ontology.predicate(rel.predicate)
+        for end, allowed in ((rel.subject_id, predicate.domain), (rel.object_id, predicate.range)):
+            if end not in data.entities:
+                raise ValidationError(
+                    f"relation ({rel.subject_id}, {rel.predicate}, {rel.object_id}): "
+                    f"{end} is not among the entities"
+                )
+            if data.entities[end].type not in allowed and not predicate.symmetric:
+                raise OntologyError(
+                    f"relation ({rel.subject_id}, {rel.predicate}, {rel.object_id}): {end} is a "
+                    f"{data.entities[end].type}; expected {' or '.join(sorted(allowed))}"
+                )
         planned = _PlannedRelationship.of(rel)
         if not planned.is_edge:
             continue  # denied-only: never an edge
@@ -368,30 +370,6 @@ def _plan(data: GraphData, ontology: Ontology) -> _Plan:
         relationships=dict(relationships),
         mentions=frozenset(mentions),
     )
-
-
-def _ends_fit(rel: Relation, predicate: Predicate, data: GraphData) -> bool:
-    """Both ends among the entities, of the predicate's domain and range (any for symmetric)."""
-    subject = data.entities.get(rel.subject_id)
-    obj = data.entities.get(rel.object_id)
-    if subject is None or obj is None:
-        return False
-    return predicate.symmetric or (subject.type in predicate.domain and obj.type in predicate.range)
-
-
-def _raise_for_ends(rel: Relation, predicate: Predicate, data: GraphData) -> None:
-    """The error for the first end :func:`_ends_fit` refuses, subject first."""
-    for end, allowed in ((rel.subject_id, predicate.domain), (rel.object_id, predicate.range)):
-        if end not in data.entities:
-            raise ValidationError(
-                f"relation ({rel.subject_id}, {rel.predicate}, {rel.object_id}): "
-                f"{end} is not among the entities"
-            )
-        if data.entities[end].type not in allowed and not predicate.symmetric:
-            raise OntologyError(
-                f"relation ({rel.subject_id}, {rel.predicate}, {rel.object_id}): {end} is a "
-                f"{data.entities[end].type}; expected {' or '.join(sorted(allowed))}"
-            )
 
 
 def _check_mentions(mentions: set[tuple[str, str]], data: GraphData) -> None:
@@ -633,42 +611,32 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
         else:
             diff.changed_documents.append(row)
     wanted: set[RelKey] = set()
-    planned_keys = 0
-    kept_whole = 0  # stored keys the plan wants, read once each: none of them is stale
     for rel_type, planned in plan.relationships.items():
         for rel in planned:
             key = (rel.relation.subject_id, rel_type, rel.relation.object_id)
             wanted.add(key)
-            planned_keys += 1
             existing = state.relationships.get(key)
             if not existing:
                 diff.new_relationships.setdefault(rel_type, []).append(rel.row())
-                continue
-            if len(existing) == 1:
-                kept_whole += 1
-                if existing[0][1] == rel.load_hash:
-                    diff.unchanged += 1
-                    continue
-            row = rel.row()
-            diff.changed_relationships += [
-                {"rid": rid, "props": row["props"]} for rid, _ in existing
-            ]
-            diff.changed_relationship_rows.setdefault(rel_type, []).append(row)
+            elif len(existing) == 1 and existing[0][1] == rel.load_hash:
+                diff.unchanged += 1
+            else:
+                row = rel.row()
+                diff.changed_relationships += [
+                    {"rid": rid, "props": row["props"]} for rid, _ in existing
+                ]
+                diff.changed_relationship_rows.setdefault(rel_type, []).append(row)
     # difference() with a dict looks the keys up with the hashes the set already holds;
     # `- state.mentions.keys()` would copy the set and hash every stored tuple again.
     new_mentions = sorted(plan.mentions.difference(state.mentions))
     diff.new_mentions = [{"d": d, "e": e} for d, e in new_mentions]
     diff.unchanged += len(plan.mentions) - len(new_mentions)
     stale = diff.stale_relationships
-    # The loops below find nothing when every stored key was kept whole (with distinct
-    # planned keys, the counts tell): after a rebuild, the usual case. Skip them then.
-    if kept_whole != len(state.relationships) or len(wanted) != planned_keys:
-        # Duplicates of one key (never made by this loader): keep the first only.
-        for key, existing in state.relationships.items():
-            stale += [rid for rid, _ in (existing[1:] if key in wanted else existing)]
-    if len(state.mentions) != len(plan.mentions) - len(new_mentions):
-        # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
-        stale += [rid for key, rid in state.mentions.items() if key not in plan.mentions]
+    # Duplicates of one key (never made by this loader): keep the first only.
+    for key, existing in state.relationships.items():
+        stale += [rid for rid, _ in (existing[1:] if key in wanted else existing)]
+    # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
+    stale += [rid for key, rid in state.mentions.items() if key not in plan.mentions]
     stale += state.duplicate_mentions
     planned_entities = {row["id"] for rows in plan.entities.values() for row in rows}
     diff.stale_entities = sorted(set(state.entities) - planned_entities)
@@ -1107,45 +1075,27 @@ def _score_rows(rows: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
     graph_builder.errors.InputError: <input>:1: score column 'rank) SET n.x = 1 //' is not an identifier (letters, digits, _)
     """  # noqa: E501
     result = []
-    checked_columns: set[str] = set()  # score columns already found to be identifiers
     for number, row in enumerate(rows, start=1):
         entity_id = row.get("id")
         if not isinstance(entity_id, str) or not entity_id:
             raise InputError(None, number, "score row has no string 'id'")
-        # id, name, type, aliases belong to the loader
-        scores = {key: value for key, value in row.items() if key not in RESERVED_ENTITY_KEYS}
-        if not _plainly_valid(scores, checked_columns):
-            _check_score_row(number, entity_id, scores)  # raises for the first bad column
-            checked_columns.update(scores)
+        scores: dict[str, Any] = {}
+        for key, value in row.items():
+            if key in RESERVED_ENTITY_KEYS:
+                continue  # id, name, type, aliases belong to the loader
+            if not IDENTIFIER.fullmatch(key):
+                raise InputError(
+                    None, number, f"score column {key!r} is not an identifier (letters, digits, _)"
+                )
+            if value is not None and (
+                not isinstance(value, int | float) or value != value  # NaN cannot be stored
+            ):
+                raise InputError(
+                    None, number, f"score {key}={value!r} of {entity_id} is not a number"
+                )
+            scores[key] = value
         result.append({"id": entity_id, "scores": scores})
     return result
-
-
-_PLAIN_SCORE_TYPES = frozenset({int, float, bool, type(None)})
-
-
-def _plainly_valid(scores: dict[str, Any], checked_columns: set[str]) -> bool:
-    """True for the usual row, tested with set operations: columns seen before, values
-    of the built-in number types (or None) and no NaN. Other rows get the full check."""
-    values = scores.values()
-    return (
-        scores.keys() <= checked_columns
-        and set(map(type, values)) <= _PLAIN_SCORE_TYPES
-        and all(value == value for value in values)  # NaN is the only number unequal to itself
-    )
-
-
-def _check_score_row(number: int, entity_id: str, scores: dict[str, Any]) -> None:
-    """InputError for the first column (in row order) that is no identifier or no number."""
-    for key, value in scores.items():
-        if not IDENTIFIER.fullmatch(key):
-            raise InputError(
-                None, number, f"score column {key!r} is not an identifier (letters, digits, _)"
-            )
-        if value is not None and (
-            not isinstance(value, int | float) or value != value  # NaN cannot be stored
-        ):
-            raise InputError(None, number, f"score {key}={value!r} of {entity_id} is not a number")
 
 
 def write_scores(

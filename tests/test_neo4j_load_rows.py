@@ -1,4 +1,5 @@
-"""The loader's fast paths give what the plain checks give: same rows, same first error."""
+"""Without a server: score rows checked in row order, relation ends refused by name, denials never
+edges, and the diff finding stale items where missing ones were expected."""
 
 from __future__ import annotations
 
