@@ -44,7 +44,7 @@ from graph_builder.errors import InputError
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import Entity
 from graph_builder.ontology import Ontology, snake_case
-from graph_builder.statements import Statement, with_ends
+from graph_builder.statements import Statement, with_changes
 
 DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
@@ -1347,7 +1347,7 @@ def _finish(
     resolved: dict[str, Statement] = {}
     for s, (a, b) in zip(statements, ends, strict=True):
         (sname, sid), (oname, oid) = named[a], named[b]
-        out = with_ends(s, sname, oname, sid, oid)
+        out = with_changes(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
         # a hash of the text, computed once and kept where the cached property keeps it
         # (reading the property takes a lock per statement)
         statement_id = out.__dict__["statement_id"] = _statement_id_of(out)

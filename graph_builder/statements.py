@@ -146,25 +146,6 @@ def with_changes(statement: Statement, **changes: Any) -> Statement:
     return copy
 
 
-def with_ends(
-    statement: Statement, subject: str, object_: str, subject_id: str, object_id: str
-) -> Statement:
-    """``with_changes(statement, subject=..., object=..., subject_id=..., object_id=...)``,
-    the copy entity resolution makes of every statement, without the keyword dict and
-    its check."""
-    copy = object.__new__(Statement)
-    values = copy.__dict__
-    values.update(statement.__dict__)
-    for name in _CACHED:
-        values.pop(name, None)
-    # (the keys are there: the copy's fields stay in the original's order)
-    values["subject"] = subject
-    values["object"] = object_
-    values["subject_id"] = subject_id
-    values["object_id"] = object_id
-    return copy
-
-
 def check_key(ontology: Ontology) -> str:
     """Changes whenever :func:`statement_from_dict` could judge or normalise a statement
     differently: with the ontology terms it reads, or with this module's code. Statements

@@ -1,5 +1,5 @@
-"""The cheaper ways resolution copies statements, hashes them, reads written names and
-orders its blocks give what the plain computations give."""
+"""The cheaper ways resolution hashes statements, reads written names and orders its
+blocks give what the plain computations give."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from graph_builder.resolve import (
     resolve,
     split_alias_notation,
 )
-from graph_builder.statements import Statement, with_changes, with_ends
+from graph_builder.statements import Statement
 
 
 def _statement(span: tuple[int, int] | None = (3, 9), **changes: object) -> Statement:
@@ -47,20 +47,6 @@ def test_statement_id_hashes_the_fields_joined_as_text(span: tuple[int, int] | N
     key = "\x1f".join(str(x) for x in fields)
     expected = "s-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     assert s.statement_id == expected
-
-
-def test_with_ends_is_with_changes_of_the_four_fields() -> None:
-    original = _statement()
-    assert original.statement_id  # cached on the original: never carried to a copy
-    expected = with_changes(
-        original, subject="A", object="B", subject_id="https://x/a", object_id="https://x/b"
-    )
-    copy = with_ends(original, "A", "B", "https://x/a", "https://x/b")
-    assert copy == expected
-    assert list(copy.__dict__) == list(expected.__dict__)  # (pickled alike)
-    assert "statement_id" not in copy.__dict__
-    assert copy.statement_id != original.statement_id
-    assert original.subject == "Ishaq" and original.subject_id is None
 
 
 def test_written_names_without_notation_are_read_as_split_alias_notation_reads_them() -> None:
