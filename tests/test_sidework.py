@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -271,18 +272,26 @@ def test_a_side_process_dies_with_a_killed_parent(tmp_path: Path) -> None:
 
 
 @needs_fork
-def test_an_inbox_hands_a_large_value_to_a_side_process_that_started_before_it() -> None:
+def test_an_inbox_hands_a_large_value_to_a_side_process_that_started_before_it(
+    tmp_path: Path,
+) -> None:
     inbox: sidework.Inbox[list[str]] = sidework.Inbox()
-    started = time.perf_counter()
+    given = tmp_path / "given"
 
     def prepare_then_take() -> tuple[int, list[str]]:
-        time.sleep(0.5)  # the work that needs no value
+        # the work that needs no value: here, not reading until the giver has returned
+        while not given.exists():
+            time.sleep(0.01)
         return os.getpid(), inbox.take()
 
     side = sidework.start("taking", prepare_then_take, True, inbox=inbox)
     value = [f"row {i}" for i in range(200_000)]  # megabytes: far more than a pipe holds
-    inbox.give(value)  # at once, while the side process is still preparing
-    assert time.perf_counter() - started < 0.4
+    giving = threading.Thread(target=inbox.give, args=(value,), daemon=True)
+    giving.start()
+    giving.join(timeout=30)  # a give that waited for its reader would never return
+    finished = not giving.is_alive()
+    given.touch()
+    assert finished
     pid, taken = side.wait()
     assert taken == value and pid != os.getpid()
 
