@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graph_builder import sidework
+from graph_builder import corpus_folders, sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
@@ -42,6 +42,7 @@ from graph_builder.statements import (
 if TYPE_CHECKING:
     from graph_builder.analysis import Metrics
     from graph_builder.documents import Document
+    from graph_builder.extract.extractor import WarmWorker
     from graph_builder.rdf_fragments import RdfBuild
     from graph_builder.resolve import Resolution
     from neo4j import Driver
@@ -146,6 +147,7 @@ def extract_with_cache(
     out: Path,
     jobs: int,
     on_document: Callable[[], None] = lambda: None,
+    warm: WarmWorker | None = None,
 ) -> Extraction:
     """Statements of every document; documents whose text and extractor (version, data
     files and spaCy model, see :func:`~graph_builder.extract.inputs_digest`) are
@@ -156,6 +158,9 @@ def extract_with_cache(
     here. A document with refused statements is not cached (a cache file must read back
     clean), so it is extracted again, and refused again, on the next rebuild. A cache
     file that does not read back (edited, damaged) is a miss.
+
+    ``warm``: a worker :func:`_warm_worker` started before the corpus was read; it
+    extracts the new documents if they are few (see :meth:`Extractor.start`).
     """
     from graph_builder.extract import EXTRACTOR_VERSION, Extractor, inputs_digest
     from graph_builder.extract.extractor import Extractions
@@ -179,8 +184,8 @@ def extract_with_cache(
     # Documents without a cache file are extracted from the start: with --jobs >= 2 the
     # workers load spaCy while this process reads the cached ones.
     new = [doc for doc, path in zip(docs, paths, strict=True) if not cache_present(path)]
-    extractor = Extractor(ontology) if new else None
-    early = extractor.start(new, jobs) if extractor else Extractions(iter(()))
+    extractor = (warm.extractor if warm else Extractor(ontology)) if new else None
+    early = extractor.start(new, jobs, warm=warm) if extractor else Extractions(iter(()))
     try:
         fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document)
         for doc, found in early:
@@ -197,6 +202,17 @@ def extract_with_cache(
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
     rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
     return Extraction(statements, rejected, len(docs) - len(fresh))
+
+
+def _warm_worker(options: RebuildOptions, ontology: Ontology, folders: Path) -> WarmWorker | None:
+    """With --jobs >= 2, an extraction worker that loads spaCy while the corpus is read,
+    when the corpus's folders changed since the last build (an article was added): in a
+    one-article rebuild the model is then loaded by the time the new article is found."""
+    if options.jobs < 2 or not corpus_folders.changed(folders, options.corpus):
+        return None
+    from graph_builder.extract import Extractor
+
+    return Extractor(ontology).warm()
 
 
 def _read_cached(
@@ -287,19 +303,28 @@ def rebuild(
     if not options.corpus.is_dir():
         raise InputError(options.corpus, None, "corpus folder not found; expected a directory")
 
-    with stage("read"):
-        docs, skipped = read_documents([options.corpus])  # it finds the articles
-        result.documents = len(docs)
-        result.skipped = [(s.path, s.reason) for s in skipped]
-        curated = [
-            s for path in find_curated(options.corpus) for s in read_statements(path, ontology)
-        ]
-        result.curated = len(curated)
+    folders = options.out / "cache" / "corpus-folders.json"
+    warm = _warm_worker(options, ontology, folders)
+    try:
+        with stage("read"):
+            docs, skipped = read_documents([options.corpus])  # it finds the articles
+            result.documents = len(docs)
+            result.skipped = [(s.path, s.reason) for s in skipped]
+            curated = [
+                s for path in find_curated(options.corpus) for s in read_statements(path, ontology)
+            ]
+            result.curated = len(curated)
 
-    with stage("extract"):
-        extraction = extract_with_cache(docs, ontology, options.out, options.jobs, on_document)
-        result.cached_documents = extraction.cached
-        result.extracted = len(extraction.statements) + len(extraction.rejected)
+        with stage("extract"):
+            extraction = extract_with_cache(
+                docs, ontology, options.out, options.jobs, on_document, warm=warm
+            )
+            result.cached_documents = extraction.cached
+            result.extracted = len(extraction.statements) + len(extraction.rejected)
+    finally:
+        if warm is not None:
+            warm.stop()  # not taken, or done
+    corpus_folders.record(folders, options.corpus, (d.path for d in docs))
     if result.cached_documents:
         result.notes.append(
             f"{result.cached_documents} unchanged document(s) came from the extraction cache"

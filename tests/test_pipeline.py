@@ -385,9 +385,9 @@ def test_new_articles_go_to_workers_started_before_the_cache_is_read(
         calls.append("read")
         return read_cache(*args)
 
-    def starting(self: Extractor, *args: Any) -> Any:
+    def starting(self: Extractor, *args: Any, **kwargs: Any) -> Any:
         calls.append("start")
-        return start(self, *args)
+        return start(self, *args, **kwargs)
 
     monkeypatch.setattr(nlp, "load_spacy", parent_parse)  # spawned workers import afresh
     monkeypatch.setattr(pipeline, "read_cache", reading)
@@ -407,9 +407,9 @@ def test_refused_extractions_are_reported_on_every_rebuild_and_never_cached(
 
     original = Extractor.start
 
-    def one_bad_date(self, docs, jobs, batch_size=16):  # type: ignore[no-untyped-def]
+    def one_bad_date(self, docs, jobs, batch_size=16, warm=None):  # type: ignore[no-untyped-def]
         def altered():  # type: ignore[no-untyped-def]
-            for doc, found in original(self, docs, jobs, batch_size):
+            for doc, found in original(self, docs, jobs, batch_size, warm):
                 if doc.doc_id == "ishaq-2015-07-29":
                     found = [replace(found[0], date="2015-13-45"), *found[1:]]
                 yield doc, found

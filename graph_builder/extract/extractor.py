@@ -142,6 +142,26 @@ def _work(chunk: list[Document]) -> list[list[Statement]]:
     return [found for _, found in _WORKER.extract_all(chunk, jobs=1, batch_size=_WORKER_BATCH)]
 
 
+def _ready() -> None:
+    """A warm worker's first task: it runs once the worker's initializer has loaded the
+    model."""
+
+
+@dataclass(frozen=True)
+class WarmWorker:
+    """A worker begun by :meth:`Extractor.warm`, before its documents are known."""
+
+    extractor: Extractor
+    pool: ProcessPoolExecutor
+    batch_size: int
+
+    def stop(self) -> None:
+        """Not needed after all: the worker ends once its model is loaded, without this
+        process waiting for it (calling it again, or after :meth:`Extractor.start` took
+        the worker and its work ended, does nothing)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _collected(
     chunks: list[list[Document]], results: Iterator[list[list[Statement]]]
 ) -> Iterator[tuple[Document, list[Statement]]]:
@@ -227,30 +247,54 @@ class Extractor:
         else:  # a generator still: nothing starts before the first item is asked for
             yield from self.start(docs, jobs, batch_size)
 
-    def start(self, docs: Sequence[Document], jobs: int, batch_size: int = 16) -> Extractions:
+    def start(
+        self,
+        docs: Sequence[Document],
+        jobs: int,
+        batch_size: int = 16,
+        warm: WarmWorker | None = None,
+    ) -> Extractions:
         """Like :meth:`extract_all`, but with ``jobs >= 2`` the workers start now, however
         few the documents: they load spaCy (~3 s) while the caller does other work, such
-        as reading cached extractions. Iterate the result, or close it to stop early."""
+        as reading cached extractions. Iterate the result, or close it to stop early.
+
+        ``warm``: a worker started earlier by :meth:`warm` (whose model may be loaded by
+        now); it takes the documents when one worker is all they need (one batch),
+        else it is stopped and the usual workers start.
+        """
         if jobs <= 1:
             return Extractions(self._in_process(docs, batch_size))
         chunks = [list(docs[i : i + batch_size]) for i in range(0, len(docs), batch_size)]
-        context = multiprocessing.get_context(START_METHOD)
-        for var in BLAS_THREAD_VARS:  # one BLAS thread per worker: N workers, N cores
-            os.environ.setdefault(var, "1")
-        # An executor, not a Pool: a worker that dies (killed for memory) breaks the run
-        # with BrokenProcessPool instead of leaving it waiting forever for its chunk.
-        pool = ProcessPoolExecutor(
-            max_workers=max(1, min(jobs, len(chunks))),
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(self.ontology, self.gazetteer, self.confidence, batch_size, self.denials),
-        )
+        if warm is not None and (len(chunks) > 1 or warm.batch_size != batch_size):
+            warm.stop()
+            warm = None
+        pool = warm.pool if warm else self._pool(max(1, min(jobs, len(chunks))), batch_size)
         try:
             results = pool.map(_work, chunks)  # every chunk is queued now: workers start
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         return Extractions(_collected(chunks, results), pool)
+
+    def warm(self, batch_size: int = 16) -> WarmWorker:
+        """One worker process, started before the documents are known: it loads spaCy
+        while the caller reads the corpus. Hand it to :meth:`start`, or stop it."""
+        pool = self._pool(1, batch_size)
+        pool.submit(_ready)  # the first task starts the process (and its initializer)
+        return WarmWorker(self, pool, batch_size)
+
+    def _pool(self, workers: int, batch_size: int) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context(START_METHOD)
+        for var in BLAS_THREAD_VARS:  # one BLAS thread per worker: N workers, N cores
+            os.environ.setdefault(var, "1")
+        # An executor, not a Pool: a worker that dies (killed for memory) breaks the run
+        # with BrokenProcessPool instead of leaving it waiting forever for its chunk.
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(self.ontology, self.gazetteer, self.confidence, batch_size, self.denials),
+        )
 
     def _in_process(
         self, docs: Sequence[Document], batch_size: int

@@ -1,0 +1,73 @@
+"""The extraction worker started before the corpus is read (--jobs >= 2), and the record
+of the corpus's folders that decides when to start it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+
+from test_pipeline import small_corpus, statements_of
+
+from graph_builder import corpus_folders
+from graph_builder.config import SAMPLE_CORPUS
+from graph_builder.ontology import load_ontology
+from graph_builder.pipeline import RebuildOptions, rebuild
+
+ONTOLOGY = load_ontology()
+OLD = 1_000_000_000  # a folder time long past, so a change now always differs from it
+
+
+def _aged(*folders: Path) -> None:
+    for folder in folders:
+        os.utime(folder, ns=(OLD, OLD))
+
+
+def test_folders_changed_only_when_an_entry_was_added_removed_or_renamed(
+    tmp_path: Path,
+) -> None:
+    corpus, sub = tmp_path / "corpus", tmp_path / "corpus" / "2024"
+    sub.mkdir(parents=True)
+    (sub / "a.txt").write_text("One.", encoding="utf-8")
+    record = tmp_path / "folders.json"
+    assert not corpus_folders.changed(record, corpus)  # no record: nothing to compare
+    _aged(corpus, sub)
+    corpus_folders.record(record, corpus, [str(sub / "a.txt")])
+    assert not corpus_folders.changed(record, corpus)
+    (sub / "a.txt").write_text("One, edited in place.", encoding="utf-8")
+    assert not corpus_folders.changed(record, corpus)  # found by its content instead
+    assert not corpus_folders.changed(record, tmp_path / "other")  # another corpus
+    (sub / "b.txt").write_text("Two.", encoding="utf-8")
+    assert corpus_folders.changed(record, corpus)
+    _aged(sub)
+    assert not corpus_folders.changed(record, corpus)
+    (sub / "b.txt").rename(sub / "c.txt")
+    assert corpus_folders.changed(record, corpus)
+    _aged(sub)
+    (corpus / "2025").mkdir()  # a new folder shows in its parent's time
+    assert corpus_folders.changed(record, corpus)
+    record.write_text("{not json", encoding="utf-8")
+    assert not corpus_folders.changed(record, corpus)
+
+
+def test_a_worker_starts_before_the_read_when_an_article_was_added(tmp_path: Path) -> None:
+    """After an article is added, --jobs 2 starts a worker before the corpus is read;
+    the statements are those one process gives. Without a change, none starts."""
+    corpus, out = small_corpus(tmp_path), tmp_path / "out"
+    options = RebuildOptions(corpus=corpus, out=out, jobs=2)
+    running_at_read: list[int] = []
+
+    def on_stage(name: str) -> None:
+        if name == "read":
+            running_at_read.append(len(multiprocessing.active_children()))
+
+    rebuild(options, ONTOLOGY, on_stage=on_stage)  # no record yet: no early worker
+    rebuild(options, ONTOLOGY, on_stage=on_stage)  # nothing changed
+    shutil.copy(SAMPLE_CORPUS / "baitullah-2009-08-25.txt", corpus)
+    result = rebuild(options, ONTOLOGY, on_stage=on_stage)
+    assert running_at_read == [0, 0, 1]
+    assert result.cached_documents == 2 and result.documents == 3
+    one = rebuild(RebuildOptions(corpus=corpus, out=tmp_path / "one"), ONTOLOGY)
+    assert one.statements == result.statements
+    assert statements_of(out) == statements_of(tmp_path / "one")
