@@ -13,6 +13,7 @@ file writers start beside them, do what needs no score, and are handed the metri
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -363,9 +364,12 @@ def build_graph(
     With ``options.jobs >= 2`` the files are written beside analytics and the Neo4j
     load, so a failed write (disk full) is raised after Neo4j was loaded; Neo4j holds
     the complete new graph then, and the old files stay whole (atomic writes).
-    Timings ``write``, ``measures`` (with a driver), ``export`` and ``report`` are the
-    side processes' own seconds; ``neo4j`` then includes waiting for the measures, and
-    ``export`` and ``report`` (started beside the measures) waiting for the metrics.
+    statements.jsonl is written first, while the RDF is built: its failure is raised
+    before the load.
+    Timings ``statements``, ``write``, ``measures`` (with a driver), ``export`` and
+    ``report`` are the side processes' own seconds; ``neo4j`` then includes waiting for
+    the measures, and ``export`` and ``report`` (started beside the measures) waiting for
+    the metrics.
     """
     from graph_builder import resolve
 
@@ -392,9 +396,19 @@ def build_graph(
             group_parents=resolve.load_group_parents(),
         )
 
+    # statements.jsonl is written while the RDF is built (with --jobs >= 2 the other core
+    # is idle then), to a file that takes its place beside the other outputs unless
+    # pruning changes the statements; a failed rebuild removes it.
+    early = out / f".statements.jsonl.{os.getpid()}.early"
     # Leaving this block waits for every side process (writers): none outlives a failure.
-    with sidework.SideWorks(parallel=options.jobs > 1) as side:
+    with _removed_at_end(early), sidework.SideWorks(parallel=options.jobs > 1) as side:
         with stage("rdf"):
+            resolved = resolution
+            statements_written = side.start(
+                "statements",
+                "writing statements.jsonl",
+                lambda: write_statements(resolved.statements, early),
+            )
             built = _build_rdf(resolution, infos, options, ontology)
             from_cache = built.cached  # not the prune pass's: it finds what this pass stored
             violations = built.violations
@@ -436,10 +450,14 @@ def build_graph(
             result.outputs["rdf"] = out / "graph.trig"
             # With --jobs >= 2 these files are written on the other core while this process
             # goes on; every later stage reads the built graph, never these files.
+            written = None
+            if resolution is resolved:  # not pruned: the file written beside is the one
+                statements_written.wait()  # raises its error (disk full), before any load
+                written = early
             side.start(
                 "write",
                 "writing statements.jsonl, rejected.jsonl and graph.trig",
-                lambda: _write_dataset(built, resolution, rejected, result.outputs),
+                lambda: _write_dataset(built, resolution, rejected, result.outputs, written),
             )
             data = built.graph_data(ontology)
             result.entities_by_type = Counter(e.type for e in data.entities.values())
@@ -463,17 +481,34 @@ def build_graph(
                     "the space and rebuild."
                 ) from exc
     for name, work in side.done.items():
-        if not (work.inline and name == "write"):  # inline, the writes are part of "rdf"
+        if not (work.inline and name in ("statements", "write")):  # inline: part of "rdf"
             result.timings[name] = round(work.seconds or 0.0, 3)
     return result
 
 
 def _write_dataset(
-    built: RdfBuild, resolution: Resolution, rejected: Sequence[Rejection], paths: dict[str, Path]
+    built: RdfBuild,
+    resolution: Resolution,
+    rejected: Sequence[Rejection],
+    paths: dict[str, Path],
+    statements_written: Path | None,
 ) -> None:
-    write_statements(resolution.statements, paths["statements"])
+    """The dataset's files; statements.jsonl moved into place when it was written before
+    (to ``statements_written``)."""
+    if statements_written is None:
+        write_statements(resolution.statements, paths["statements"])
+    else:
+        os.replace(statements_written, paths["statements"])
     write_jsonl([r.to_json() for r in rejected], paths["rejected"])
     built.write_trig(paths["rdf"])
+
+
+@contextmanager
+def _removed_at_end(path: Path) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _load_neo4j(
