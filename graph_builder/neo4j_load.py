@@ -635,8 +635,11 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
     # Duplicates of one key (never made by this loader): keep the first only.
     for key, existing in state.relationships.items():
         stale += [rid for rid, _ in (existing[1:] if key in wanted else existing)]
-    # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
-    stale += [rid for key, rid in state.mentions.items() if key not in plan.mentions]
+    # Stored mentions the plan lacks: none when every stored key was among the planned ones
+    # (the count tells), the usual case after a rebuild; else look up each stored key.
+    if len(state.mentions) != len(plan.mentions) - len(new_mentions):
+        # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
+        stale += [rid for key, rid in state.mentions.items() if key not in plan.mentions]
     stale += state.duplicate_mentions
     planned_entities = {row["id"] for rows in plan.entities.values() for row in rows}
     diff.stale_entities = sorted(set(state.entities) - planned_entities)
