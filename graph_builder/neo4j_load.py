@@ -248,8 +248,9 @@ _SUPPORT_FIELD_SET = frozenset(_SUPPORT_FIELDS)
 PROPERTIES_VERSION = "2:"
 _RANK = {name: rank for rank, name in enumerate(MODALITY_ORDER)}
 # Same separators and escaping as json.dumps' defaults; keys sorted as json.dumps(...,
-# sort_keys=True) sorts them.
-_JSON = json.JSONEncoder(sort_keys=True)
+# sort_keys=True) sorts them. No check for circular containers (a support's fields are
+# strings, numbers and a span, never circular): it cost ~0.15 s of a 10k-article plan.
+_JSON = json.JSONEncoder(sort_keys=True, check_circular=False)
 
 
 def _support_json(supports: Sequence[Support]) -> str:
