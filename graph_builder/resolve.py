@@ -753,12 +753,15 @@ def _mention_nodes(
     notation: list[tuple[int, str, str]] = []
     # a name recurs in thousands of statements: it is split once per (type, written name)
     written: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-    # A mention, (type, written name, document), seen before adds nothing to its node but
-    # a count: its document and its notation's aliases are there.
-    node_of: dict[tuple[str, str, str], int] = {}
+    # A mention seen before adds nothing to its node but a count and its document (its
+    # notation's aliases are there): people's mentions by (type, written name, document),
+    # as a person's node is of one document, others' by (type, written name), whatever
+    # the document (a group named in thousands of documents is not looked up anew in each).
+    node_of: dict[tuple[str, str, str] | tuple[str, str], int] = {}
+    docs_of: list[set[str]] = []  # by node: its documents
 
-    def first_mention(mention: tuple[str, str, str]) -> int:
-        type_name, raw, doc_id = mention
+    def first_mention(mention: tuple[str, str, str] | tuple[str, str], doc_id: str) -> int:
+        type_name, raw = mention[0], mention[1]
         split = written.get((type_name, raw))
         if split is None:
             split = written[(type_name, raw)] = _split_written(type_name, raw)
@@ -768,6 +771,7 @@ def _mention_nodes(
         if i is None:
             i = index[(type_name, name, scope)] = len(nodes)
             nodes.append(_Node(type_name, name, scope, {name}))
+            docs_of.append(nodes[i].docs)
         node = nodes[i]
         node.docs.add(doc_id)
         for alias in extra:
@@ -777,16 +781,27 @@ def _mention_nodes(
         node_of[mention] = i
         return i
 
+    person_types = _PERSON_TYPES
     ends: list[tuple[int, int]] = []
     for s in statements:
-        mention = (s.subject_type, s.subject, s.doc_id)
+        doc_id, type_name = s.doc_id, s.subject_type
+        mention = (
+            (type_name, s.subject, doc_id) if type_name in person_types else (type_name, s.subject)
+        )
         subject = node_of.get(mention)
         if subject is None:
-            subject = first_mention(mention)
-        mention = (s.object_type, s.object, s.doc_id)
+            subject = first_mention(mention, doc_id)
+        else:
+            docs_of[subject].add(doc_id)
+        type_name = s.object_type
+        mention = (
+            (type_name, s.object, doc_id) if type_name in person_types else (type_name, s.object)
+        )
         object_ = node_of.get(mention)
         if object_ is None:
-            object_ = first_mention(mention)
+            object_ = first_mention(mention, doc_id)
+        else:
+            docs_of[object_].add(doc_id)
         ends.append((subject, object_))
     # (the mentions of each node counted in C, not one by one above)
     for i, count in Counter(chain.from_iterable(ends)).items():
@@ -1334,10 +1349,14 @@ def _finish(
         for n, root in enumerate(ranked):
             iri[root] = base if n == 0 else f"{base}-{n + 1}"
     entities: dict[str, Entity] = {}
+    # (the types the alias table and gazetteer name: not people, most of the clusters,
+    # whose name keys need not be computed then)
+    known_types = {type_name for type_name, _ in known_names}
     for root in res.roots():
         names = set().union(*(nodes[m].names for m in res.members[root]))
-        for key in res.keys(root):
-            names |= known_names.get((nodes[root].type, key), set())
+        if nodes[root].type in known_types:
+            for key in res.keys(root):
+                names |= known_names.get((nodes[root].type, key), set())
         aliases = tuple(sorted(names - {canonical[root]}))
         entities[iri[root]] = Entity(iri[root], canonical[root], nodes[root].type, aliases)
 
@@ -1371,18 +1390,24 @@ def _merge_decisions(
     # decision taken again costs no object: homonyms are refused once per pair of nodes.
     unique: dict[tuple[str, str, str, str, str, str, bool], None] = {}
     for d in res.decisions:
-        ra, rb = root_of[d.a], root_of[d.b]
-        merged = nodes[d.b].name if nodes[d.b].name != canonical[ra] else nodes[d.a].name
+        a, b = d.a, d.b
+        node_a, node_b = nodes[a], nodes[b]
+        ra = root_of[a]
+        name = canonical[ra]
+        merged = node_b.name if node_b.name != name else node_a.name
         if d.name is not None:
             merged = d.name
         reason = d.reason
-        if d.a != d.b:
-            scope_a, scope_b = nodes[d.a].scope, nodes[d.b].scope
+        if a != b:
+            scope_a, scope_b = node_a.scope, node_b.scope
             if scope_a and scope_b and scope_a != scope_b:
-                reason += f" in {min(scope_a, scope_b)} and {max(scope_a, scope_b)}"
+                first, second = (scope_a, scope_b) if scope_a < scope_b else (scope_b, scope_a)
+                reason += f" in {first} and {second}"
             elif scope_a or scope_b:
                 reason += f" in {scope_a or scope_b}"
-        if not d.applied and ra != rb:
-            reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
-        unique[(iri[ra], nodes[ra].type, canonical[ra], merged, d.rule, reason, d.applied)] = None
+        if not d.applied:
+            rb = root_of[b]
+            if ra != rb:
+                reason = f"{reason}; kept apart from {canonical[rb]} ({iri[rb]})"
+        unique[(iri[ra], nodes[ra].type, name, merged, d.rule, reason, d.applied)] = None
     return tuple(MergeDecision(*fields) for fields in unique)
