@@ -184,7 +184,7 @@ def export_graph(
     evidence, attributed_to, role, relation, link_kind, start, end.
     """
     facts = filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    edges, first_seen = _export_edges(facts)
+    ends, columns, first_seen = _export_edges(facts)
     by_id = {str(r["id"]): r for r in rows}
     nodes = []
     for node, attrs in _node_records(data, present_entities(data, facts, as_of), first_seen):
@@ -194,7 +194,11 @@ def export_graph(
         attrs["start"] = start
         nodes.append((node, attrs))
     uniform_attributes([a for _, a in nodes])
-    uniform_attributes([a for _, _, a in edges])
+    rows_of = zip(*columns.values(), strict=True)
+    edges = [
+        (u, v, dict(zip(columns, row, strict=True)))
+        for (u, v), row in zip(ends, rows_of, strict=True)
+    ]
 
     G = nx.DiGraph()
     G.add_nodes_from(nodes)
@@ -204,51 +208,65 @@ def export_graph(
 
 def _export_edges(
     facts: Sequence[Any],
-) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, str]]:
-    """The edges of :func:`export_graph` (attributes not yet uniform), sorted, and each
-    entity's first dated relation."""
+) -> tuple[list[tuple[str, str]], dict[str, list[Any]], dict[str, str]]:
+    """The edges of :func:`export_graph`, sorted: their ends, their attributes a column
+    each (uniform, see :func:`uniform_attributes`), and each entity's first dated relation.
+
+    Lists are joined and missing days are "" here, as uniform_attributes would make them
+    (a second pass over every value cost more than the rest)."""
     pairs: dict[tuple[str, str], list[Any]] = {}
     for fact in facts:
         pairs.setdefault((fact.relation.subject_id, fact.relation.object_id), []).append(fact)
     first_seen: dict[str, str] = {}
-    edges = []
-    for i, ((u, v), group) in enumerate(sorted(pairs.items())):
+    ends = sorted(pairs)
+    names = (
+        *("id", "label", "predicate", "modality", "weight", "n_sources", "confidence"),
+        *("doc_ids", "statement_ids", "evidence", "attributed_to", "role", "relation"),
+        *("link_kind", "start", "end"),
+    )
+    rows = []
+    for i, (u, v) in enumerate(ends):
+        group = pairs[u, v]
         supports = [s for f in group for s in f.relation.support]
         dates = sorted({d for f in group for d in f.dates})
         # the strongest of the relations' modalities: of their supports (all of a known one)
-        modality = min({s.modality for s in supports}, key=_MODALITY_RANK.__getitem__)
-        predicates = [f.relation.predicate for f in group]
-        doc_ids = {s.doc_id for s in supports}
-        edges.append(
-            (
-                u,
-                v,
-                {
-                    "id": f"e{i}",
-                    "label": LIST_SEP.join(predicates),
-                    "predicate": predicates,
-                    "modality": modality,
-                    "weight": float(sum(f.weight for f in group)),
-                    "n_sources": len(doc_ids),
-                    "confidence": max(f.relation.confidence for f in group),
-                    "doc_ids": sorted(doc_ids),
-                    "statement_ids": [s.statement_id for s in supports],
-                    "evidence": list(dict.fromkeys(s.evidence for s in supports)),
-                    "attributed_to": sorted({s.attributed_to for s in supports} - {None}),
-                    "role": sorted({s.role for s in supports} - {None}),
-                    "relation": sorted({s.relation for s in supports} - {None}),
-                    "link_kind": sorted({s.link_kind for s in supports} - {None}),
-                    "start": dates[0] if dates else None,
-                    "end": dates[-1] if dates else None,
-                },
-            )
+        modality = min(set(map(_MODALITY, supports)), key=_MODALITY_RANK.__getitem__)
+        predicates = _joined(f.relation.predicate for f in group)
+        doc_ids = set(map(_DOC_ID, supports))
+        row = (
+            *(f"e{i}", predicates, predicates, modality),
+            float(sum(f.weight for f in group)),
+            len(doc_ids),
+            max(f.relation.confidence for f in group),
+            _joined(sorted(doc_ids)),
+            _joined(map(_STATEMENT_ID, supports)),
+            _joined(dict.fromkeys(map(_EVIDENCE, supports))),
+            *(_joined(sorted(set(map(get, supports)) - {None})) for get in _QUALIFIERS),
+            dates[0] if dates else "",
+            dates[-1] if dates else "",
         )
+        rows.append(row)
         if dates:
             for node in (u, v):
                 seen = first_seen.get(node)
                 if seen is None or dates[0] < seen:
                     first_seen[node] = dates[0]
-    return edges, first_seen
+    transposed = map(list, zip(*rows, strict=True)) if rows else ([] for _ in names)
+    columns = {
+        name: _uniform_values(values) or values
+        for name, values in zip(names, transposed, strict=True)
+    }
+    return ends, columns, first_seen
+
+
+_MODALITY, _DOC_ID = operator.attrgetter("modality"), operator.attrgetter("doc_id")
+_STATEMENT_ID, _EVIDENCE = operator.attrgetter("statement_id"), operator.attrgetter("evidence")
+_QUALIFIERS = tuple(map(operator.attrgetter, ("attributed_to", "role", "relation", "link_kind")))
+
+
+def _joined(values: Iterable[Any]) -> str:
+    """A list's value as :func:`plain` makes it."""
+    return LIST_SEP.join(map(str, values))
 
 
 def _node_records(
@@ -400,10 +418,10 @@ def _graphml_pieces(G: nx.Graph) -> list[str]:
             if start is None:
                 start = data_start(name, values[0], tag)
             if start:
-                parts.append(_graphml_data(start, values, escape))
+                parts.append(_graphml_data(start, values))
         if not parts:
             return [" />"] * len(records)
-        return [f">{''.join(row)}\n    </{tag}>" for row in zip(*parts, strict=True)]
+        return list(_formatted(parts, ">", f"\n    </{tag}>"))
 
     body = ["<graph", _attributes(edgedefault="directed" if G.is_directed() else "undirected")]
     if len(G):
@@ -463,18 +481,54 @@ def _columns(
     return columns
 
 
-def _graphml_data(start: str, values: list[Any], escape: Callable[[str], str]) -> Iterator[str]:
-    """The <data> element of each value of one type, its start tag begun by `start`.
+def _graphml_data(start: str, values: list[Any]) -> _Format:
+    """The <data> element of each value of one type, its start tag begun by `start`, as a
+    format and its arguments (see :func:`_formatted`)."""
+    start = start.replace("%", "%%")
+    if type(values[0]) in _NUMBER_TYPES:  # nothing to escape in a number
+        return f"{start}>%s</data>", values
+    texts = _escaped(values if type(values[0]) is str else list(map(str, values)), _cdata)
+    if all(texts):
+        return f"{start}>%s</data>", texts
+    return f"{start}%s", [f">{text}</data>" if text else " />" for text in texts]
+
+
+# A format and the argument of each row it is formatted with, in turn.
+_Format = tuple[str, list[Any]]
+
+
+def _formatted(
+    columns: Sequence[_Format], head: str = "", tail: str = "", sep: str = ""
+) -> Iterator[str]:
+    """Each row's columns (see :func:`_graphml_data`) between `head` and `tail`, `sep`
+    between them: one formatting a row, not a string a value then a join.
 
     Made as the records are joined, not all at once: each is then freed at once and its
     memory reused (fresh memory costs a page fault each few kB)."""
-    if type(values[0]) in _NUMBER_TYPES:  # nothing to escape in a number
-        return (f"{start}>{value}</data>" for value in values)
-    texts: Iterable[str] = values if type(values[0]) is str else map(str, values)
-    # an XML parser reads \r\n and \r as \n
-    texts = (t.replace("\r\n", "\n").replace("\r", "\n") if "\r" in t else t for t in texts)
-    empty = f"{start} />"
-    return (f"{start}>{escape(text)}</data>" if text else empty for text in texts)
+    escaped = [part.replace("%", "%%") for part in (head, sep, tail)]
+    row = escaped[0] + escaped[1].join(fmt for fmt, _ in columns) + escaped[2]
+    return map(row.__mod__, zip(*(args for _, args in columns), strict=True))
+
+
+def _cdata(text: str) -> str:
+    """GraphML's text of `text`: line ends as an XML parser reads them, then escaped."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _escape_cdata(text)
+
+
+# Stands between texts escaped together: a text holding it is escaped alone.
+_TEXT_SEP = "\x00"
+
+
+def _escaped(texts: list[str], escape: Callable[[str], str]) -> list[str]:
+    """`escape` of each of `texts` in one call on them joined: the escapes replace
+    characters (or \\r\\n) one by one, so escaping the join is joining the escaped
+    (a call a text, remembered or not, took several times as long)."""
+    joined = _TEXT_SEP.join(texts)
+    if len(texts) < 2 or joined.count(_TEXT_SEP) != len(texts) - 1:
+        return list(map(escape, texts))
+    return escape(joined).split(_TEXT_SEP)
 
 
 def _remembered(escape: Callable[[str], str]) -> Callable[[str], str]:
@@ -796,10 +850,13 @@ class _GexfText:
             start = self.starts[kind].get((key, type(values[0])))
             if start is None:
                 start = self._declare(kind, key, values[0])
-            parts.append(_attvalue_column(start, values, self.escape))
+            parts.append(_attvalue_column(start, values))
         if not parts:
             return (list[str]() for _ in records)
-        return ([_element("attvalues", "", row, 4)] for row in zip(*parts, strict=True))
+        # as _element("attvalues", "", row, 4) lays them out
+        inner = "\n" + "  " * 5
+        rows = _formatted(parts, f"<attvalues>{inner}", "\n" + "  " * 4 + "</attvalues>", inner)
+        return ([row] for row in rows)
 
     def _times(self, tag: dict[str, str], data: dict[str, Any]) -> None:
         """Move ``start`` and ``end`` into the tag; a time makes the graph dynamic and sets
@@ -868,19 +925,19 @@ class _GexfText:
         return start
 
 
-def _attvalue_column(start: str, values: list[Any], escape: Callable[[str], str]) -> Iterator[str]:
+def _attvalue_column(start: str, values: list[Any]) -> _Format:
     """The GEXF <attvalue> of each value of one type, its tag begun by `start`, as
-    :meth:`_GexfText._attvalues` writes it; made as the records are joined (see
-    :func:`_graphml_data`)."""
+    :meth:`_GexfText._attvalues` writes it, as a format and its arguments (see
+    :func:`_formatted`)."""
+    fmt = f'{start.replace("%", "%%")}%s" />'
     kind = type(values[0])
     if kind is str:
-        return (f'{start}{escape(value)}" />' for value in values)
+        return fmt, _escaped(values, _escape_attrib)
     if kind is bool:
-        return (f'{start}{"true" if value else "false"}" />' for value in values)
-    if kind is float:
-        texts = map(str, values)
-        return (f'{start}{_GEXF_FLOATS.get(text, text)}" />' for text in texts)
-    return (f'{start}{value}" />' for value in values)  # int: nothing to escape
+        return fmt, ["true" if value else "false" for value in values]
+    if kind is float and not all(map(math.isfinite, values)):
+        return fmt, [_GEXF_FLOATS.get(text, text) for text in map(str, values)]
+    return fmt, values  # int, finite float: nothing to escape or spell otherwise
 
 
 def _pieces(
@@ -1032,8 +1089,18 @@ _NODE_BASE = ("label", "name", "type", "aliases", "n_documents")
 _SPECIAL_SCORES = frozenset({*_NODE_BASE, "start", "key"} | _GEXF_NOT_ATTVALUES["node"])
 # Stands for a key number in the prepared edges: no XML text holds it.
 _HOLE = "\x00"
-# Characters XML 1.0 cannot hold, the hole aside.
-_NOT_XML_BUT_HOLE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot hold, the hole aside: control characters (each its own byte
+# in UTF-8) and two others (three bytes each).
+_NOT_XML_BUT_HOLE_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NOT_XML_BUT_HOLE_TEXT = ("\ufffe".encode(), "\uffff".encode())
+
+
+def _holds_xml_but_holes(text: bytes) -> bool:
+    """Whether XML can hold UTF-8 `text`, holes aside (a byte deletion and two searches
+    took a fraction of a regular expression's search of the text)."""
+    if len(text.translate(None, _NOT_XML_BUT_HOLE_BYTES)) != len(text):
+        return False
+    return not any(bad in text for bad in _NOT_XML_BUT_HOLE_TEXT)
 
 
 def prepare_graph_files(
@@ -1057,17 +1124,17 @@ class _EdgeTemplate:
     One formatting writes the whole file: splitting the edges at the holes and joining
     them with the keys took three times as long (a million pieces) and more memory."""
 
-    def __init__(self, pieces: list[str], holes_per_edge: int, *, strict: bool) -> None:
-        text = "".join(pieces)
-        self.n_edges, self.holes_per_edge = len(pieces), holes_per_edge
+    def __init__(self, text: str, n_edges: int, holes_per_edge: int, *, strict: bool) -> None:
+        self.n_edges, self.holes_per_edge = n_edges, holes_per_edge
         self.template: bytes | None = None
         # A hole in the data itself, or a character XML cannot hold (which the graph
         # writers refuse with its line), leaves the file to the graph writers.
-        if text.count(_HOLE) != len(pieces) * holes_per_edge:
+        if text.count(_HOLE) != n_edges * holes_per_edge:
             return
-        if strict and _NOT_XML_BUT_HOLE.search(text):
+        edges = text.encode("utf-8", "xmlcharrefreplace")
+        if strict and not _holds_xml_but_holes(edges):
             return
-        edges = text.encode("utf-8", "xmlcharrefreplace").replace(b"%", b"%%")
+        edges = edges.replace(b"%", b"%%")
         self.template = b"%s" + edges.replace(_HOLE.encode(), b"%s") + b"%s"
 
     def document(self, head: bytes, fills: list[bytes], tail: bytes) -> bytes:
@@ -1107,107 +1174,100 @@ class PreparedGraphFiles:
         self._gexf_spec.set_version("1.2draft")
 
         facts = filtered_relations(data, **self._filters)
-        edges, first_seen = _export_edges(facts)
+        ends, by_name, first_seen = _export_edges(facts)
         nodes = _node_records(data, present_entities(data, facts, as_of), first_seen)
         uniform_attributes([a for _, a in nodes])
-        uniform_attributes([a for _, _, a in edges])
         self.node_ids = [node for node, _ in nodes]
-        self.n_edges = len(edges)
-        ordered = _in_graph_order(edges, self.node_ids)
+        self.n_edges = len(ends)
+        order = _in_graph_order(ends, self.node_ids)
         node_columns = _columns([a for _, a in nodes]) if nodes else None
-        edge_columns = _columns([a for _, _, a in ordered]) if ordered else None
         # Else the graph writers write it all: graphs without nodes or edges, say.
-        self._direct = bool(ordered and node_columns and edge_columns)
-        if not (ordered and node_columns and edge_columns):
+        self._direct = bool(order and node_columns)
+        if not (order and node_columns):
             return
+        if order != list(range(len(order))):
+            ends = [ends[i] for i in order]
+            by_name = {name: [values[i] for i in order] for name, values in by_name.items()}
+        edge_columns = list(by_name.items())
         self._node_columns = dict(node_columns)
-        by_name = dict(edge_columns)
         starts = (self._node_columns["start"], by_name["start"])
         if any(type(values[0]) is not str for values in starts):
             self._direct = False  # times of other types: other GEXF time formats
             return
         self._dynamic = any(map(any, starts))  # a GEXF time makes the time format "date"
         self._edge_keys = [(name, type(values[0])) for name, values in edge_columns]
-        self._attribute = _remembered(_escape_attrib)
+        us, vs = (_attribute_texts(list(ends_)) for ends_ in zip(*ends, strict=True))
         self._graphml_nodes = self._graphml_node_heads()
         # checked now, so that only the scores are searched when they come
         self._graphml_nodes_xml = not _NOT_XML.search("".join(self._graphml_nodes))
-        self._graphml_edges = self._graphml_edge_text(ordered, edge_columns)
+        self._graphml_edges = self._graphml_edge_text(us, vs, edge_columns)
         self._gexf_nodes = self._gexf_node_heads()
-        self._gexf_edges, self._gexf_edge_keys = self._gexf_edge_text(ordered, edge_columns)
+        self._gexf_edges, self._gexf_edge_keys = self._gexf_edge_text(us, vs, edge_columns)
 
     # -- before the scores ---------------------------------------------------------------
 
     def _graphml_node_heads(self) -> list[str]:
         """Each node's GraphML up to its scores: the tag and the base attributes, keys d0
         to d4 (numbered first, as the nodes' first attributes)."""
-        escape = _remembered(_escape_cdata)
         parts = [
-            _graphml_data(f'\n      <data key="d{number}"', self._node_columns[name], escape)
+            _graphml_data(f'\n      <data key="d{number}"', self._node_columns[name])
             for number, name in enumerate(_NODE_BASE)
         ]
-        attribute = self._attribute
-        return [
-            f'\n    <node id="{attribute(str(node))}">{"".join(row)}'
-            for node, *row in zip(self.node_ids, *parts, strict=True)
-        ]
+        ids = ('\n    <node id="%s">', _attribute_texts(self.node_ids))
+        return list(_formatted([ids, *parts]))
 
     def _graphml_edge_text(
-        self, edges: list[tuple[str, str, dict[str, Any]]], columns: list[tuple[str, list[Any]]]
+        self, us: list[str], vs: list[str], columns: list[tuple[str, list[Any]]]
     ) -> _EdgeTemplate:
-        """Each edge's GraphML, a hole for each <data>'s key (the id is not written as
-        one, see :func:`_drop_edge_id_data`)."""
-        escape, attribute = _remembered(_escape_cdata), self._attribute
-        parts = [_graphml_data(_HOLE, values, escape) for name, values in columns if name != "id"]
-        pieces = [
-            f'\n    <edge source="{attribute(str(u))}" target="{attribute(str(v))}"'
-            f' id="{attribute(str(attrs["id"]))}">{"".join(row)}\n    </edge>'
-            for (u, v, attrs), *row in zip(edges, *parts, strict=True)
+        """Each edge's GraphML (`us` and `vs` its ends, escaped), a hole for each <data>'s
+        key (the id is not written as one, see :func:`_drop_edge_id_data`)."""
+        by_name = dict(columns)
+        tag = [
+            ('\n    <edge source="%s"', us),
+            (' target="%s"', vs),
+            (' id="%s">', _attribute_texts(by_name["id"])),
         ]
-        return _EdgeTemplate(pieces, len(parts), strict=True)
+        parts = [_graphml_data(_HOLE, values) for name, values in columns if name != "id"]
+        text = "".join(_formatted([*tag, *parts], tail="\n    </edge>"))
+        return _EdgeTemplate(text, len(us), len(parts), strict=True)
 
-    def _gexf_node_heads(self) -> list[tuple[str, str]]:
+    def _gexf_node_heads(self) -> tuple[list[str], list[str]]:
         """Each node's GEXF tag and <attvalue>s of the base attributes (ids 0 to 3, the
         first declared; the label is in the tag)."""
-        escape = _remembered(_escape_attrib)
-        names = _NODE_BASE[1:]
-        parts = [
-            _attvalue_column(f'<attvalue for="{number}" value="', self._node_columns[name], escape)
-            for number, name in enumerate(names)
-        ]
         columns = self._node_columns
-        heads = []
-        for node, label, start, *row in zip(
-            self.node_ids, columns["label"], columns["start"], *parts, strict=True
-        ):
-            tag = {"id": str(node), "label": str(label)} | ({"start": start} if start else {})
-            heads.append((f"\n      <node{_attributes(**tag)}>", "\n          ".join(row)))
-        return heads
+        parts = [
+            _attvalue_column(f'<attvalue for="{number}" value="', columns[name])
+            for number, name in enumerate(_NODE_BASE[1:])
+        ]
+        tag = [
+            ('\n      <node id="%s"', _attribute_texts(self.node_ids)),
+            (' label="%s"', _attribute_texts(columns["label"])),
+            ("%s>", _start_attributes(columns["start"])),
+        ]
+        return list(_formatted(tag)), list(_formatted(parts, sep="\n          "))
 
     def _gexf_edge_text(
-        self, edges: list[tuple[str, str, dict[str, Any]]], columns: list[tuple[str, list[Any]]]
+        self, us: list[str], vs: list[str], columns: list[tuple[str, list[Any]]]
     ) -> tuple[_EdgeTemplate, list[tuple[str, type]]]:
-        """Each edge's GEXF, a hole for each <attvalue>'s start (its attribute's id), and
-        the attributes those are: the end day is last, as ``last_reported``."""
-        escape = _remembered(_escape_attrib)
+        """Each edge's GEXF (`us` and `vs` as in :meth:`_graphml_edge_text`), a hole for
+        each <attvalue>'s start (its attribute's id), and the attributes those are: the
+        end day is last, as ``last_reported``."""
         by_name = dict(columns)
         names = [n for n in by_name if n not in _GEXF_NOT_ATTVALUES["edge"]]
         names.append("last_reported")
         by_name["last_reported"] = by_name["end"]
-        parts = [_attvalue_column(_HOLE, by_name[name], escape) for name in names]
-        pieces = []
+        tag = [
+            ('\n      <edge source="%s"', us),
+            (' target="%s"', vs),
+            *((f' {name}="%s"', _attribute_texts(by_name[name])) for name in ("id", "label")),
+            (' weight="%s"', _attribute_texts(by_name["weight"])),
+            ("%s>\n        <attvalues>", _start_attributes(by_name["start"])),
+        ]
         inner = "\n          "
-        for (u, v, attrs), *row in zip(edges, *parts, strict=True):
-            tag = {"source": str(u), "target": str(v), "id": str(attrs["id"])}
-            tag |= {"label": str(attrs["label"]), "weight": str(attrs["weight"])}
-            if attrs["start"]:
-                tag["start"] = str(attrs["start"])
-            pieces.append(
-                f"\n      <edge{_attributes(**tag)}>\n        <attvalues>{inner}"
-                f"{inner.join(row)}\n        </attvalues>\n      </edge>"
-            )
+        parts = [_attvalue_column(inner + _HOLE, by_name[name]) for name in names]
+        text = "".join(_formatted([*tag, *parts], tail="\n        </attvalues>\n      </edge>"))
         keys = [(name, type(by_name[name][0])) for name in names]
-        return _EdgeTemplate(pieces, len(names), strict=False), keys
+        return _EdgeTemplate(text, len(us), len(names), strict=False), keys
 
     # -- with the scores -----------------------------------------------------------------
 
@@ -1259,16 +1319,12 @@ class PreparedGraphFiles:
         xml_type = self._graphml_types.xml_type
         node_keys = [(name, xml_type[type(values[0])]) for name, values in scored.items()]
         edge_keys = [(name, xml_type[kind]) for name, kind in self._edge_keys]
-        escape = _remembered(_escape_cdata)
         parts = [
-            _graphml_data(f'\n      <data key="d{number}"', scored[name], escape)
+            _graphml_data(f'\n      <data key="d{number}"', scored[name])
             for number, (name, _) in enumerate(node_keys)
             if number >= len(_NODE_BASE)
         ]
-        nodes = [
-            f"{head}{''.join(row)}\n    </node>"
-            for head, *row in zip(self._graphml_nodes, *parts, strict=True)
-        ]
+        nodes = _formatted([("%s", self._graphml_nodes), *parts], tail="\n    </node>")
         keys = [(*key, "node") for key in node_keys] + [(*key, "edge") for key in edge_keys]
         declared = [
             f"\n  <key{_attributes(**{'id': f'd{i}', 'for': s, 'attr.name': n, 'attr.type': t})} />"
@@ -1325,22 +1381,21 @@ class PreparedGraphFiles:
             for name, values in scored.items()
             if name not in _GEXF_NOT_ATTVALUES["node"]
         ]
-        escape = _remembered(_escape_attrib)
         base = len(_NODE_BASE) - 1  # the base attributes but the label, written already
         parts = [
-            _attvalue_column(f'\n          <attvalue for="{number}" value="', scored[name], escape)
+            _attvalue_column(f'\n          <attvalue for="{number}" value="', scored[name])
             for number, (name, _) in enumerate(node_keys)
             if number >= base
         ]
         viz_colour = _remembered_colour()
-        pieces = [
-            f'{head}\n        {viz_colour(colour)}\n        <viz:size value="{sizes[node]}" />'
-            f"\n        <attvalues>\n          {values}{''.join(row)}\n        </attvalues>"
-            "\n      </node>"
-            for (head, values), (node, colour), *row in zip(
-                self._gexf_nodes, colours, *parts, strict=True
-            )
+        tags, base_values = self._gexf_nodes
+        looks: list[_Format] = [
+            ("%s\n        ", tags),
+            ('%s\n        <viz:size value="', [viz_colour(colour) for _, colour in colours]),
+            ('%s" />\n        <attvalues>\n          ', [sizes[node] for node in nodes]),
+            ("%s", base_values),
         ]
+        pieces = _formatted([*looks, *parts], tail="\n        </attvalues>\n      </node>")
         edge_keys = [(name, xml_type[kind]) for name, kind in self._gexf_edge_keys]
         declarations = [
             _element(
@@ -1391,6 +1446,16 @@ class PreparedGraphFiles:
         )
 
 
+def _attribute_texts(values: list[Any]) -> list[str]:
+    """Each value as an XML attribute's text (as :func:`_attributes` writes it)."""
+    return _escaped(list(map(str, values)), _escape_attrib)
+
+
+def _start_attributes(starts: list[str]) -> list[str]:
+    """Each GEXF ``start`` attribute of `starts` (days), none for an empty day."""
+    return [f' start="{day}"' if day else "" for day in _attribute_texts(starts)]
+
+
 def _holds_xml(texts: list[str]) -> bool:
     """Whether XML can hold all of `texts`."""
     return not _NOT_XML.search("".join(texts))
@@ -1411,19 +1476,17 @@ def _remembered_colour() -> Callable[[tuple[int, int, int]], str]:
     return viz_colour
 
 
-def _in_graph_order(
-    edges: list[tuple[str, str, dict[str, Any]]], node_ids: list[str]
-) -> list[tuple[str, str, dict[str, Any]]] | None:
-    """`edges` in the order a DiGraph of `node_ids` then `edges` gives them (by source,
-    in node order, then as added); None when an end is not a node (the graph would gain
-    it, without attributes)."""
+def _in_graph_order(ends: list[tuple[str, str]], node_ids: list[str]) -> list[int] | None:
+    """The order (indexes into `ends`) a DiGraph of `node_ids` then edges with `ends` gives
+    its edges (by source, in node order, then as added); None when an end is not a node
+    (the graph would gain it, without attributes)."""
     nodes = set(node_ids)
-    by_source: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-    for edge in edges:
-        if edge[0] not in nodes or edge[1] not in nodes:
+    by_source: dict[str, list[int]] = {}
+    for i, (u, v) in enumerate(ends):
+        if u not in nodes or v not in nodes:
             return None
-        by_source.setdefault(edge[0], []).append(edge)
-    return [edge for node in node_ids for edge in by_source.get(node, ())]
+        by_source.setdefault(u, []).append(i)
+    return [i for node in node_ids for i in by_source.get(node, ())]
 
 
 class _Once:
