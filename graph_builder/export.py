@@ -150,7 +150,8 @@ def _uniform_values(values: list[Any]) -> list[Any] | None:
     when they are already: present everywhere, plain, of one type."""
     types = set(map(type, values))
     unplain = types - _PLAIN_ALREADY
-    if unplain and not (unplain == {float} and all(map(math.isfinite, _floats(values)))):
+    floats = values if types == {float} else _floats(values)  # the filter cost the most
+    if unplain and not (unplain == {float} and all(map(math.isfinite, floats))):
         values = [v if type(v) in _PLAIN_ALREADY else plain(v) for v in values]
         types = set(map(type, values))
         changed = True
@@ -1298,17 +1299,25 @@ class PreparedGraphFiles:
         rows_of = [by_id.get(node, no_row) for node in self.node_ids]
         order = dict.fromkeys(_NODE_BASE)
         # the attributes in order of first appearance (see uniform_attributes)
-        for shape in dict.fromkeys(tuple(row) for row in rows_of):
+        shapes = dict.fromkeys(map(tuple, rows_of))
+        for shape in shapes:
             scores = tuple(k for k in shape if k not in ("id", "name", "type"))
             if any(type(k) is not str or k in _SPECIAL_SCORES for k in scores):
                 return None
             order.update(dict.fromkeys((*scores, "start")))
         order.update(dict.fromkeys(("start",)))  # no rows at all: the nodes end with it
+        names = [name for name in order if name not in self._node_columns]
+        found: Iterable[list[Any]]
+        if len(shapes) == 1 and len(names) > 1:  # every row has them all: read them at once
+            found = map(list, zip(*map(operator.itemgetter(*names), rows_of), strict=True))
+        else:
+            found = ([row.get(name) for row in rows_of] for name in names)
+        read = dict(zip(names, found, strict=True))
         columns = {}
         for name in order:
             values = self._node_columns.get(name)
             if values is None:
-                values = [row.get(name) for row in rows_of]
+                values = read[name]
                 values = _uniform_values(values) or values
             columns[name] = values
         return columns
