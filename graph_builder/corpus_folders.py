@@ -19,12 +19,10 @@ def changed(record: Path, corpus: Path) -> bool:
     changed or gone since; False without a record (nothing to compare with)."""
     try:
         seen = json.loads(record.read_text(encoding="utf-8"))
-        if seen["corpus"] != str(corpus):
-            return False
-        folders: dict[str, int] = seen["folders"]
-    except (OSError, ValueError, KeyError, TypeError):
+        folders = seen["folders"] if seen["corpus"] == str(corpus) else {}
+        return any(_mtime(folder) != mtime for folder, mtime in folders.items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged record
         return False
-    return any(_mtime(folder) != mtime for folder, mtime in folders.items())
 
 
 def record(path: Path, corpus: Path, files: Iterable[str]) -> None:
@@ -34,9 +32,9 @@ def record(path: Path, corpus: Path, files: Iterable[str]) -> None:
 
     root = str(corpus)
     folders = {root}
-    for name in files:
+    for name in files:  # up to the corpus (or, for ".", to the first relative name)
         folder = os.path.dirname(name)
-        while folder not in folders and folder.startswith(root):
+        while folder and folder not in folders:
             folders.add(folder)
             folder = os.path.dirname(folder)
     mtimes = {f: _mtime(f) for f in sorted(folders)}

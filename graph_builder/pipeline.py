@@ -213,7 +213,10 @@ def _warm_worker(options: RebuildOptions, ontology: Ontology, folders: Path) -> 
         return None
     from graph_builder.extract import Extractor
 
-    return Extractor(ontology).warm()
+    try:
+        return Extractor(ontology).warm()
+    except Exception:  # noqa: BLE001 - a head start only: the extract stage starts its own
+        return None
 
 
 def _read_cached(

@@ -579,6 +579,8 @@ class _Store:
         if checksum != _store_checksum(data, line_end + 1):
             return empty
         count = int(count_text)
+        if int(entities) > count:  # the header's fields are not under the checksum
+            return empty
         sizes_at = line_end + 1 + 16 * count
         texts_at = sizes_at + 8 * count
         if texts_at > len(data):

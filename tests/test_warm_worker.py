@@ -3,6 +3,7 @@ of the corpus's folders that decides when to start it."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -47,8 +48,10 @@ def test_folders_changed_only_when_an_entry_was_added_removed_or_renamed(
     _aged(sub)
     (corpus / "2025").mkdir()  # a new folder shows in its parent's time
     assert corpus_folders.changed(record, corpus)
-    record.write_text("{not json", encoding="utf-8")
-    assert not corpus_folders.changed(record, corpus)
+    shape = json.dumps({"corpus": str(corpus), "folders": []})
+    for damaged in ("{not json", shape, "[]"):
+        record.write_text(damaged, encoding="utf-8")
+        assert not corpus_folders.changed(record, corpus)
 
 
 def test_a_worker_starts_before_the_read_when_an_article_was_added(tmp_path: Path) -> None:
