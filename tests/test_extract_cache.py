@@ -220,7 +220,7 @@ def test_a_rebuild_reads_back_what_the_checking_reader_read_back(
         def __init__(self, ontology: object) -> None:
             pass
 
-        def start(self, docs: list[Any], jobs: int) -> object:
+        def start(self, docs: list[Any], jobs: int, warm: object = None) -> object:
             return Extractions(iter([(doc, found) for doc in docs]))
 
     monkeypatch.setattr(extract, "Extractor", Extractor)
@@ -252,7 +252,7 @@ def test_previous_format_files_are_upgraded_not_extracted_again(
         def __init__(self, ontology: object) -> None:
             pass
 
-        def start(self, docs: list[Any], jobs: int) -> object:
+        def start(self, docs: list[Any], jobs: int, warm: object = None) -> object:
             started.append(list(docs))
             return Extractions(iter([(doc, found) for doc in docs]))
 
