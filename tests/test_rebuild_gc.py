@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from graph_builder import gcpause
 from graph_builder.config import SAMPLE_CORPUS
 from graph_builder.errors import ValidationError
 from graph_builder.ontology import load_ontology
@@ -22,13 +24,21 @@ def curated() -> list[Statement]:
 
 
 def test_no_collection_runs_during_a_build_and_the_collector_is_back_after(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     collections: list[int] = []
+    resumed: list[bool] = []
+
+    def enable() -> None:  # the build's pause ends: collections due since may run now
+        resumed.append(True)
+        gc.enable()
 
     def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
+        if phase == "start" and not resumed:
             collections.append(info["generation"])
+
+    pausing = SimpleNamespace(isenabled=gc.isenabled, disable=gc.disable, enable=enable)
+    monkeypatch.setattr(gcpause, "gc", pausing)
 
     stages_with_collector_on = []
     gc.callbacks.append(count)
@@ -46,7 +56,7 @@ def test_no_collection_runs_during_a_build_and_the_collector_is_back_after(
     # the collector's passes over older objects
     assert set(collections) <= {0}
     assert stages_with_collector_on == []
-    assert gc.isenabled()
+    assert resumed == [True] and gc.isenabled()  # the outermost pause only
 
 
 def test_the_collector_is_back_after_a_failed_build(tmp_path: Path) -> None:
