@@ -7,12 +7,17 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from test_pipeline import small_corpus, statements_of
 
 from graph_builder import corpus_folders
 from graph_builder.config import SAMPLE_CORPUS
+from graph_builder.documents import read_documents
+from graph_builder.extract import Extractor
 from graph_builder.ontology import load_ontology
 from graph_builder.pipeline import RebuildOptions, rebuild
 
@@ -62,8 +67,9 @@ def test_a_worker_starts_before_the_read_when_an_article_was_added(tmp_path: Pat
     running_at_read: list[int] = []
 
     def on_stage(name: str) -> None:
-        if name == "read":
-            running_at_read.append(len(multiprocessing.active_children()))
+        if name == "read":  # the worker is running, or a thread is starting it
+            starting = any(t.name == "warm extraction worker" for t in threading.enumerate())
+            running_at_read.append(len(multiprocessing.active_children()) or int(starting))
 
     rebuild(options, ONTOLOGY, on_stage=on_stage)  # no record yet: no early worker
     rebuild(options, ONTOLOGY, on_stage=on_stage)  # nothing changed
@@ -74,3 +80,29 @@ def test_a_worker_starts_before_the_read_when_an_article_was_added(tmp_path: Pat
     one = rebuild(RebuildOptions(corpus=corpus, out=tmp_path / "one"), ONTOLOGY)
     assert one.statements == result.statements
     assert statements_of(out) == statements_of(tmp_path / "one")
+
+
+def test_a_worker_that_cannot_start_only_loses_the_head_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The start runs in a thread: its error is kept, and start() uses workers of its own."""
+    extractor = Extractor(ONTOLOGY)
+    real_pool = Extractor._pool
+
+    def refusing(self: Extractor, workers: int, batch_size: int) -> Any:
+        pool = real_pool(self, workers, batch_size)
+
+        def refused(*args: Any, **kwargs: Any) -> Any:
+            raise OSError("spawn refused")
+
+        pool.submit = refused  # type: ignore[method-assign]
+        return pool
+
+    monkeypatch.setattr(Extractor, "_pool", refusing)
+    warm = extractor.warm()
+    assert not warm.started() and isinstance(warm.failures[0], OSError)
+    monkeypatch.setattr(Extractor, "_pool", real_pool)
+    docs, _ = read_documents([SAMPLE_CORPUS / "baitullah-2009-08-25.txt"])
+    found = list(extractor.start(docs, 2, warm=warm))
+    assert [statements for _, statements in found] == [extractor.extract(docs[0])]
+    assert found[0][1]  # the article has statements: the comparison says something

@@ -7,6 +7,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -154,11 +155,19 @@ class WarmWorker:
     extractor: Extractor
     pool: ProcessPoolExecutor
     batch_size: int
+    starting: threading.Thread
+    failures: list[BaseException]  # the start's error, if it failed
+
+    def started(self) -> bool:
+        """Wait until the process is started; whether it could be."""
+        self.starting.join()
+        return not self.failures
 
     def stop(self) -> None:
         """Not needed after all: the worker ends once its model is loaded, without this
         process waiting for it (calling it again, or after :meth:`Extractor.start` took
         the worker and its work ended, does nothing)."""
+        self.starting.join()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -265,7 +274,9 @@ class Extractor:
         if jobs <= 1:
             return Extractions(self._in_process(docs, batch_size))
         chunks = [list(docs[i : i + batch_size]) for i in range(0, len(docs), batch_size)]
-        if warm is not None and (len(chunks) > 1 or warm.batch_size != batch_size):
+        if warm is not None and (
+            len(chunks) > 1 or warm.batch_size != batch_size or not warm.started()
+        ):
             warm.stop()
             warm = None
         pool = warm.pool if warm else self._pool(max(1, min(jobs, len(chunks))), batch_size)
@@ -280,8 +291,20 @@ class Extractor:
         """One worker process, started before the documents are known: it loads spaCy
         while the caller reads the corpus. Hand it to :meth:`start`, or stop it."""
         pool = self._pool(1, batch_size)
-        pool.submit(_ready)  # the first task starts the process (and its initializer)
-        return WarmWorker(self, pool, batch_size)
+        failures: list[BaseException] = []
+
+        def start() -> None:
+            try:
+                pool.submit(_ready)  # the first task starts the process (and its initializer)
+            except BaseException as exc:  # noqa: BLE001 - start() then starts its own
+                failures.append(exc)
+
+        # Spawning writes the worker's start-up data (~100 KB, more than a pipe holds)
+        # and blocks until the new interpreter has imported the main module (0.5-2 s
+        # under the CLI): a thread waits for that while the caller reads the corpus.
+        starting = threading.Thread(target=start, name="warm extraction worker", daemon=True)
+        starting.start()
+        return WarmWorker(self, pool, batch_size, starting, failures)
 
     def _pool(self, workers: int, batch_size: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(START_METHOD)
