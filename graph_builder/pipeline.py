@@ -666,14 +666,15 @@ def _analyse(
         if failed is not None:
             raise failed
 
-    def start_exports_early() -> dict[str, sidework.Inbox[Metrics]]:
-        """Start the file writers beside the measures, at a lower priority: each does
+    def start_exports_early(names: Sequence[str]) -> dict[str, sidework.Inbox[Metrics]]:
+        """Start these file writers before the metrics, at a lower priority: each does
         what needs no score (the graph files' edges, names and types; the report's
         imports and timeline), then takes the metrics from its inbox. A writer that
         cannot start now (no fork) is started again with the metrics, as without the
         measures beside the load."""
         inboxes: dict[str, sidework.Inbox[Metrics]] = {}
-        for name, (label, write) in writers.items():
+        for name in names:
+            label, write = writers[name]
             try:
                 inbox: sidework.Inbox[Metrics] = sidework.Inbox()
             except OSError:  # no temporary space: no inbox
@@ -689,6 +690,13 @@ def _analyse(
     # (without fork the side works run inline: the exports would run inside the load)
     beside = beside_load and side.parallel and sidework.can_fork()
     with stage("analytics"):
+        early: dict[str, sidework.Inbox[Metrics]] = {}
+        if beside:
+            # The graph files need the filtered relations, not the entity graph: their
+            # writer starts on the other core (idle now) while this one builds the graph,
+            # and finds the relations filtered (views keeps the last filterings).
+            views.filtered_relations(data)
+            early = start_exports_early(["export"])
         graph = views.entity_graph(data)
         if beside:
             # A side process starts no other (it is daemonic): it finds the communities
@@ -697,7 +705,7 @@ def _analyse(
             measures = side.start(
                 "measures", "computing network measures", lambda: measure(False), yields=False
             )
-            early = start_exports_early()
+            early |= start_exports_early(["report"])
             analysed = _Analysis(measures.wait, lambda m: start_exports(m, early))
         else:
             done = measure(side.parallel)
