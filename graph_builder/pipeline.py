@@ -410,7 +410,7 @@ def build_graph(
             statements_written = side.start(
                 "statements",
                 "writing statements.jsonl",
-                lambda: write_statements(resolved.statements, early),
+                partial(write_statements, resolved.statements, early),
             )
             built = _build_rdf(resolution, infos, options, ontology)
             from_cache = built.cached  # not the prune pass's: it finds what this pass stored
@@ -460,7 +460,7 @@ def build_graph(
             side.start(
                 "write",
                 "writing statements.jsonl, rejected.jsonl and graph.trig",
-                lambda: _write_dataset(built, resolution, rejected, result.outputs, written),
+                partial(_write_dataset, built, resolution, rejected, result.outputs, written),
             )
             data = built.graph_data(ontology)
             result.entities_by_type = Counter(e.type for e in data.entities.values())
@@ -475,6 +475,10 @@ def build_graph(
                     analysed.export()  # the files still, though Neo4j did not take the graph
                     raise
             analysed.check_exports()
+        # Only this process's copies are left (the side processes have their own): freed
+        # while the side processes finish, rather than on return (~0.3 s at 10k articles).
+        del statements, resolution, resolved, by_id, built, data, analysed
+        if driver is not None:
             try:
                 side.wait_all()
             except OSError as exc:  # disk full: the files stay old, Neo4j is already new
