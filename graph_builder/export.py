@@ -11,6 +11,7 @@ writers escape all text. Every file is written to a temporary file and renamed.
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 import itertools
@@ -228,21 +229,30 @@ def _export_edges(
     rows = []
     for i, (u, v) in enumerate(ends):
         group = pairs[u, v]
-        supports = [s for f in group for s in f.relation.support]
-        dates = sorted({d for f in group for d in f.dates})
+        if len(group) == 1:  # most pairs: one relation, its days sorted and distinct already
+            (fact,) = group
+            supports: Sequence[Any] = fact.relation.support
+            dates: Sequence[str] = fact.dates
+            weight = float(0 + fact.weight)  # what sum() of the one weight gives
+            confidence = fact.relation.confidence
+        else:
+            supports = [s for f in group for s in f.relation.support]
+            dates = sorted({d for f in group for d in f.dates})
+            weight = float(sum(f.weight for f in group))
+            confidence = max(f.relation.confidence for f in group)
         # the strongest of the relations' modalities: of their supports (all of a known one)
         modality = min(set(map(_MODALITY, supports)), key=_MODALITY_RANK.__getitem__)
         predicates = _joined(f.relation.predicate for f in group)
         doc_ids = set(map(_DOC_ID, supports))
         row = (
             *(f"e{i}", predicates, predicates, modality),
-            float(sum(f.weight for f in group)),
+            weight,
             len(doc_ids),
-            max(f.relation.confidence for f in group),
+            confidence,
             _joined(sorted(doc_ids)),
             _joined(map(_STATEMENT_ID, supports)),
             _joined(dict.fromkeys(map(_EVIDENCE, supports))),
-            *(_joined(sorted(set(map(get, supports)) - {None})) for get in _QUALIFIERS),
+            *map(_distinct_joined, _QUALIFIERS, itertools.repeat(supports)),
             dates[0] if dates else "",
             dates[-1] if dates else "",
         )
@@ -270,14 +280,21 @@ def _joined(values: Iterable[Any]) -> str:
     return LIST_SEP.join(map(str, values))
 
 
+def _distinct_joined(get: Callable[[Any], Any], supports: Sequence[Any]) -> str:
+    """The supports' distinct values of a qualifier but None, sorted and joined."""
+    values = set(map(get, supports))
+    values.discard(None)
+    return _joined(sorted(values)) if values else ""
+
+
 def _node_records(
     data: GraphData, node_ids: Iterable[str], first_seen: Mapping[str, str]
 ) -> list[tuple[str, dict[str, Any]]]:
     """The nodes of :func:`export_graph` with the attributes that do not come from the
     scores (not yet uniform); the scores go before ``start``."""
-    docs_of: dict[str, set[str]] = {}
-    for doc_id, entity_id in data.mentions:
-        docs_of.setdefault(entity_id, set()).add(doc_id)
+    # distinct (document, entity) pairs: an entity's count is its number of documents
+    mentions = data.mentions if isinstance(data.mentions, frozenset | set) else set(data.mentions)
+    n_documents = collections.Counter(map(operator.itemgetter(1), mentions))
     nodes = []
     for node in node_ids:
         ent = data.entities[node]
@@ -286,7 +303,7 @@ def _node_records(
             "name": ent.name,
             "type": ent.type,
             "aliases": list(ent.aliases),
-            "n_documents": len(docs_of.get(node, ())),
+            "n_documents": n_documents[node],
             "start": first_seen.get(node),
         }
         nodes.append((node, attrs))
