@@ -128,7 +128,11 @@ def trusted_statement(values: list[Any]) -> Statement:
     span = values[_SPAN]
     if span is not None:
         values[_SPAN] = (span[0], span[1])
-    return Statement(*values)
+    # filled as with_changes fills a copy: __init__'s call per field cost ~0.4 s for the
+    # 140k cached statements of a 10k-article rebuild
+    statement = object.__new__(Statement)
+    statement.__dict__.update(zip(FIELDS, values, strict=True))
+    return statement
 
 
 def with_changes(statement: Statement, **changes: Any) -> Statement:
