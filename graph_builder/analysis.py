@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import heapq
 import math
 import os
 import random
@@ -1291,7 +1292,9 @@ def top(rows: Sequence[Mapping[str, Any]], column: str, n: int = 10) -> list[Map
     >>> [r["id"] for r in top([{"id": "a", "x": 1}, {"id": "b", "x": 3}], "x", 1)]
     ['b']
     """
-    return sorted(rows, key=lambda r: (-float(r[column]), str(r["id"])))[:n]
+    # heapq.nsmallest is sorted(...)[:n], ties in input order, without sorting every row
+    # (the report ranks 18k rows seven times at 10k articles)
+    return heapq.nsmallest(max(n, 0), rows, key=lambda r: (-float(r[column]), str(r["id"])))
 
 
 def node_set(G: nx.Graph, types: Collection[str]) -> list[Hashable]:

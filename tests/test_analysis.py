@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+import random
 from itertools import combinations
 from pathlib import Path
 
@@ -327,3 +329,15 @@ def test_decapitation_of_a_group_leading_itself_keeps_the_group() -> None:
     assert d.leaders == ("boss", "g")
     assert (d.component_before, d.component_after) == (4, 2)  # g still reaches m
     assert d.fragmentation_after == _fragmentation_by_subgraph(G, ["boss", "g"])
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 10, 50])
+def test_top_is_the_head_of_the_full_ranking(n: int) -> None:
+    """Ties (by id, then in input order), -0.0 and inf rank as a full sort ranks them."""
+    rng = random.Random(n)
+    rows = [{"id": f"e{rng.randrange(40)}", "x": rng.choice([0.0, -0.0, 1, 2.5, 7])}]
+    rows += [{"id": f"e{i % 25}", "x": rng.choice([0.0, 1.0, 2.5, 3, math.inf])} for i in range(30)]
+    ranked = sorted(rows, key=lambda r: (-float(r["x"]), str(r["id"])))
+    found = analysis.top(rows, "x", n)
+    assert [id(r) for r in found] == [id(r) for r in ranked[:n]]
+    assert len(found) == min(n, len(rows))
