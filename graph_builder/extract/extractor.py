@@ -165,8 +165,8 @@ class WarmWorker:
 
     def stop(self) -> None:
         """Not needed after all: the worker ends once its model is loaded, without this
-        process waiting for it (calling it again, or after :meth:`Extractor.start` took
-        the worker and its work ended, does nothing)."""
+        process waiting for it, only for its start (calling it again, or after
+        :meth:`Extractor.start` took the worker and its work ended, does nothing)."""
         self.starting.join()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
