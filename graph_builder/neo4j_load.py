@@ -136,8 +136,7 @@ def rel_types(ontology: Ontology) -> dict[str, str]:
 # --------------------------------------------------------------------------- rows
 
 
-def _support_order(s: Support) -> tuple[str, str]:
-    return (s.doc_id, s.statement_id)
+_support_order = attrgetter("doc_id", "statement_id")  # (doc_id, statement_id), in C
 
 
 def relation_properties(relation: Relation) -> dict[str, Any]:
@@ -172,9 +171,12 @@ class _PlannedRelationship:
 
     @classmethod
     def of(cls, relation: Relation) -> _PlannedRelationship:
-        supports = sorted(
-            {s.statement_id: s for s in relation.support}.values(), key=_support_order
-        )
+        if len(relation.support) == 1:  # most relations: nothing to deduplicate or sort
+            supports = list(relation.support)
+        else:
+            supports = sorted(
+                {s.statement_id: s for s in relation.support}.values(), key=_support_order
+            )
         # Every other property is computed from the supports' fields. marshal writes them
         # in C, ~3x faster than the JSON this once hashed; format 2 is the last without
         # back-references by object identity, so equal values give equal bytes.
@@ -192,9 +194,8 @@ class _PlannedRelationship:
     @property
     def is_edge(self) -> bool:
         """False for a denied-only relation (its modality would be None): never an edge."""
-        return any(s.modality in _RANK for s in self.supports) and any(
-            s.modality in _RANK for s in self.relation.support
-        )
+        # self.supports are some of relation.support's objects, holding each statement once
+        return any(s.modality in _RANK for s in self.supports)
 
     def row(self) -> dict[str, Any]:
         """The parameter row of the relationship queries."""
@@ -638,20 +639,20 @@ def _diff(plan: _Plan, state: _State, ontology: Ontology) -> _Diff:
                     {"rid": rid, "props": row["props"]} for rid, _ in existing
                 ]
                 diff.changed_relationship_rows.setdefault(rel_type, []).append(row)
-    # difference() with a dict looks the keys up with the hashes the set already holds;
-    # `- state.mentions.keys()` would copy the set and hash every stored tuple again.
-    new_mentions = sorted(plan.mentions.difference(state.mentions))
+    # Planned and stored mentions that differ, in one pass: the copy and the update reuse
+    # the hashes the set and the dict hold, so no tuple is hashed again (half the time of
+    # a difference each way, which compared every key twice).
+    differing = set(plan.mentions)
+    differing.symmetric_difference_update(state.mentions)
+    new_mentions = sorted(key for key in differing if key in plan.mentions)
     diff.new_mentions = [{"d": d, "e": e} for d, e in new_mentions]
     diff.unchanged += len(plan.mentions) - len(new_mentions)
     stale = diff.stale_relationships
     # Duplicates of one key (never made by this loader): keep the first only.
     for key, existing in state.relationships.items():
         stale += [rid for rid, _ in (existing[1:] if key in wanted else existing)]
-    # Stored mentions the plan lacks: none when every stored key was among the planned ones
-    # (the count tells), the usual case after a rebuild; else look up each stored key.
-    if len(state.mentions) != len(plan.mentions) - len(new_mentions):
-        # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
-        stale += [rid for key, rid in state.mentions.items() if key not in plan.mentions]
+    # unsorted: a node without an id (a stray) reads back as None, which sorts with no str
+    stale += [state.mentions[key] for key in differing if key not in plan.mentions]
     stale += state.duplicate_mentions
     planned_entities = {row["id"] for rows in plan.entities.values() for row in rows}
     diff.stale_entities = sorted(set(state.entities) - planned_entities)
