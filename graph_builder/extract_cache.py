@@ -13,14 +13,23 @@ values in field order). The header carries
 A file of the previous format (the statements JSONL, no header, the same name ending
 ``.jsonl``) is read by the checking reader and replaced by one in this format, so an
 upgrade costs one slower rebuild, not a re-extraction.
+
+A :class:`Pack` keeps the rows of a corpus's files in one file beside them, read in one
+go: 10k files cost ~2 s of opening, JSON decoding and hashing at 10k articles. The files
+stay the truth: a file is served from the pack only while its size and mtime are those
+the pack recorded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
+import sys
+import tempfile
 from collections.abc import Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +45,10 @@ from graph_builder.statements import (
 )
 
 FORMAT = "milgraph-extract-cache/1"
+PACK_FORMAT = "milgraph-extract-pack/1"
+# marshal's format may change between Python versions: a pack is read by the one it was
+# written by
+_PACK_PYTHON = f"{sys.implementation.cache_tag}-marshal{marshal.version}"
 SUFFIX = ".cache"
 PREVIOUS_SUFFIX = ".jsonl"  # the previous format's files
 MAX_HEADER_BYTES = 4096  # a header is ~300 bytes; a longer first line is not one
@@ -135,3 +148,133 @@ def _write_quietly(path: Path, statements: list[Statement], key: str) -> bool:
     except OSError:
         return False
     return True
+
+
+class Pack:
+    """The rows of cache files, each under its file's name, size and mtime, in one file.
+
+    A file is served from the pack only while its size and mtime are the recorded ones,
+    and a file is recorded only if its mtime is older than the pack's start (a temporary
+    file's mtime, the file system's clock, taken before any file is looked at): a later
+    change then gives another mtime, even on a file system with coarse timestamps, so the
+    rows in the pack are the file's. Files written by this run are recorded by the next.
+
+    Use: :meth:`present` (stats a file), :meth:`take` (its statements, or None to read
+    the file), :meth:`keep` (a file read instead), then :meth:`save` (the pack of the
+    files taken or kept, if that changed) and :meth:`close`. A pack that does not read
+    back (damaged, another format, key or Python) is empty.
+    """
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self._key = key
+        self._old = _read_pack(path, key)
+        self._stats: dict[str, tuple[int, int]] = {}
+        self._entries: dict[str, tuple[int, int, bytes]] = {}
+        self._kept = False
+        self._tmp: str | None = None
+        self._since = -1  # nothing is recorded without a temporary file to write
+        try:
+            fd, self._tmp = tempfile.mkstemp(
+                prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+            )
+            with os.fdopen(fd, "wb") as handle:
+                self._since = os.fstat(handle.fileno()).st_mtime_ns
+        except OSError:  # no cache folder yet (a first build), or a read-only one
+            pass
+
+    def present(self, path: Path) -> bool:
+        """:func:`present`, stat-ing a file of this format for :meth:`take`."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return os.path.exists(path.with_suffix(PREVIOUS_SUFFIX))
+        self._stats[path.name] = (stat.st_size, stat.st_mtime_ns)
+        return True
+
+    def take(self, path: Path) -> list[Statement] | None:
+        """The statements of a file (found by :meth:`present`) from the pack, if it
+        recorded the file as it is; else None."""
+        entry = self._old.get(path.name)
+        if entry is None or self._stats.get(path.name) != entry[:2]:
+            return None
+        self._entries[path.name] = entry
+        return [trusted_statement(row) for row in marshal.loads(entry[2])]
+
+    def keep(self, path: Path, statements: Sequence[Statement]) -> None:
+        """Record what :func:`read_cache` read from a file, if it is old enough."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return
+        if stat.st_mtime_ns < self._since:
+            # a repeated text (a type, the document, a name) written once: marshal then
+            # refers to it, and reading it back makes one object, not one per field
+            texts: dict[str, str] = {}
+            rows = [
+                [texts.setdefault(v, v) if type(v) is str else v for v in _values(s)]
+                for s in statements
+            ]
+            self._entries[path.name] = (stat.st_size, stat.st_mtime_ns, marshal.dumps(rows))
+            self._kept = True
+
+    def save(self) -> None:
+        """Write the pack of the files taken and kept, unless it holds just those."""
+        from graph_builder.analysis import _umask
+
+        entries, old, self._old = self._entries, self._old, {}
+        if self._tmp is None or not (self._kept or entries.keys() != old.keys()):
+            return
+        payload = marshal.dumps(entries)
+        header = {
+            "format": PACK_FORMAT,
+            "fields": FIELDS,
+            "check_key": self._key,
+            "python": _PACK_PYTHON,
+            "bytes": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+        }
+        try:
+            with open(self._tmp, "wb") as handle:
+                handle.write(json.dumps(header).encode() + b"\n")
+                handle.write(payload)
+            os.chmod(self._tmp, 0o666 & ~_umask())  # as atomic_write_bytes does
+            os.replace(self._tmp, self.path)
+        except OSError:  # a read-only or full disk: the files still serve
+            return
+        self._tmp = None
+
+    def close(self) -> None:
+        """Remove the temporary file unless :meth:`save` made it the pack."""
+        if self._tmp is not None:
+            Path(self._tmp).unlink(missing_ok=True)
+            self._tmp = None
+
+
+# statement_values in one C call; the span stays a tuple, which trusted_statement takes
+_values = attrgetter(*FIELDS)
+
+
+def _read_pack(path: Path, key: str) -> dict[str, tuple[int, int, bytes]]:
+    """The entries of a pack written under ``key`` by this Python; {} if it does not
+    read back."""
+    try:
+        with path.open("rb") as handle:
+            line = handle.readline(MAX_HEADER_BYTES)
+            payload = handle.read()
+        header = json.loads(line)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    ours = (
+        isinstance(header, dict)
+        and header.get("format") == PACK_FORMAT
+        and header.get("fields") == list(FIELDS)
+        and header.get("check_key") == key
+        and header.get("python") == _PACK_PYTHON
+        and header.get("bytes") == len(payload)
+        and header.get("sha256") == hashlib.sha256(payload).hexdigest()
+    )
+    if not ours:
+        return {}
+    entries = marshal.loads(payload)
+    return entries if isinstance(entries, dict) else {}

@@ -27,8 +27,7 @@ from graph_builder import corpus_folders, sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
-from graph_builder.extract_cache import present as cache_present
-from graph_builder.extract_cache import read_cache, write_cache
+from graph_builder.extract_cache import Pack, read_cache, write_cache
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import DocumentInfo, GraphData
 from graph_builder.ontology import Ontology
@@ -182,17 +181,20 @@ def extract_with_cache(
             write_cache(_cache_path(folder, doc, version), normalised, key)
         on_document()
 
+    pack = Pack(out / "cache" / "extract.pack", key)
     # Documents without a cache file are extracted from the start: with --jobs >= 2 the
     # workers load spaCy while this process reads the cached ones.
-    new = [doc for doc, path in zip(docs, paths, strict=True) if not cache_present(path)]
+    new = [doc for doc, path in zip(docs, paths, strict=True) if not pack.present(path)]
     extractor = (warm.extractor if warm else Extractor(ontology)) if new else None
     early = extractor.start(new, jobs, warm=warm) if extractor else Extractions(iter(()))
     try:
-        fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document)
+        fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document, pack)
+        pack.save()
         for doc, found in early:
             if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
                 take_fresh(doc, found)
     finally:
+        pack.close()
         early.close()
     late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
     if late:
@@ -227,15 +229,20 @@ def _read_cached(
     by_doc: dict[int, list[Statement]],
     refused_by_doc: dict[int, list[Rejection]],
     on_document: Callable[[], None],
+    pack: Pack,
 ) -> list[Document]:
-    """Fill ``by_doc`` from the cache files that read back; the documents that missed."""
+    """Fill ``by_doc`` from the cache files that read back (from ``pack`` if it holds
+    them as they are); the documents that missed."""
     missed = []
     with gc_paused():  # ~140k statements at 10k articles: nothing cyclic to collect
         for doc, path in zip(docs, paths, strict=True):
-            found = read_cache(path, ontology, key)
+            found = pack.take(path)
             if found is None:
-                missed.append(doc)
-                continue
+                found = read_cache(path, ontology, key)
+                if found is None:
+                    missed.append(doc)
+                    continue
+                pack.keep(path, found)
             if any(s.doc_id != doc.doc_id for s in found):
                 # The key is the text, not the name (two files may hold the same text):
                 # re-stamped with this document's id, they are checked again.
