@@ -153,11 +153,13 @@ def _write_quietly(path: Path, statements: list[Statement], key: str) -> bool:
 class Pack:
     """The rows of cache files, each under its file's name, size and mtime, in one file.
 
-    A file is served from the pack only while its size and mtime are the recorded ones,
-    and a file is recorded only if its mtime is older than the pack's start (a temporary
+    A file is served from the pack only while its size and mtime are the recorded ones.
+    A file read is recorded only if its mtime is older than the pack's start (a temporary
     file's mtime, the file system's clock, taken before any file is looked at): a later
     change then gives another mtime, even on a file system with coarse timestamps, so the
-    rows in the pack are the file's. Files written by this run are recorded by the next.
+    rows in the pack are the file's. A file this run wrote is recorded with the rows it
+    was written from (``written``): the pack then serves what the file was made to hold,
+    and the rebuild after a full one reads one file, not all of them.
 
     Use: :meth:`present` (stats a file), :meth:`take` (its statements, or None to read
     the file), :meth:`keep` (a file read instead), then :meth:`save` (the pack of the
@@ -173,15 +175,20 @@ class Pack:
         self._entries: dict[str, tuple[int, int, bytes]] = {}
         self._kept = False
         self._tmp: str | None = None
-        self._since = -1  # nothing is recorded without a temporary file to write
+        self._since = -1  # no file read is recorded without a temporary file to write
+        self._temporary()
+        if self._tmp is not None:
+            self._since = os.stat(self._tmp).st_mtime_ns
+
+    def _temporary(self) -> None:
+        """Make the temporary file the pack is written to (its mtime: the clock)."""
         try:
             fd, self._tmp = tempfile.mkstemp(
-                prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
             )
-            with os.fdopen(fd, "wb") as handle:
-                self._since = os.fstat(handle.fileno()).st_mtime_ns
+            os.close(fd)
         except OSError:  # no cache folder yet (a first build), or a read-only one
-            pass
+            self._tmp = None
 
     def present(self, path: Path) -> bool:
         """:func:`present`, stat-ing a file of this format for :meth:`take`."""
@@ -201,13 +208,14 @@ class Pack:
         self._entries[path.name] = entry
         return [trusted_statement(row) for row in marshal.loads(entry[2])]
 
-    def keep(self, path: Path, statements: Sequence[Statement]) -> None:
-        """Record what :func:`read_cache` read from a file, if it is old enough."""
+    def keep(self, path: Path, statements: Sequence[Statement], written: bool = False) -> None:
+        """Record what :func:`read_cache` read from a file, if it is old enough, or what
+        :func:`write_cache` just wrote to it (``written``)."""
         try:
             stat = os.stat(path)
         except OSError:
             return
-        if stat.st_mtime_ns < self._since:
+        if written or stat.st_mtime_ns < self._since:
             # a repeated text (a type, the document, a name) written once: marshal then
             # refers to it, and reading it back makes one object, not one per field
             texts: dict[str, str] = {}
@@ -223,8 +231,12 @@ class Pack:
         from graph_builder.analysis import _umask
 
         entries, old, self._old = self._entries, self._old, {}
-        if self._tmp is None or not (self._kept or entries.keys() != old.keys()):
+        if not (self._kept or entries.keys() != old.keys()):
             return
+        if self._tmp is None:
+            self._temporary()  # the cache folder is made by the first file written
+            if self._tmp is None:
+                return
         payload = marshal.dumps(entries)
         header = {
             "format": PACK_FORMAT,

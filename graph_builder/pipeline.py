@@ -17,7 +17,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -178,29 +178,33 @@ def extract_with_cache(
         kept, normalised, refused = _checked_split(found, ontology)
         by_doc[id(doc)], refused_by_doc[id(doc)] = kept, refused
         if not refused:
-            write_cache(_cache_path(folder, doc, version), normalised, key)
+            path = _cache_path(folder, doc, version)
+            write_cache(path, normalised, key)
+            pack.keep(path, normalised, written=True)
         on_document()
 
     pack = Pack(out / "cache" / "extract.pack", key)
-    # Documents without a cache file are extracted from the start: with --jobs >= 2 the
-    # workers load spaCy while this process reads the cached ones.
-    new = [doc for doc, path in zip(docs, paths, strict=True) if not pack.present(path)]
-    extractor = (warm.extractor if warm else Extractor(ontology)) if new else None
-    early = extractor.start(new, jobs, warm=warm) if extractor else Extractions(iter(()))
-    try:
-        fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document, pack)
-        pack.save()
-        for doc, found in early:
-            if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
+    with closing(pack):  # its temporary file goes, whatever happens
+        # Documents without a cache file are extracted from the start: with --jobs >= 2
+        # the workers load spaCy while this process reads the cached ones.
+        new = [doc for doc, path in zip(docs, paths, strict=True) if not pack.present(path)]
+        extractor = (warm.extractor if warm else Extractor(ontology)) if new else None
+        early = extractor.start(new, jobs, warm=warm) if extractor else Extractions(iter(()))
+        try:
+            fresh = _read_cached(
+                docs, paths, ontology, key, by_doc, refused_by_doc, on_document, pack
+            )
+            for doc, found in early:
+                if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
+                    take_fresh(doc, found)
+        finally:
+            early.close()
+        late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
+        if late:
+            extractor = extractor or Extractor(ontology)
+            for doc, found in extractor.extract_all(late, jobs=jobs):
                 take_fresh(doc, found)
-    finally:
-        pack.close()
-        early.close()
-    late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
-    if late:
-        extractor = extractor or Extractor(ontology)
-        for doc, found in extractor.extract_all(late, jobs=jobs):
-            take_fresh(doc, found)
+        pack.save()  # with the new documents' rows: the next rebuild reads none of their files
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
     rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]

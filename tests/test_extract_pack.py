@@ -96,6 +96,15 @@ def test_the_pack_serves_unchanged_files(corpus: dict[str, Any]) -> None:
     assert not list(pack_path(corpus).parent.glob(".extract.pack.*"))  # no temporary left
 
 
+def test_what_a_run_extracted_is_served_from_the_pack_next_time(corpus: dict[str, Any]) -> None:
+    """The rebuild after a full one reads no cache file: the fresh rows were packed."""
+    first = extract(corpus)
+    assert len(corpus["extracted"]) == 2 and first.cached == 0
+    second = extract(corpus)
+    assert corpus["reads"] == [] and corpus["extracted"] == []
+    assert second.statements == first.statements and second.cached == 2
+
+
 def test_a_changed_file_is_read_not_taken_from_the_pack(corpus: dict[str, Any]) -> None:
     first = packed(corpus)
     changed = files(corpus)[0]
