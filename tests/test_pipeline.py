@@ -370,13 +370,14 @@ def test_new_articles_go_to_workers_started_before_the_cache_is_read(
     from graph_builder import pipeline
     from graph_builder.documents import find_articles, read_documents
     from graph_builder.extract.extractor import Extractor
+    from graph_builder.extract_cache import Pack
 
     docs, _ = read_documents(find_articles([small_corpus(tmp_path)]))
     expected = pipeline.extract_with_cache(docs, ONTOLOGY, tmp_path / "one", jobs=1)
     out = tmp_path / "two"
     pipeline.extract_with_cache(docs[:1], ONTOLOGY, out, jobs=1)  # the first is cached
     calls: list[str] = []
-    read_cache, start = pipeline.read_cache, Extractor.start
+    read_cache, start, take = pipeline.read_cache, Extractor.start, Pack.take
 
     def parent_parse() -> None:
         raise AssertionError("the parent process loaded spaCy")
@@ -385,12 +386,19 @@ def test_new_articles_go_to_workers_started_before_the_cache_is_read(
         calls.append("read")
         return read_cache(*args)
 
+    def taking(self: Pack, path: Path) -> Any:
+        found = take(self, path)
+        if found is not None:  # a cached extraction read from the pack
+            calls.append("read")
+        return found
+
     def starting(self: Extractor, *args: Any, **kwargs: Any) -> Any:
         calls.append("start")
         return start(self, *args, **kwargs)
 
     monkeypatch.setattr(nlp, "load_spacy", parent_parse)  # spawned workers import afresh
     monkeypatch.setattr(pipeline, "read_cache", reading)
+    monkeypatch.setattr(Pack, "take", taking)
     monkeypatch.setattr(Extractor, "start", starting)
     two = pipeline.extract_with_cache(docs, ONTOLOGY, out, jobs=2)
     assert calls == ["start", "read", "read"]
