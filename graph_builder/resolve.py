@@ -44,7 +44,7 @@ from graph_builder.errors import InputError
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import Entity
 from graph_builder.ontology import Ontology, snake_case
-from graph_builder.statements import Statement, with_changes
+from graph_builder.statements import _CACHED, Statement
 
 DEFAULT_ALIASES = PROJECT_ROOT / "ontology" / "aliases.csv"
 GAZETTEER = Path(__file__).resolve().parent / "data" / "gazetteer.json"
@@ -535,7 +535,14 @@ class _Resolver:
         return None
 
     def affiliate(self, person: int, group: int) -> None:
-        self.affiliation[person].add(group)
+        self.affiliate_all(((person, group),))
+
+    def affiliate_all(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """(person node, group node) pairs; what was derived from affiliations dropped once
+        (a corpus has tens of thousands of them)."""
+        affiliation = self.affiliation
+        for person, group in pairs:
+            affiliation[person].add(group)
         self._groups.clear()
         self._conflicts.clear()
 
@@ -838,7 +845,10 @@ def _resolve(
     by_type: dict[str, list[int]] = defaultdict(list)
     for i, node in enumerate(nodes):
         by_type[node.type].append(i)
+    # a node's names beside its own are those its notation gave (few nodes have any)
+    noted: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for i, alias, raw in notation:
+        noted[nodes[i].type].append((i, alias))
         res.decisions.append(
             _Pending(
                 i, i, "alias-notation", f"written as {raw!r}: {alias!r} is an alias", True, alias
@@ -898,17 +908,19 @@ def _resolve(
     }
     for type_name in type_order:
         if type_name in person_types:
-            for s, (a, b) in zip(statements, ends, strict=True):
+            affiliations: list[tuple[int, int]] = []
+            for s, ab in zip(statements, ends, strict=True):
                 if (
                     s.predicate in affiliation_predicates
                     and s.subject_type == "Person"
                     and s.object_type == "MilitantGroup"
                 ):
-                    res.affiliate(a, b)
+                    affiliations.append(ab)
                 if s.subject_type == "MilitantGroup" and s.object_type == "MilitantGroup":
-                    res.linked.add((res.find(a), res.find(b)))
+                    res.linked.add((res.find(ab[0]), res.find(ab[1])))
+            res.affiliate_all(affiliations)
         named = _NamedNodes(res, by_type[type_name])
-        _merge_by_keys(res, named)
+        _merge_by_keys(res, named, noted.get(type_name, []))
         if type_name not in person_types:
             _merge_acronyms(res, by_type[type_name])
         else:
@@ -985,16 +997,17 @@ class _NamedNodes:
         return all(self.roots(n) == first for n in names[1:])
 
 
-def _merge_by_keys(res: _Resolver, named: _NamedNodes) -> None:
-    """Normalised names, compact names, transliterations and near-identical spellings."""
-    _merge_same_keys(res, named)
+def _merge_by_keys(res: _Resolver, named: _NamedNodes, noted: list[tuple[int, str]]) -> None:
+    """Normalised names, compact names, transliterations and near-identical spellings
+    (`noted`: the nodes' aliases in notation, as (node, alias))."""
+    _merge_same_keys(res, named, noted)
     _merge_transliterations(res, named)
     _merge_near_spellings(res, named)
 
 
-def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
-    """The same name, the same normalised name, the same compact name."""
-    nodes = res.nodes
+def _merge_same_keys(res: _Resolver, named: _NamedNodes, noted: list[tuple[int, str]]) -> None:
+    """The same name, the same normalised name, the same compact name (`noted`: the
+    names of the nodes beside their own, from notation, as (node, alias))."""
     rules: list[tuple[str, str, Callable[[str], str]]] = [
         ("same-name", "the same name", str),
         (
@@ -1004,15 +1017,6 @@ def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
         ),
         ("normalised", "the same letters once spaces and hyphens are removed", compact_key),
     ]
-    # a node's names beside its own (aliases in "X (Y)" notation): few nodes have any
-    other_names = [
-        (i, n)
-        for ids in named.nodes.values()
-        for i in ids
-        if len(nodes[i].names) > 1
-        for n in nodes[i].names
-        if n != nodes[i].name
-    ]
     for rule, reason, key_fn in rules:
         # merging a key's nodes only needs their clusters: a name's come as its roots
         buckets: dict[str, list[Collection[int]]] = defaultdict(list)
@@ -1021,7 +1025,7 @@ def _merge_same_keys(res: _Resolver, named: _NamedNodes) -> None:
             if key and not is_acronym(name):
                 buckets[key].append(named.roots(name))
         if rule != "same-name":  # which matches a node's own name only
-            for i, name in other_names:
+            for i, name in noted:
                 key = key_fn(name)
                 if key and not is_acronym(name):
                     buckets[key].append((i,))
@@ -1364,12 +1368,22 @@ def _finish(
     decisions = _merge_decisions(res, root_of, canonical, iri)
     named = [(canonical[root], iri[root]) for root in root_of]  # by node
     resolved: dict[str, Statement] = {}
+    new, set_dict = object.__new__, object.__setattr__
     for s, (a, b) in zip(statements, ends, strict=True):
         (sname, sid), (oname, oid) = named[a], named[b]
-        out = with_changes(s, subject=sname, object=oname, subject_id=sid, object_id=oid)
+        # what with_changes(s, subject=sname, ...) makes, with a copy of the field values
+        # given as the new object's __dict__: half its cost (keyword arguments, a check
+        # of their names, a dict filled key by key) for each of 140k statements at 10k
+        values = s.__dict__.copy()
+        values["subject"], values["object"] = sname, oname
+        values["subject_id"], values["object_id"] = sid, oid
+        for name in _CACHED:
+            values.pop(name, None)
+        out = new(Statement)
+        set_dict(out, "__dict__", values)  # (frozen: its own __setattr__ refuses)
         # a hash of the text, computed once and kept where the cached property keeps it
         # (reading the property takes a lock per statement)
-        statement_id = out.__dict__["statement_id"] = _statement_id_of(out)
+        statement_id = values["statement_id"] = _statement_id_of(out)
         previous = resolved.get(statement_id)
         if previous is None or out.confidence > previous.confidence:
             resolved[statement_id] = out
