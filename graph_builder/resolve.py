@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -548,11 +548,16 @@ class _Resolver:
 
     def groups_of(self, root: int) -> set[int]:
         """Group roots a cluster's people belong to (a shared set: do not change it)."""
-        if root not in self._groups:
-            self._groups[root] = {
-                self.find(g) for m in self.members[root] for g in self.affiliation.get(m, ())
-            }
-        return self._groups[root]
+        groups = self._groups.get(root)
+        if groups is None:  # (mostly a person alone, asked once: map, no loop per group)
+            affiliation = self.affiliation
+            members = self.members[root]
+            groups = self._groups[root] = (
+                set(map(self.find, affiliation.get(root, ())))
+                if len(members) == 1
+                else {self.find(g) for m in members for g in affiliation.get(m, ())}
+            )
+        return groups
 
     def _lineage(self, group: int) -> tuple[set[str], set[str]]:
         """Keys naming a group itself, and those plus every group it is part of."""
@@ -958,9 +963,9 @@ class _NamedNodes:
         find = self.find
         known = self._roots.get(name)
         if known is None:
-            known = {find(i) for i in self.nodes[name]}
+            known = set(map(find, self.nodes[name]))
         elif len(known) > 1 or find(next(iter(known))) not in known:
-            known = {find(r) for r in known}
+            known = set(map(find, known))
         self._roots[name] = known
         return known
 
@@ -1008,31 +1013,34 @@ def _merge_by_keys(res: _Resolver, named: _NamedNodes, noted: list[tuple[int, st
 def _merge_same_keys(res: _Resolver, named: _NamedNodes, noted: list[tuple[int, str]]) -> None:
     """The same name, the same normalised name, the same compact name (`noted`: the
     names of the nodes beside their own, from notation, as (node, alias))."""
-    rules: list[tuple[str, str, Callable[[str], str]]] = [
-        ("same-name", "the same name", str),
-        (
-            "normalised",
-            "the same name once case, hyphens, connectors and 'al-' are normalised",
-            name_key,
-        ),
-        ("normalised", "the same letters once spaces and hyphens are removed", compact_key),
-    ]
-    for rule, reason, key_fn in rules:
-        # merging a key's nodes only needs their clusters: a name's come as its roots
-        buckets: dict[str, list[Collection[int]]] = defaultdict(list)
-        for name in named.nodes:
-            key = key_fn(name)
-            if key and not is_acronym(name):
-                buckets[key].append(named.roots(name))
-        if rule != "same-name":  # which matches a node's own name only
-            for i, name in noted:
-                key = key_fn(name)
-                if key and not is_acronym(name):
-                    buckets[key].append((i,))
-        # (the keys of one cluster left out before the keys are sorted: most keys, one
-        # name with all its nodes merged; a cluster stays one)
-        for key in sorted(k for k, roots in buckets.items() if len(roots) > 1 or len(roots[0]) > 1):
-            _merge_to_fixpoint(res, chain.from_iterable(buckets[key]), rule, f"{reason} ({key!r})")
+    names = [name for name in named.nodes if not is_acronym(name)]  # (not for acronyms)
+    aliases = [(i, alias) for i, alias in noted if not is_acronym(alias)]
+    # A key has something to merge if it has several names (or aliases), or one name whose
+    # nodes are in several clusters: "split" names, few, and fewer after each rule (a
+    # cluster stays one), so only they are asked for their clusters again.
+    split = [name for name in names if len(named.roots(name)) > 1]
+    for name in sorted(split):  # (a name is its own key: it matches a node's own name only)
+        if name:
+            _merge_to_fixpoint(res, named.roots(name), "same-name", f"the same name ({name!r})")
+    for reason, key_fn in (
+        ("the same name once case, hyphens, connectors and 'al-' are normalised", name_key),
+        ("the same letters once spaces and hyphens are removed", compact_key),
+    ):
+        split = [name for name in split if len(named.roots(name)) > 1]
+        split_keys = {key_fn(name) for name in split}
+        blocks: dict[str, list[str | int]] = defaultdict(list)  # key -> names, aliased nodes
+        for name in names:
+            if key := key_fn(name):
+                blocks[key].append(name)
+        for i, alias in aliases:
+            if key := key_fn(alias):
+                blocks[key].append(i)
+        for key in sorted(k for k, block in blocks.items() if len(block) > 1 or k in split_keys):
+            # merging a key's nodes only needs their clusters: a name's come as its roots
+            group = chain.from_iterable(
+                named.roots(x) if isinstance(x, str) else (x,) for x in blocks[key]
+            )
+            _merge_to_fixpoint(res, group, "normalised", f"{reason} ({key!r})")
 
 
 def _merge_transliterations(res: _Resolver, named: _NamedNodes) -> None:
@@ -1217,7 +1225,7 @@ def _merge_to_fixpoint(res: _Resolver, group: Iterable[int], rule: str, reason: 
     one or two, are retried pairwise to the fixpoint.
     """
     clusters: list[int] = []
-    roots = sorted({res.find(i) for i in group})
+    roots = sorted(set(map(res.find, group)))  # (map: no Python loop per node)
     if len(roots) < 2:
         return  # one cluster already (most names: all mentions of a name merged)
     for i in roots:
