@@ -449,7 +449,7 @@ class _Records:
         if self.store.source == self.source:
             # the store was written for these very records, all conforming, in this order:
             # nothing to digest, dedupe or sort (126k records at 10k articles: ~1 s)
-            digests, split = self.store.digests, self.store.entities
+            digests, split = self.store.ordered(), self.store.entities
             self.entity_digests, self.merge_digests = digests[:split], digests[split:]
             return
         ordered = sorted(entities.items())
@@ -492,7 +492,7 @@ class _Records:
             return texts[digest] if position is None else self.store.text(position)
 
         everything = [*self.entity_digests, *self.merge_digests]
-        if everything == self.store.digests and len(kept) == len(everything):
+        if self.store.source == self.source:
             conforming = everything  # the warm build: all kept, each once, in this order
         else:
             conforming = [
@@ -503,18 +503,21 @@ class _Records:
         # Only a store of every record (all conform, each once) is known by its source.
         source = self.source if conforming == everything else None
         store = self.store
-        if self.file is not None and (conforming != store.digests or source != store.source):
-            store = _Store.write(self.file, conforming, text, source, len(self.entity_digests))
+        missing = [digest for digest in conforming if digest not in kept]
+        if self.file is not None and (missing or (source and source != store.source)):
+            entities = len(self.entity_digests)
+            if store.appendable(conforming, missing, texts):
+                # a few new records: appended with this build's order, the file's
+                # ~100 MB of known records not written again (at 10k articles: ~1 s)
+                store.append(self.file, missing, texts, conforming, source, entities)
+            else:
+                store = _Store.write(self.file, conforming, text, source, entities)
 
         def block(name: str, digests: list[bytes]) -> bytes:
             if not digests:
                 return b""
             head = f"<{rdf.graph_iri(base_iri, name)}> {{\n".encode()
-            # when all conform, the block's texts lie one after another in records.bin:
-            # one slice instead of 126k (at 10k articles)
-            run = store.run(digests)
-            texts = [run] if run is not None else list(map(text, digests))
-            return b"".join([head, *texts, b"}\n"])
+            return b"".join([head, *store.pieces(digests, texts), b"}\n"])
 
         return (
             block("entities", self.entity_digests),
@@ -533,94 +536,157 @@ def _record_triples(record: Record, ontology: Ontology, base_iri: str) -> rdf.Tr
 
 _STORE_NAME = "records.bin"
 # Bump when the layout of records.bin changes: a file of another layout is then empty.
-_STORE_MAGIC = b"milgraph-records 3 "
+_STORE_MAGIC = b"milgraph-records 4 "
 _LEGACY_STORE = "records.json"  # the JSON store of earlier versions, never read again
+# Records appended at most, as a share of a build's: more, and the file is written whole.
+_APPEND_SHARE = 8
+# Bytes the file may reach, as a multiple of a whole write's: past that, written whole.
+_GROWTH = 1.5
 
 
 @dataclass(frozen=True)
 class _Store:
     """records.bin: the N-Triples of the records known to conform, by digest.
 
-    A line ``milgraph-records <layout> <count> <checksum> <source> <entities>``, then the
-    records' 16-byte digests, the sizes of their texts (8 bytes each, little-endian) and
-    the texts (UTF-8) one after another. Read in one go and sliced, nothing decoded: as
-    JSON (every quote of the N-Triples escaped) 130 MB took a second to read at 10k
-    articles. A file of another layout, whose size does not add up or whose body fails
-    the checksum (a CRC-32 of everything after the line: a text damaged in place would
-    otherwise be trusted as conforming) is empty: every record is checked again.
+    One or more segments, each a line ``milgraph-records <layout> <count> <checksum>
+    <source> <entities> <ordered>``, then its records' 16-byte digests, the sizes of
+    their texts (8 bytes each, little-endian), the texts (UTF-8) one after another and
+    `ordered` positions (4 bytes each) among the records of all segments so far. Read in
+    one go and sliced, nothing decoded: as JSON (every quote of the N-Triples escaped)
+    130 MB took a second to read at 10k articles. A segment of another layout, whose
+    size does not add up or whose body fails the checksum (a CRC-32 of everything after
+    its line: a text damaged in place would otherwise be trusted as conforming) makes
+    the store empty (a segment cut short too): every record is checked again and the
+    file written whole.
 
-    When the file holds every record of a build, all conforming, each once, the source
-    is :func:`_records_source` of that build's entities and merges and the entities
-    count how many records come first (``-`` and 0 otherwise).
+    A build that brings a few new records appends them as a segment (instead of writing
+    ~100 MB again). When the last segment has a source, it is :func:`_records_source` of
+    a build whose records all conform, each once: the store holds them, in the order of
+    its positions (of the segment's own records, in file order, when there are none),
+    the entities first, as many as it says (``-`` and 0 otherwise).
     """
 
     digests: list[bytes]  # in file order
     positions: dict[bytes, int]  # digest -> its place in the file
-    offsets: list[int]  # where each text starts, and where the last ends
+    starts: list[int]  # where each text starts in data
+    ends: list[int]  # and where it ends
     data: memoryview
     source: str | None = None
     entities: int = 0
+    order: list[int] | None = None  # the source's records, by position (None: see above)
+    size: int = 0  # bytes of the file (0: none, or not sound)
+    first: int = 0  # where the last segment's records begin
 
     def text(self, position: int) -> Text:
-        return self.data[self.offsets[position] : self.offsets[position + 1]]
+        return self.data[self.starts[position] : self.ends[position]]
 
-    def run(self, digests: list[bytes]) -> memoryview | None:
+    def run(self, digests: list[bytes]) -> Text | None:
         """The texts of some records joined, when they are kept one after another in
         this order; else None."""
         start = self.positions.get(digests[0]) if digests else None
-        if start is None:
+        if start is None or self.digests[start : start + len(digests)] != digests:
             return None
-        end = start + len(digests)
-        if self.digests[start:end] != digests:
-            return None
-        return self.data[self.offsets[start] : self.offsets[end]]
+        pieces = self.pieces(digests, {})
+        return pieces[0] if len(pieces) == 1 else None
+
+    def pieces(self, digests: list[bytes], fresh: dict[bytes, bytes]) -> list[Text]:
+        """The texts of some records, those kept one after another as one slice each."""
+        pieces: list[Text] = []
+        start = end = -1
+        starts, ends, positions = self.starts, self.ends, self.positions
+        for digest in digests:
+            position = positions.get(digest)
+            if position is None:
+                if end >= 0:
+                    pieces.append(self.data[start:end])
+                    start = end = -1
+                pieces.append(fresh[digest])
+            elif starts[position] == end:
+                end = ends[position]
+            else:
+                if end >= 0:
+                    pieces.append(self.data[start:end])
+                start, end = starts[position], ends[position]
+        if end >= 0:
+            pieces.append(self.data[start:end])
+        return pieces
+
+    def ordered(self) -> list[bytes]:
+        """The digests of the build the source names, in its order."""
+        if self.order is None:
+            return self.digests[self.first :]
+        return list(map(self.digests.__getitem__, self.order))
 
     @classmethod
     def read(cls, path: Path | None) -> _Store:
-        empty = cls([], {}, [0], memoryview(b""))
         try:
             data = path.read_bytes() if path is not None else b""
         except OSError:
-            return empty
-        line_end = data.find(b"\n", 0, 128)
-        if line_end < 0 or not data.startswith(_STORE_MAGIC):
-            return empty
-        head = data[len(_STORE_MAGIC) : line_end].split(b" ")
-        if len(head) != 4 or not head[0].isdigit() or not head[3].isdigit():
-            return empty
-        count_text, checksum, source, entities = head
-        if checksum != _store_checksum(data, line_end + 1):
-            return empty
-        count = int(count_text)
-        if int(entities) > count:  # the header's fields are not under the checksum
-            return empty
-        sizes_at = line_end + 1 + 16 * count
-        texts_at = sizes_at + 8 * count
-        if texts_at > len(data):
-            return empty
+            data = b""
         view = memoryview(data)
-        sizes = array("Q")
-        sizes.frombytes(view[sizes_at:texts_at])
-        if sys.byteorder == "big":
-            sizes.byteswap()
-        offsets = list(accumulate(sizes, initial=texts_at))
-        if offsets[-1] != len(data):
-            return empty
-        digests = [data[at : at + 16] for at in range(line_end + 1, sizes_at, 16)]
-        known = None if source == b"-" else source.decode("ascii", "replace")
-        return cls._of(digests, offsets, view, known, int(entities))
+        digests: list[bytes] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        last: tuple[str | None, int, list[int] | None, int] = (None, 0, None, 0)
+        at = 0
+        while at < len(data):
+            segment = _segment(data, view, at, len(digests))
+            if segment is None:
+                break
+            at, seg_digests, seg_starts, seg_ends, source, entities, order = segment
+            last = (source, entities, order, len(digests))
+            digests += seg_digests
+            starts += seg_starts
+            ends += seg_ends
+        if at != len(data):  # damaged, cut short or grown: nothing in it is trusted
+            digests, starts, ends, last, at = [], [], [], (None, 0, None, 0), 0
+        source, entities, order, first = last
+        positions = {digest: position for position, digest in enumerate(digests)}
+        return cls(digests, positions, starts, ends, view, source, entities, order, at, first)
 
-    @classmethod
-    def _of(
-        cls,
-        digests: list[bytes],
-        offsets: list[int],
-        data: memoryview,
+    def appendable(
+        self, conforming: list[bytes], missing: list[bytes], fresh: dict[bytes, bytes]
+    ) -> bool:
+        """Whether some missing records are best appended: the file sound, they few,
+        and the file not grown past `_GROWTH` times what a whole write would take."""
+        if self.size == 0 or len(missing) * _APPEND_SHARE > len(conforming):
+            return False
+        kept = [p for p in map(self.positions.get, conforming) if p is not None]
+        added = sum(len(fresh[d]) for d in missing)
+        kept_texts = sum(map(self.ends.__getitem__, kept)) - sum(map(self.starts.__getitem__, kept))
+        whole = kept_texts + added + 24 * len(conforming)
+        grown = self.size + added + 24 * len(missing) + 4 * len(conforming)
+        return grown <= _GROWTH * whole
+
+    def append(
+        self,
+        path: Path,
+        missing: list[bytes],
+        fresh: dict[bytes, bytes],
+        conforming: list[bytes],
         source: str | None,
         entities: int,
-    ) -> _Store:
-        positions = {digest: at for at, digest in enumerate(digests)}
-        return cls(digests, positions, offsets, data, source, entities)
+    ) -> None:
+        """Append a segment of the missing records (and, with a source, the positions of
+        a build's records). A segment cut short (the process killed) or damaged fails
+        its checksum on reading: the file is then written whole."""
+        positions = self.positions
+        if source is not None:
+            new = {digest: len(self.digests) + i for i, digest in enumerate(missing)}
+            order = [positions[d] if d in positions else new[d] for d in conforming]
+        else:
+            order = []
+        segment = _segment_bytes(
+            missing, list(map(fresh.__getitem__, missing)), source, entities, order
+        )
+        with path.open("r+b") as out:
+            try:
+                out.seek(self.size)
+                out.write(segment)
+                out.truncate()
+            except BaseException:
+                out.truncate(self.size)
+                raise
 
     @classmethod
     def write(
@@ -631,23 +697,86 @@ class _Store:
         source: str | None = None,
         entities: int = 0,
     ) -> _Store:
-        """Write records.bin; the store it holds (its body, as read back)."""
+        """Write records.bin whole, in one segment; the store it holds (as read back)."""
         texts = list(map(text, digests))
-        lengths = list(map(len, texts))  # a memoryview of bytes: its length in bytes
-        sizes = array("Q", lengths)
-        if sys.byteorder == "big":
-            sizes.byteswap()
-        body = b"".join([*digests, sizes, *texts])
-        checksum = _store_checksum(body, 0)
-        fields = (len(digests), checksum.decode(), source or "-", entities if source else 0)
-        head = _STORE_MAGIC + " ".join(map(str, fields)).encode() + b"\n"
-        atomic_write_bytes(path, head + body)
+        data = _segment_bytes(digests, texts, source, entities, [])
+        atomic_write_bytes(path, data)
         path.with_name(_LEGACY_STORE).unlink(missing_ok=True)
-        offsets = list(accumulate(lengths, initial=24 * len(digests)))  # 16 + 8 bytes each
-        return cls._of(digests, offsets, memoryview(body), source, entities if source else 0)
+        view = memoryview(data)
+        segment = _segment(data, view, 0, 0)
+        assert segment is not None
+        size, _, starts, ends, source, entities, order = segment
+        positions = {digest: at for at, digest in enumerate(digests)}
+        return cls(digests, positions, starts, ends, view, source, entities, order, size)
 
 
-def _store_checksum(data: bytes, start: int) -> bytes:
+def _segment_bytes(
+    digests: list[bytes], texts: list[Text], source: str | None, entities: int, order: list[int]
+) -> bytes:
+    lengths = list(map(len, texts))  # a memoryview of bytes: its length in bytes
+    sizes = array("Q", lengths)
+    positions = array("I", order)
+    if sys.byteorder == "big":
+        sizes.byteswap()
+        positions.byteswap()
+    body = b"".join([*digests, sizes, *texts, positions])
+    checksum = _store_checksum(body, 0)
+    fields = (
+        len(digests),
+        checksum.decode(),
+        source or "-",
+        entities if source else 0,
+        len(order),
+    )
+    return _STORE_MAGIC + " ".join(map(str, fields)).encode() + b"\n" + body
+
+
+def _segment(
+    data: bytes, view: memoryview, at: int, before: int
+) -> tuple[int, list[bytes], list[int], list[int], str | None, int, list[int] | None] | None:
+    """The segment of records.bin at `at` (`before` records precede it): where it ends,
+    its digests, where its texts start and end, its source, entities and order; None
+    when it is not sound."""
+    line_end = data.find(b"\n", at, at + 160)
+    if line_end < 0 or not data.startswith(_STORE_MAGIC, at):
+        return None
+    head = data[at + len(_STORE_MAGIC) : line_end].split(b" ")
+    if len(head) != 5 or not all(head[i].isdigit() for i in (0, 3, 4)):
+        return None
+    count_text, checksum, source_text, entities_text, ordered_text = head
+    count, entities, ordered = int(count_text), int(entities_text), int(ordered_text)
+    sizes_at = line_end + 1 + 16 * count
+    texts_at = sizes_at + 8 * count
+    if texts_at > len(data):
+        return None
+    sizes = array("Q")
+    sizes.frombytes(view[sizes_at:texts_at])
+    if sys.byteorder == "big":
+        sizes.byteswap()
+    offsets = list(accumulate(sizes, initial=texts_at))
+    end = offsets[-1] + 4 * ordered
+    if end > len(data) or checksum != _store_checksum(view[:end], line_end + 1):
+        return None
+    source = None if source_text == b"-" else source_text.decode("ascii", "replace")
+    # the header's fields are not under the checksum
+    if source is None and (ordered or entities):
+        return None
+    order: list[int] | None = None
+    if ordered:
+        positions = array("I")
+        positions.frombytes(view[offsets[-1] : end])
+        if sys.byteorder == "big":
+            positions.byteswap()
+        if max(positions) >= before + count:
+            return None
+        order = positions.tolist()
+    if source is not None and entities > (ordered or count):
+        return None
+    digests = [data[i : i + 16] for i in range(line_end + 1, sizes_at, 16)]
+    return end, digests, offsets[:-1], offsets[1:], source, entities, order
+
+
+def _store_checksum(data: bytes | memoryview, start: int) -> bytes:
     """The hex CRC-32 of ``data[start:]`` (records.bin's body): it finds damage, not
     forgery, at a fifth of BLAKE2b's cost over 125 MB."""
     return b"%08x" % zlib.crc32(memoryview(data)[start:])
