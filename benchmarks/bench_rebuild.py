@@ -33,20 +33,22 @@ def rebuild_once(corpus: str, out: str, jobs: int, neo4j: bool) -> dict[str, Any
     import time
 
     from graph_builder.ontology import load_ontology
-    from graph_builder.pipeline import RebuildOptions, rebuild
+    from graph_builder.pipeline import RebuildOptions, rebuild, warm_extraction
 
     ontology = load_ontology()
     options = RebuildOptions(corpus=Path(corpus), out=Path(out), prune=True, jobs=jobs)
     start = time.perf_counter()
-    if neo4j:
-        from graph_builder.cli.common import open_driver
-        from graph_builder.config import Neo4jSettings
+    # as `milgraph rebuild` does: the extraction worker first, then the driver
+    with warm_extraction(options, ontology) as warm:
+        if neo4j:
+            from graph_builder.cli.common import open_driver
+            from graph_builder.config import Neo4jSettings
 
-        settings = Neo4jSettings.from_env()
-        with open_driver(settings) as driver:
-            result = rebuild(options, ontology, driver)
-    else:
-        result = rebuild(options, ontology, None)
+            settings = Neo4jSettings.from_env()
+            with open_driver(settings) as driver:
+                result = rebuild(options, ontology, driver, warm=warm)
+        else:
+            result = rebuild(options, ontology, None, warm=warm)
     return {
         "total": time.perf_counter() - start,
         "timings": dict(result.timings),

@@ -211,6 +211,24 @@ def extract_with_cache(
     return Extraction(statements, rejected, len(docs) - len(fresh))
 
 
+def _folders_record(options: RebuildOptions) -> Path:
+    return options.out / "cache" / "corpus-folders.json"
+
+
+@contextmanager
+def warm_extraction(options: RebuildOptions, ontology: Ontology) -> Iterator[WarmWorker | None]:
+    """:func:`rebuild`'s extraction worker (see :func:`_warm_worker`), started before the
+    caller's own set-up: importing the Neo4j driver alone takes ~0.8 s, which the worker
+    spends loading spaCy. Pass it as ``rebuild(..., warm=...)``; stopped on leaving if
+    the rebuild did not take it (or never ran: Neo4j unreachable)."""
+    warm = _warm_worker(options, ontology, _folders_record(options))
+    try:
+        yield warm
+    finally:
+        if warm is not None:
+            warm.stop()
+
+
 def _warm_worker(options: RebuildOptions, ontology: Ontology, folders: Path) -> WarmWorker | None:
     """With --jobs >= 2, an extraction worker that loads spaCy while the corpus is read,
     when the corpus's folders changed since the last build (an article was added): in a
@@ -305,8 +323,12 @@ def rebuild(
     driver: Driver | None = None,
     on_stage: Callable[[str], None] = lambda name: None,
     on_document: Callable[[], None] = lambda: None,
+    warm: WarmWorker | None = None,
 ) -> RebuildResult:
     """Run every stage; load Neo4j only when a driver is given.
+
+    ``warm``: the worker :func:`warm_extraction` started before the caller's own set-up;
+    without one, it is started here if a corpus folder changed.
 
     Raises ValidationError (and writes nothing to Neo4j) when statements or the dataset
     break the ontology or the shapes, unless `options.prune` drops them with a reason.
@@ -318,8 +340,9 @@ def rebuild(
     if not options.corpus.is_dir():
         raise InputError(options.corpus, None, "corpus folder not found; expected a directory")
 
-    folders = options.out / "cache" / "corpus-folders.json"
-    warm = _warm_worker(options, ontology, folders)
+    folders = _folders_record(options)
+    if warm is None:
+        warm = _warm_worker(options, ontology, folders)
     try:
         with stage("read"):
             docs, skipped = read_documents([options.corpus])  # it finds the articles

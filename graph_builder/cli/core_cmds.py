@@ -14,7 +14,13 @@ from rich.table import Table
 from graph_builder.cli.app import app
 from graph_builder.cli.common import console, get_ontology, open_driver
 from graph_builder.config import load_settings
-from graph_builder.pipeline import RebuildOptions, RebuildResult, build_graph, rebuild
+from graph_builder.pipeline import (
+    RebuildOptions,
+    RebuildResult,
+    build_graph,
+    rebuild,
+    warm_extraction,
+)
 from graph_builder.statements import read_statements
 
 OutOption = Annotated[
@@ -99,6 +105,7 @@ def rebuild_command(
         chunk_rows=chunk_rows,
     )
     with ExitStack() as stack:
+        warm = stack.enter_context(warm_extraction(options, ontology))  # before the driver
         driver = None if no_neo4j else stack.enter_context(open_driver(settings.neo4j))
         progress = stack.enter_context(_progress(quiet or as_json))
         task = progress.add_task("read", total=None)
@@ -109,7 +116,9 @@ def rebuild_command(
         def on_document() -> None:
             progress.update(task, advance=1)
 
-        result = rebuild(options, ontology, driver, on_stage=on_stage, on_document=on_document)
+        result = rebuild(
+            options, ontology, driver, on_stage=on_stage, on_document=on_document, warm=warm
+        )
     _print_summary(result, quiet, as_json)
 
 
