@@ -106,3 +106,51 @@ def test_a_worker_that_cannot_start_only_loses_the_head_start(
     found = list(extractor.start(docs, 2, warm=warm))
     assert [statements for _, statements in found] == [extractor.extract(docs[0])]
     assert found[0][1]  # the article has statements: the comparison says something
+
+
+def test_a_worker_started_before_the_driver_is_the_one_the_rebuild_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`milgraph rebuild` starts the worker before importing and connecting the Neo4j
+    driver: the rebuild takes that worker (it starts none of its own), and a caller that
+    fails before the rebuild (Neo4j unreachable) has it stopped."""
+    import graph_builder.pipeline as pipeline
+    from graph_builder.extract.extractor import WarmWorker
+
+    corpus, out = small_corpus(tmp_path), tmp_path / "out"
+    options = RebuildOptions(corpus=corpus, out=out, jobs=2)
+    rebuild(options, ONTOLOGY)  # records the folders
+    shutil.copy(SAMPLE_CORPUS / "baitullah-2009-08-25.txt", corpus)
+    stopped: list[WarmWorker] = []
+    stop = WarmWorker.stop
+
+    def stopping(self: WarmWorker) -> None:
+        stopped.append(self)
+        stop(self)
+
+    monkeypatch.setattr(WarmWorker, "stop", stopping)
+    with pytest.raises(RuntimeError), pipeline.warm_extraction(options, ONTOLOGY) as warm:
+        assert warm is not None
+        raise RuntimeError("Neo4j unreachable")
+    assert stopped == [warm]
+
+    def no_second_worker(*args: Any) -> None:
+        raise AssertionError("the rebuild started a worker of its own")
+
+    taken: list[Any] = []
+    start = Extractor.start
+
+    def starting(self: Extractor, *args: Any, **kwargs: Any) -> Any:
+        taken.append(kwargs.get("warm"))
+        return start(self, *args, **kwargs)
+
+    monkeypatch.setattr(Extractor, "start", starting)
+    with pipeline.warm_extraction(options, ONTOLOGY) as warm:
+        assert warm is not None
+        monkeypatch.setattr(pipeline, "_warm_worker", no_second_worker)
+        result = rebuild(options, ONTOLOGY, warm=warm)
+    assert taken == [warm]  # the new article went to the worker started first
+    assert result.cached_documents == 2 and result.documents == 3
+    monkeypatch.undo()
+    one = rebuild(RebuildOptions(corpus=corpus, out=tmp_path / "one"), ONTOLOGY)
+    assert one.statements == result.statements
