@@ -17,7 +17,8 @@ upgrade costs one slower rebuild, not a re-extraction.
 A :class:`Pack` keeps the rows of a corpus's files in one file beside them, read in one
 go: 10k files cost ~2 s of opening, JSON decoding and hashing at 10k articles. The files
 stay the truth: a file is served from the pack only while its size and mtime are those
-the pack recorded.
+the pack recorded (a file damaged in place with both unchanged is served the rows the pack
+verified by its own SHA-256).
 """
 
 from __future__ import annotations
@@ -122,12 +123,6 @@ def _header(line: bytes) -> dict[str, Any] | None:
     return header if ours else None
 
 
-def present(path: Path) -> bool:
-    """Whether :func:`read_cache` finds a file to read at ``path``: this format's, or the
-    previous format's that it upgrades (not whether the file reads back)."""
-    return os.path.exists(path) or os.path.exists(path.with_suffix(PREVIOUS_SUFFIX))
-
-
 def _upgraded(path: Path, ontology: Ontology, key: str) -> list[Statement] | None:
     """The statements of the previous format's file (a miss if none), checked line by
     line, then kept in this format."""
@@ -159,7 +154,9 @@ class Pack:
     change then gives another mtime, even on a file system with coarse timestamps, so the
     rows in the pack are the file's. A file this run wrote is recorded with the rows it
     was written from (``written``): the pack then serves what the file was made to hold,
-    and the rebuild after a full one reads one file, not all of them.
+    and the rebuild after a full one reads no cache file. (Another process rewriting
+    such a file to the same size within the clock tick of its write would go unseen; the
+    pack would still serve the rows this run extracted for that text.)
 
     Use: :meth:`present` (stats a file), :meth:`take` (its statements, or None to read
     the file), :meth:`keep` (a file read instead), then :meth:`save` (the pack of the
@@ -191,7 +188,9 @@ class Pack:
             self._tmp = None
 
     def present(self, path: Path) -> bool:
-        """:func:`present`, stat-ing a file of this format for :meth:`take`."""
+        """Whether :func:`read_cache` finds a file to read at ``path``: this format's
+        (stat-ed for :meth:`take`), or the previous format's that it upgrades (not
+        whether the file reads back)."""
         try:
             stat = os.stat(path)
         except OSError:

@@ -157,7 +157,9 @@ def extract_with_cache(
     only if the ontology (or the checking code) changed since; fresh ones are checked
     here. A document with refused statements is not cached (a cache file must read back
     clean), so it is extracted again, and refused again, on the next rebuild. A cache
-    file that does not read back (edited, damaged) is a miss.
+    file that does not read back (edited, damaged) is a miss; the files' rows are read
+    from their pack (:class:`~graph_builder.extract_cache.Pack`) while their size and
+    mtime are those it recorded.
 
     ``warm``: a worker :func:`_warm_worker` started before the corpus was read; it
     extracts the new documents if they are few (see :meth:`Extractor.start`).

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -141,12 +141,19 @@ def with_changes(statement: Statement, **changes: Any) -> Statement:
     original (statement_id) are not carried over, as a new object would not have them."""
     if not changes.keys() <= _FIELD_SET:
         raise TypeError(f"not Statement fields: {', '.join(sorted(changes.keys() - _FIELD_SET))}")
-    copy = object.__new__(Statement)
-    values = copy.__dict__  # frozen: its __setattr__ refuses, its __dict__ does not
-    values.update(statement.__dict__)
+    return with_fields(statement, changes)
+
+
+def with_fields(statement: Statement, changes: Mapping[str, Any]) -> Statement:
+    """:func:`with_changes` for names the caller knows are fields (not checked): the
+    original's values copied in one call and given to the copy as its ``__dict__``
+    (resolution rewrites 140k statements at 10k articles)."""
+    values = statement.__dict__.copy()
     for name in _CACHED:
         values.pop(name, None)
     values.update(changes)
+    copy = object.__new__(Statement)
+    object.__setattr__(copy, "__dict__", values)  # frozen: its own __setattr__ refuses
     return copy
 
 
