@@ -382,6 +382,42 @@ def test_a_damaged_record_store_is_checked_again(
     assert checked == []
 
 
+def test_a_few_new_records_are_appended_and_an_append_cut_short_is_not_trusted(
+    ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build missing a few records appends them as a segment (the ~100 MB of known
+    records at 10k articles not written again); the next build trusts the store as it
+    is; an append cut short (the process killed) empties it: all checked, written whole."""
+    res = gold_resolution(ontology)
+    docs = documents(res)
+    cache = tmp_path / "cache"
+    first = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache)
+    store = cache / "records.bin"
+    whole = store.read_bytes()
+    old = rdf_fragments._Store.read(store)
+    rdf_fragments._Store.write(store, old.digests[:-2], lambda d: old.text(old.positions[d]))
+    without_two = store.read_bytes()
+    checked: list[int] = []
+    check = rdf_fragments._check_records
+
+    def counted(*args: Any) -> Any:
+        checked.append(len(args[1]))
+        return check(*args)
+
+    monkeypatch.setattr(rdf_fragments, "_check_records", counted)
+    magic = rdf_fragments._STORE_MAGIC
+    assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
+    assert sum(checked) == 2
+    appended = store.read_bytes()
+    assert appended.startswith(without_two) and appended.count(magic) == 2
+    checked.clear()
+    assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
+    assert checked == [] and store.read_bytes() == appended  # trusted, not written
+    store.write_bytes(appended[:-1])
+    assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
+    assert sum(checked) == len(old.digests) and store.read_bytes() == whole
+
+
 def test_workers_keep_what_they_build_in_the_cache(
     ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
