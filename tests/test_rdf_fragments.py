@@ -333,6 +333,19 @@ def test_entity_and_merge_records_in_chunks_are_checked_as_in_the_whole_dataset(
     assert same(again, built)
 
 
+def counted_record_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the chunks of entity and merge records checked from now on."""
+    checked: list[int] = []
+    check = rdf_fragments._check_records
+
+    def counted(*args: Any) -> Any:
+        checked.append(len(args[1]))
+        return check(*args)
+
+    monkeypatch.setattr(rdf_fragments, "_check_records", counted)
+    return checked
+
+
 def test_a_damaged_record_store_is_checked_again(
     ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,14 +362,7 @@ def test_a_damaged_record_store_is_checked_again(
     kept = store.read_bytes()
     digests = rdf_fragments._Store.read(store).digests
     assert len(digests) == len(first.entities) + len(set(res.merges)) > 100
-    checked: list[int] = []
-    check = rdf_fragments._check_records
-
-    def counted(*args: Any) -> Any:
-        checked.append(len(args[1]))
-        return check(*args)
-
-    monkeypatch.setattr(rdf_fragments, "_check_records", counted)
+    checked = counted_record_checks(monkeypatch)
     magic = rdf_fragments._STORE_MAGIC
     for damaged in (
         kept[:-1],
@@ -397,14 +403,7 @@ def test_a_few_new_records_are_appended_and_an_append_cut_short_is_not_trusted(
     old = rdf_fragments._Store.read(store)
     rdf_fragments._Store.write(store, old.digests[:-2], lambda d: old.text(old.positions[d]))
     without_two = store.read_bytes()
-    checked: list[int] = []
-    check = rdf_fragments._check_records
-
-    def counted(*args: Any) -> Any:
-        checked.append(len(args[1]))
-        return check(*args)
-
-    monkeypatch.setattr(rdf_fragments, "_check_records", counted)
+    checked = counted_record_checks(monkeypatch)
     magic = rdf_fragments._STORE_MAGIC
     assert same(rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, cache), first)
     assert sum(checked) == 2
