@@ -149,8 +149,9 @@ class Pack:
     """The rows of cache files, each under its file's name, size and mtime, in one file.
 
     A file is served from the pack only while its size and mtime are the recorded ones.
-    A file read is recorded only if its mtime is older than the pack's start (a temporary
-    file's mtime, the file system's clock, taken before any file is looked at): a later
+    A file read is recorded only if its mtime is older than the pack's start (the mtime
+    of a file made and deleted in the cache folder, the file system's clock, taken
+    before any file is looked at; none without a folder to make it in): a later
     change then gives another mtime, even on a file system with coarse timestamps, so the
     rows in the pack are the file's. A file this run wrote is recorded with the rows it
     was written from (``written``): the pack then serves what the file was made to hold,
@@ -160,8 +161,8 @@ class Pack:
 
     Use: :meth:`present` (stats a file), :meth:`take` (its statements, or None to read
     the file), :meth:`keep` (a file read instead), then :meth:`save` (the pack of the
-    files taken or kept, if that changed) and :meth:`close`. A pack that does not read
-    back (damaged, another format, key or Python) is empty.
+    files taken or kept, if that changed). A pack that does not read back (damaged,
+    another format, key or Python) is empty.
     """
 
     def __init__(self, path: Path, key: str) -> None:
@@ -171,21 +172,7 @@ class Pack:
         self._stats: dict[str, tuple[int, int]] = {}
         self._entries: dict[str, tuple[int, int, bytes]] = {}
         self._kept = False
-        self._tmp: str | None = None
-        self._since = -1  # no file read is recorded without a temporary file to write
-        self._temporary()
-        if self._tmp is not None:
-            self._since = os.stat(self._tmp).st_mtime_ns
-
-    def _temporary(self) -> None:
-        """Make the temporary file the pack is written to (its mtime: the clock)."""
-        try:
-            fd, self._tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-            )
-            os.close(fd)
-        except OSError:  # no cache folder yet (a first build), or a read-only one
-            self._tmp = None
+        self._since = _clock(path)
 
     def present(self, path: Path) -> bool:
         """Whether :func:`read_cache` finds a file to read at ``path``: this format's
@@ -227,15 +214,11 @@ class Pack:
 
     def save(self) -> None:
         """Write the pack of the files taken and kept, unless it holds just those."""
-        from graph_builder.analysis import _umask
+        from graph_builder.analysis import atomic_write_bytes
 
         entries, old, self._old = self._entries, self._old, {}
         if not (self._kept or entries.keys() != old.keys()):
             return
-        if self._tmp is None:
-            self._temporary()  # the cache folder is made by the first file written
-            if self._tmp is None:
-                return
         payload = marshal.dumps(entries)
         header = {
             "format": PACK_FORMAT,
@@ -246,20 +229,26 @@ class Pack:
             "sha256": hashlib.sha256(payload).hexdigest(),
         }
         try:
-            with open(self._tmp, "wb") as handle:
-                handle.write(json.dumps(header).encode() + b"\n")
-                handle.write(payload)
-            os.chmod(self._tmp, 0o666 & ~_umask())  # as atomic_write_bytes does
-            os.replace(self._tmp, self.path)
+            atomic_write_bytes(self.path, json.dumps(header).encode() + b"\n" + payload)
         except OSError:  # a read-only or full disk: the files still serve
-            return
-        self._tmp = None
+            pass
 
     def close(self) -> None:
-        """Remove the temporary file unless :meth:`save` made it the pack."""
-        if self._tmp is not None:
-            Path(self._tmp).unlink(missing_ok=True)
-            self._tmp = None
+        """Nothing to release (the pack holds no file open across a run); kept for the
+        callers that use a pack as ``contextlib.closing(pack)``."""
+
+
+def _clock(path: Path) -> int:
+    """The file system's time now: the mtime of a file made beside ``path`` and deleted
+    at once; -1 (no file read is then recorded) if none can be made there (no cache
+    folder yet, a first build, or a read-only one)."""
+    try:
+        with tempfile.NamedTemporaryFile(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        ) as handle:
+            return os.fstat(handle.fileno()).st_mtime_ns
+    except OSError:
+        return -1
 
 
 # statement_values in one C call; the span stays a tuple, which trusted_statement takes

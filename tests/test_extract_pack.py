@@ -81,6 +81,7 @@ def packed(setup: dict[str, Any]) -> Any:
     age(files(setup))
     assert extract(setup).statements == first.statements
     assert len(setup["reads"]) == 2  # read from the files, then packed
+    assert temporaries(setup) == []  # the clock's file, made in the folder, is gone
     return first
 
 
@@ -88,18 +89,24 @@ def pack_path(setup: dict[str, Any]) -> Path:
     return setup["out"] / "cache" / "extract.pack"
 
 
+def temporaries(setup: dict[str, Any]) -> list[Path]:
+    """The pack's clock files and atomic_write_bytes's temporaries left in the cache folder."""
+    return list(pack_path(setup).parent.glob(".extract.pack.*"))
+
+
 def test_the_pack_serves_unchanged_files(corpus: dict[str, Any]) -> None:
     first = packed(corpus)
     third = extract(corpus)
     assert corpus["reads"] == [] and corpus["extracted"] == []
     assert third.statements == first.statements and third.cached == 2
-    assert not list(pack_path(corpus).parent.glob(".extract.pack.*"))  # no temporary left
+    assert temporaries(corpus) == []  # after a run that saved nothing
 
 
 def test_what_a_run_extracted_is_served_from_the_pack_next_time(corpus: dict[str, Any]) -> None:
     """The rebuild after a full one reads no cache file: the fresh rows were packed."""
     first = extract(corpus)
     assert len(corpus["extracted"]) == 2 and first.cached == 0
+    assert pack_path(corpus).exists() and temporaries(corpus) == []  # saved, no clock file
     second = extract(corpus)
     assert corpus["reads"] == [] and corpus["extracted"] == []
     assert second.statements == first.statements and second.cached == 2
