@@ -580,15 +580,6 @@ class _Store:
     def text(self, position: int) -> Text:
         return self.data[self.starts[position] : self.ends[position]]
 
-    def run(self, digests: list[bytes]) -> Text | None:
-        """The texts of some records joined, when they are kept one after another in
-        this order; else None."""
-        start = self.positions.get(digests[0]) if digests else None
-        if start is None or self.digests[start : start + len(digests)] != digests:
-            return None
-        pieces = self.pieces(digests, {})
-        return pieces[0] if len(pieces) == 1 else None
-
     def pieces(self, digests: list[bytes], fresh: dict[bytes, bytes]) -> list[Text]:
         """The texts of some records, those kept one after another as one slice each."""
         pieces: list[Text] = []

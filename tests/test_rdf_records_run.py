@@ -25,16 +25,24 @@ def test_a_written_store_is_the_store_read_back(tmp_path: Path) -> None:
     assert [bytes(store.text(i)) for i in range(6)] == list(TEXTS.values())
 
 
-def test_a_run_is_the_texts_joined_only_when_they_follow_each_other(tmp_path: Path) -> None:
+def test_pieces_are_one_slice_for_records_kept_one_after_another(tmp_path: Path) -> None:
     store = written(tmp_path / "records.bin")
-    digests = list(TEXTS)
-    run = store.run(digests[1:4])
-    assert run is not None and bytes(run) == b"".join(TEXTS[d] for d in digests[1:4])
-    assert bytes(store.run(digests) or b"") == b"".join(TEXTS.values())
-    assert store.run([digests[0], digests[2]]) is None  # a gap
-    assert store.run([digests[2], digests[1]]) is None  # out of order
-    assert store.run([digests[5], b"z" * 16]) is None  # past the end, unknown
-    assert store.run([b"z" * 16]) is None and store.run([]) is None
+    digests, texts = list(TEXTS), list(TEXTS.values())
+    unknown = b"z" * 16
+
+    def pieces(wanted: list[bytes], fresh: dict[bytes, bytes] | None = None) -> list[bytes]:
+        return [bytes(piece) for piece in store.pieces(wanted, fresh or {})]
+
+    assert store.ordered() == digests  # no source: the segment's records, in file order
+    assert pieces(digests[1:4]) == [b"".join(texts[1:4])]
+    assert pieces(digests) == [b"".join(texts)]
+    assert pieces([digests[0], digests[2]]) == [texts[0], texts[2]]  # a gap
+    assert pieces([digests[2], digests[1]]) == [texts[2], texts[1]]  # out of order
+    # a record not kept is its fresh text, between the slices of those kept
+    fresh = {unknown: b"<urn:z> <urn:p> <urn:o> .\n"}
+    assert pieces([digests[1], unknown, digests[2]], fresh) == [texts[1], fresh[unknown], texts[2]]
+    assert pieces([digests[5], unknown], fresh) == [texts[5], fresh[unknown]]
+    assert pieces([]) == []
 
 
 def test_entity_ties_merge_a_pair_read_both_ways() -> None:
