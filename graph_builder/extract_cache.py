@@ -27,13 +27,13 @@ import hashlib
 import json
 import marshal
 import os
-import sys
 import tempfile
 from collections.abc import Sequence
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from graph_builder import sealed
 from graph_builder.errors import InputError
 from graph_builder.ontology import Ontology
 from graph_builder.statements import (
@@ -47,12 +47,8 @@ from graph_builder.statements import (
 
 FORMAT = "milgraph-extract-cache/1"
 PACK_FORMAT = "milgraph-extract-pack/1"
-# marshal's format may change between Python versions: a pack is read by the one it was
-# written by
-_PACK_PYTHON = f"{sys.implementation.cache_tag}-marshal{marshal.version}"
 SUFFIX = ".cache"
 PREVIOUS_SUFFIX = ".jsonl"  # the previous format's files
-MAX_HEADER_BYTES = 4096  # a header is ~300 bytes; a longer first line is not one
 
 
 def checked(statements: Sequence[Statement], ontology: Ontology) -> list[Statement]:
@@ -82,7 +78,7 @@ def read_cache(path: Path, ontology: Ontology, key: str) -> list[Statement] | No
     another format, or a statement the ontology now refuses)."""
     try:
         with path.open("rb") as handle:
-            header = _header(handle.readline(MAX_HEADER_BYTES))
+            header = _header(handle.readline(sealed.MAX_HEADER_BYTES))
             # Read only a payload of the size the header gives (a damaged size is not
             # trusted: read(n) would set n bytes aside first).
             rest = os.fstat(handle.fileno()).st_size - handle.tell()
@@ -219,23 +215,12 @@ class Pack:
         entries, old, self._old = self._entries, self._old, {}
         if not (self._kept or entries.keys() != old.keys()):
             return
-        payload = marshal.dumps(entries)
-        header = {
-            "format": PACK_FORMAT,
-            "fields": FIELDS,
-            "check_key": self._key,
-            "python": _PACK_PYTHON,
-            "bytes": len(payload),
-            "sha256": hashlib.sha256(payload).hexdigest(),
-        }
         try:
-            atomic_write_bytes(self.path, json.dumps(header).encode() + b"\n" + payload)
+            atomic_write_bytes(
+                self.path, sealed.seal(_pack_header(self._key), marshal.dumps(entries))
+            )
         except OSError:  # a read-only or full disk: the files still serve
             pass
-
-    def close(self) -> None:
-        """Nothing to release (the pack holds no file open across a run); kept for the
-        callers that use a pack as ``contextlib.closing(pack)``."""
 
 
 def _clock(path: Path) -> int:
@@ -255,26 +240,21 @@ def _clock(path: Path) -> int:
 _values = attrgetter(*FIELDS)
 
 
+def _pack_header(key: str) -> dict[str, Any]:
+    """What a pack's header says: written by this code, for `key`, by this Python."""
+    return {
+        "format": PACK_FORMAT,
+        "fields": list(FIELDS),
+        "check_key": key,
+        "python": sealed.MARSHAL_PYTHON,
+    }
+
+
 def _read_pack(path: Path, key: str) -> dict[str, tuple[int, int, bytes]]:
     """The entries of a pack written under ``key`` by this Python; {} if it does not
     read back."""
-    try:
-        with path.open("rb") as handle:
-            line = handle.readline(MAX_HEADER_BYTES)
-            payload = handle.read()
-        header = json.loads(line)
-    except (OSError, ValueError, RecursionError):
-        return {}
-    ours = (
-        isinstance(header, dict)
-        and header.get("format") == PACK_FORMAT
-        and header.get("fields") == list(FIELDS)
-        and header.get("check_key") == key
-        and header.get("python") == _PACK_PYTHON
-        and header.get("bytes") == len(payload)
-        and header.get("sha256") == hashlib.sha256(payload).hexdigest()
-    )
-    if not ours:
+    payload = sealed.unseal(path, _pack_header(key))
+    if payload is None:
         return {}
     entries = marshal.loads(payload)
     return entries if isinstance(entries, dict) else {}

@@ -29,13 +29,16 @@ import json
 import marshal
 import re
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from operator import attrgetter, itemgetter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graph_builder import neo4j_state
 from graph_builder.errors import InputError, Neo4jUnavailable, OntologyError, ValidationError
 from graph_builder.gcpause import gc_paused
 from graph_builder.model import MODALITY_ORDER, GraphData, Relation, Support
@@ -75,6 +78,8 @@ class LoadSummary:
     transactions: int = 0  # write transactions committed
     atomic: bool = True  # False when a big replace was committed in several transactions
     scored: int = 0  # entities given analytics scores (``scores`` of load_graph)
+    # compared with the state the last load kept (``state_file``), not read from Neo4j
+    state_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -458,6 +463,16 @@ RELATIONSHIP_UPDATE_QUERY = (
     "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid SET r = row.props"
 )
 
+# Find the relationships a diff against kept state names by key (see _locate).
+LOCATE_RELATIONSHIPS = (
+    "UNWIND $keys AS k MATCH (s:Entity {id: k[0]})-[r]->(o:Entity {id: k[2]}) "
+    "WHERE type(r) = k[1] RETURN k, elementId(r)"
+)
+LOCATE_MENTIONS = (
+    "UNWIND $keys AS k MATCH (d:Document {id: k[0]})-[r:MENTIONS]->(e:Entity {id: k[2]}) "
+    "RETURN k, elementId(r)"
+)
+
 # The state read names properties an empty database has never seen; its warnings say nothing.
 _QUIET: dict[str, Any] = {"notifications_min_severity": "OFF"}
 
@@ -534,10 +549,11 @@ class _State:
 
     entities: dict[str, tuple[frozenset[str], Any, Any, Any]]  # id -> (labels, name, aliases, type)
     documents: dict[str, dict[str, Any]]  # id -> properties
-    relationships: dict[RelKey, list[tuple[str, Any]]]  # (s, type, o) -> [(elementId, hash)]
+    # (s, type, o) -> [(elementId, hash)]; from kept state the key stands in for the elementId
+    relationships: dict[RelKey, list[tuple[str | RelKey, Any]]]
     # MENTIONS apart, by (document id, entity id): they are most relationships, and set
     # operations on these keys compare them with the plan at C speed.
-    mentions: dict[tuple[str, str], str]  # -> elementId of the first one read
+    mentions: dict[tuple[str, str], str | RelKey]  # -> elementId of the first one read
     duplicate_mentions: list[str]  # elementIds of the others (never made by this loader)
 
 
@@ -546,8 +562,8 @@ def _read_state(tx: ManagedTransaction) -> _State:
     entities = {e: (frozenset(labels), name, aliases, t) for e, labels, name, aliases, t in rows}
     rows = tx.run(READ_DOCUMENTS).single(strict=True)["rows"]
     documents = {d: dict(props) for d, props in rows}
-    relationships: dict[RelKey, list[tuple[str, Any]]] = defaultdict(list)
-    mentions: dict[tuple[str, str], str] = {}
+    relationships: dict[RelKey, list[tuple[str | RelKey, Any]]] = defaultdict(list)
+    mentions: dict[tuple[str, str], str | RelKey] = {}
     duplicate_mentions: list[str] = []
     for (rels,) in tx.run(READ_RELATIONSHIPS, chunk=READ_CHUNK).values():
         for s, rid, t, o, h in rels:
@@ -558,6 +574,61 @@ def _read_state(tx: ManagedTransaction) -> _State:
             else:
                 mentions[(s, o)] = rid
     return _State(entities, documents, dict(relationships), mentions, duplicate_mentions)
+
+
+def _kept_state(kept: neo4j_state.Kept) -> _State:
+    """Kept content as :func:`_read_state` would read it, each relationship's key standing
+    in for its elementId (:func:`_locate` finds those a write needs)."""
+    entities = {
+        entity_id: (frozenset(labels), name, aliases, entity_type)
+        for entity_id, (labels, name, aliases, entity_type) in kept.entities.items()
+    }
+    relationships: dict[RelKey, list[tuple[str | RelKey, Any]]] = {
+        key: [(key, load_hash)] for key, load_hash in kept.relationships.items()
+    }
+    mentions: dict[tuple[str, str], str | RelKey] = {
+        key: (key[0], MENTIONS, key[1]) for key in kept.mentions
+    }
+    return _State(entities, kept.documents, relationships, mentions, [])
+
+
+def _kept_content(plan: _Plan) -> neo4j_state.Kept:
+    """What the database holds once `plan` is loaded, as :func:`_read_state` would read it."""
+    return neo4j_state.Kept(
+        entities={
+            row["id"]: (("Entity", label), row["name"], row["aliases"], row["type"])
+            for label, rows in plan.entities.items()
+            for row in rows
+        },
+        documents={row["id"]: _document_stored(row) for row in plan.documents},
+        relationships={
+            (rel.relation.subject_id, rel_type, rel.relation.object_id): rel.load_hash
+            for rel_type, planned in plan.relationships.items()
+            for rel in planned
+        },
+        mentions=list(plan.mentions),
+    )
+
+
+def _locate(tx: ManagedTransaction, diff: _Diff) -> bool:
+    """Put elementIds in place of the keys that a diff against kept state deletes or
+    rewrites. False if a key does not find exactly one relationship: the kept state does
+    not describe the database after all (the caller reads it instead)."""
+    keys = set(diff.stale_relationships) | {row["rid"] for row in diff.changed_relationships}
+    found: dict[str | RelKey, list[str]] = defaultdict(list)
+    for query, wanted in (
+        (LOCATE_MENTIONS, [key for key in keys if key[1] == MENTIONS]),
+        (LOCATE_RELATIONSHIPS, [key for key in keys if key[1] != MENTIONS]),
+    ):
+        if wanted:
+            for key, rid in tx.run(query, keys=[list(key) for key in wanted]).values():
+                found[(key[0], key[1], key[2])].append(rid)
+    if found.keys() != keys or any(len(rids) != 1 for rids in found.values()):
+        return False
+    diff.stale_relationships[:] = [found[key][0] for key in diff.stale_relationships]
+    for row in diff.changed_relationships:
+        row["rid"] = found[row["rid"]][0]
+    return True
 
 
 @dataclass
@@ -572,7 +643,7 @@ class _Diff:
     changed_relationships: list[dict[str, Any]]  # {"rid", "props"}
     changed_relationship_rows: dict[str, list[dict[str, Any]]]  # the same, as upsert rows
     new_mentions: list[dict[str, str]]
-    stale_relationships: list[str]  # elementIds
+    stale_relationships: list[str | RelKey]  # elementIds (keys until _locate)
     stale_entities: list[str]
     stale_documents: list[str]
     unchanged: int
@@ -726,6 +797,7 @@ def load_graph(
     max_transaction_rows: int | None = DEFAULT_MAX_TRANSACTION_ROWS,
     on_batch: ProgressCallback | None = None,
     scores: ScoreSource | None = None,
+    state_file: Path | None = None,
 ) -> LoadSummary:
     """Make Neo4j hold `data`, writing only what differs, in parameterised ``UNWIND`` batches.
 
@@ -779,6 +851,12 @@ def load_graph(
         and its scores together, or neither (an error from `scores` rolls it back).
         With `max_transaction_rows` (a server short of memory), or without `replace`,
         they are written in one last transaction of their own.
+    state_file
+        For a replace: where to keep what the database holds after it (see
+        :mod:`graph_builder.neo4j_state`), so that the next replace compares the plan with
+        that instead of reading the database, while the database's last committed
+        transaction is still the one it was kept at (milgraph's own server only; on
+        others the database is always read). ``LoadSummary.state_kept`` says which.
 
     Raises
     ------
@@ -808,6 +886,7 @@ def load_graph(
             max_transaction_rows,
             on_batch,
             scores,
+            state_file,
         )
     return dataclasses.replace(summary, seconds=round(time.perf_counter() - started, 3))
 
@@ -822,6 +901,7 @@ def _load(
     max_transaction_rows: int | None,
     on_batch: ProgressCallback | None,
     scores: ScoreSource | None,
+    state_file: Path | None,
 ) -> LoadSummary:
     plan = _plan(data, ontology)  # validates everything before the first write
     ensure_schema(driver, ontology, database)
@@ -830,7 +910,14 @@ def _load(
     with driver.session(database=database, **_QUIET) as session:
         if replace:
             outcome = _replace(
-                session, plan, ontology, batch_size, max_transaction_rows, progress, scores
+                session,
+                plan,
+                ontology,
+                batch_size,
+                max_transaction_rows,
+                progress,
+                scores,
+                state_file,
             )
             scored = outcome.scored
         else:
@@ -862,6 +949,7 @@ def _load(
         transactions=outcome.transactions,
         atomic=outcome.atomic,
         scored=scored,
+        state_kept=outcome.state_kept,
     )
 
 
@@ -877,6 +965,7 @@ class _Outcome:
     strays: int
     atomic: bool
     scored: int = 0
+    state_kept: bool = False
 
 
 def _apply(
@@ -906,25 +995,47 @@ def _replace(
     max_rows: int | None,
     progress: ProgressCallback,
     scores: ScoreSource | None,
+    state_file: Path | None,
 ) -> _Outcome:
     """The replace of :func:`load_graph`: one transaction when the change set is small."""
     from neo4j.exceptions import TransientError
 
-    def with_strays(diff: _Diff) -> list[Step]:
+    from neo4j import unit_of_work
+
+    def with_strays(diff: _Diff, kept: bool = False) -> list[Step]:
         steps = _replace_steps(diff, ontology)
+        if kept:  # the database holds what the last load made: no stray node
+            return steps
         return [steps[0], (DELETE_STRAY_NODES, [], False), *steps[1:]]
 
     def batches_of(steps: Sequence[Step]) -> int:
         return sum(-(-len(rows) // batch_size) for _, rows, _ in steps)
 
-    def atomic(tx: ManagedTransaction) -> tuple[_Diff, int | None, int]:
-        diff = _diff(plan, _read_state(tx), ontology)
+    # The state kept by the last load, if the server can say the database is unchanged.
+    before = neo4j_state.position(session) if state_file is not None else None
+    kept = neo4j_state.read(state_file, before.mark) if state_file and before else None
+    token = uuid.uuid4().hex  # marks this load's transaction (metadata the server notes)
+
+    def compare(tx: ManagedTransaction) -> tuple[_Diff, neo4j_state.Position | None, bool]:
+        """The diff, the position the transaction began at, whether kept state served."""
+        began = neo4j_state.position_in(tx) if before is not None else None
+        if kept is not None and began is not None and before is not None:
+            if began.mark == before.mark:  # no write since the state was kept
+                diff = _diff(plan, _kept_state(kept), ontology)
+                if _locate(tx, diff):
+                    return diff, began, True
+        return _diff(plan, _read_state(tx), ontology), began, False
+
+    def atomic(
+        tx: ManagedTransaction,
+    ) -> tuple[_Diff, int | None, int, neo4j_state.Position | None, bool]:
+        diff, began, from_kept = compare(tx)
         if max_rows is not None and diff.size > max_rows:
-            return diff, None, 0  # too big for one transaction; nothing written
-        strays = _apply(tx, with_strays(diff), batch_size, progress)
+            return diff, None, 0, began, from_kept  # too big for one transaction
+        strays = _apply(tx, with_strays(diff, from_kept), batch_size, progress)
         if scores is None or max_rows is not None:
-            return diff, strays, 0
-        return diff, strays, _write_score_rows(tx, _score_rows(scores()))
+            return diff, strays, 0, began, from_kept
+        return diff, strays, _write_score_rows(tx, _score_rows(scores())), began, from_kept
 
     def no_retry_on_memory(work: Callable[..., Any]) -> Callable[..., Any]:
         # The driver retries transient errors, but the same transaction needs the same
@@ -939,9 +1050,12 @@ def _replace(
 
         return guarded
 
-    def write(work: Callable[..., Any], *args: Any) -> Any:
+    def write(work: Callable[..., Any], *args: Any, metadata: dict[str, str] | None = None) -> Any:
         try:
-            return session.execute_write(no_retry_on_memory(work), *args)
+            guarded = no_retry_on_memory(work)
+            if metadata is not None:
+                guarded = unit_of_work(metadata=metadata)(guarded)
+            return session.execute_write(guarded, *args)
         except (_OutOfTransactionMemory, TransientError) as exc:
             # A commit that runs out of memory surfaces here, after the driver's retries.
             if isinstance(exc, TransientError) and "MemoryPoolOutOfMemoryError" not in (
@@ -958,15 +1072,31 @@ def _replace(
                 "or `milgraph rebuild` (not atomic)"
             ) from None
 
-    diff, strays, scored = write(atomic)
+    diff, strays, scored, began, from_kept = write(
+        atomic, metadata={neo4j_state.LOAD_METADATA_KEY: token}
+    )
     if strays is not None:
         progress(diff.unchanged)
-        steps = with_strays(diff)
+        steps = with_strays(diff, from_kept)
         transactions = 1
         if scores is not None and max_rows is not None:  # their own: see load_graph
             scored = write(_write_score_rows, _score_rows(scores()))
             transactions += 1
-        return _Outcome(diff, batches_of(steps), transactions, strays, atomic=True, scored=scored)
+        if state_file is not None and began is not None:
+            after = neo4j_state.position(session)
+            if after is not None and after.holds_load(token, began):
+                neo4j_state.write(state_file, after.mark, _kept_content(plan))
+            else:
+                neo4j_state.discard(state_file)
+        return _Outcome(
+            diff,
+            batches_of(steps),
+            transactions,
+            strays,
+            atomic=True,
+            scored=scored,
+            state_kept=from_kept,
+        )
 
     # Chunked: consecutive batches grouped into transactions of at most max_rows rows.
     assert max_rows is not None
@@ -994,8 +1124,16 @@ def _replace(
     if scores is not None:
         scored = write(_write_score_rows, _score_rows(scores()))
         transactions += 1
+    if state_file is not None:
+        neo4j_state.discard(state_file)  # not kept: the load took several transactions
     return _Outcome(
-        diff, batches_of(with_strays(diff)), transactions, strays, atomic=False, scored=scored
+        diff,
+        batches_of(with_strays(diff)),
+        transactions,
+        strays,
+        atomic=False,
+        scored=scored,
+        state_kept=from_kept,
     )
 
 

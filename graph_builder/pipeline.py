@@ -17,7 +17,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -186,27 +186,24 @@ def extract_with_cache(
         on_document()
 
     pack = Pack(out / "cache" / "extract.pack", key)
-    with closing(pack):  # its temporary file goes, whatever happens
-        # Documents without a cache file are extracted from the start: with --jobs >= 2
-        # the workers load spaCy while this process reads the cached ones.
-        new = [doc for doc, path in zip(docs, paths, strict=True) if not pack.present(path)]
-        extractor = (warm.extractor if warm else Extractor(ontology)) if new else None
-        early = extractor.start(new, jobs, warm=warm) if extractor else Extractions(iter(()))
-        try:
-            fresh = _read_cached(
-                docs, paths, ontology, key, by_doc, refused_by_doc, on_document, pack
-            )
-            for doc, found in early:
-                if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
-                    take_fresh(doc, found)
-        finally:
-            early.close()
-        late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
-        if late:
-            extractor = extractor or Extractor(ontology)
-            for doc, found in extractor.extract_all(late, jobs=jobs):
+    # Documents without a cache file are extracted from the start: with --jobs >= 2
+    # the workers load spaCy while this process reads the cached ones.
+    new = [doc for doc, path in zip(docs, paths, strict=True) if not pack.present(path)]
+    extractor = (warm.extractor if warm else Extractor(ontology)) if new else None
+    early = extractor.start(new, jobs, warm=warm) if extractor else Extractions(iter(()))
+    try:
+        fresh = _read_cached(docs, paths, ontology, key, by_doc, refused_by_doc, on_document, pack)
+        for doc, found in early:
+            if id(doc) not in by_doc:  # unless its cache file appeared meanwhile
                 take_fresh(doc, found)
-        pack.save()  # with the new documents' rows: the next rebuild reads none of their files
+    finally:
+        early.close()
+    late = [doc for doc in fresh if id(doc) not in by_doc]  # damaged or unreadable files
+    if late:
+        extractor = extractor or Extractor(ontology)
+        for doc, found in extractor.extract_all(late, jobs=jobs):
+            take_fresh(doc, found)
+    pack.save()  # with the new documents' rows: the next rebuild reads none of their files
     # in document order, whatever came from the cache: the same corpus, the same output
     statements = [s for doc in docs for s in by_doc.get(id(doc), ())]
     rejected = [r for doc in docs for r in refused_by_doc.get(id(doc), ())]
@@ -566,7 +563,7 @@ def _load_neo4j(
     called once the graph's own writes are done)."""
     from graph_builder import neo4j_load
 
-    neo4j_load.load_graph(
+    summary = neo4j_load.load_graph(
         driver,
         data,
         ontology,
@@ -575,7 +572,13 @@ def _load_neo4j(
         replace=True,
         max_transaction_rows=options.chunk_rows,
         scores=rows,
+        state_file=options.out / "cache" / "neo4j-state",
     )
+    if summary.state_kept:
+        result.notes.append(
+            "Neo4j had no write since the last rebuild: the graph was compared with what that "
+            "rebuild loaded (OUT/cache/neo4j-state), not read back"
+        )
     result.neo4j_counts = neo4j_load.graph_counts(driver, database=options.database)
 
 

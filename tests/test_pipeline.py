@@ -461,8 +461,9 @@ def test_metrics_that_cannot_reach_one_early_writer_still_reach_the_other(
 ) -> None:
     from graph_builder import neo4j_load, sidework
 
-    def load_asking_for_the_scores(*args: Any, scores: Any, **kwargs: Any) -> None:
+    def load_asking_for_the_scores(*args: Any, scores: Any, **kwargs: Any) -> Any:
         scores()
+        return neo4j_load.LoadSummary(0, 0, 0, 0, batches=0, seconds=0.0)
 
     monkeypatch.setattr(neo4j_load, "load_graph", load_asking_for_the_scores)
     monkeypatch.setattr(neo4j_load, "graph_counts", lambda *args, **kwargs: (0, 0))

@@ -1,0 +1,139 @@
+"""What the last load left in Neo4j, kept beside the build so the next load need not read it.
+
+A replace compares the plan with what the database holds. Reading that back costs seconds
+at 10k articles (most of a one-article rebuild's Neo4j stage, more on a freshly started
+server). After an atomic replace the database holds exactly the plan, so the loader keeps
+the plan's keys and fingerprints in a file (``OUT/cache/neo4j-state``), tagged with the
+database's position: its last committed transaction (id, checksum, commit time).
+
+The next load trusts the file only while the database is still at that position: any
+write since (another load, ``milgraph remove``, an analyst's Cypher, a restore) moves it,
+and the loader reads the database as before. The position comes from the procedure
+``milgraph.lastTransaction()``, which milgraph's own server (``neo4j/Launcher.java``)
+registers; Neo4j Community has no other way to report it. On any other server the loader
+always reads the database.
+
+The file is written only when the position after the commit proves that the database
+holds the plan: the last committed transaction is the load's own (the server notes the
+token the load sets as transaction metadata), or nothing at all was committed since the
+load's transaction began (it changed nothing).
+"""
+
+from __future__ import annotations
+
+import marshal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graph_builder import sealed
+
+if TYPE_CHECKING:
+    from neo4j import ManagedTransaction, Session
+
+POSITION_QUERY = "CALL milgraph.lastTransaction()"
+LOAD_METADATA_KEY = "milgraph_load"  # the transaction metadata the server looks for
+FORMAT = "milgraph-neo4j-state/1"
+
+Mark = tuple[str, int, int, int]  # database, last committed id, its checksum, commit time
+
+
+@dataclass(frozen=True)
+class Position:
+    """A database's last committed transaction, and the last load the server saw commit."""
+
+    database: str
+    last_committed: int
+    checksum: int
+    commit_timestamp: int
+    load_transaction: int | None
+    load_token: str | None
+
+    @property
+    def mark(self) -> Mark:
+        """What identifies the database's content: equal marks, no write in between."""
+        return (self.database, self.last_committed, self.checksum, self.commit_timestamp)
+
+    def holds_load(self, token: str, began: Position) -> bool:
+        """Whether the database holds exactly what the load of `token` (whose transaction
+        read `began` first) made it: its commit is the last one, or nothing committed."""
+        if self.database != began.database:
+            return False
+        ours_last = self.load_token == token and self.load_transaction == self.last_committed
+        return ours_last or self.mark == began.mark
+
+
+def _position(record: Any) -> Position:
+    return Position(
+        database=record["database"],
+        last_committed=record["lastCommitted"],
+        checksum=record["checksum"],
+        commit_timestamp=record["commitTimestamp"],
+        load_transaction=record["loadTransaction"],
+        load_token=record["loadToken"],
+    )
+
+
+def position_in(tx: ManagedTransaction) -> Position:
+    """The position, read inside a transaction (the procedure must exist: see :func:`position`)."""
+    return _position(tx.run(POSITION_QUERY).single(strict=True))
+
+
+def position(session: Session) -> Position | None:
+    """The database's position, or None on a server without ``milgraph.lastTransaction``."""
+    from neo4j.exceptions import ClientError
+
+    try:
+        return session.execute_read(position_in)
+    except ClientError as exc:
+        if exc.code == "Neo.ClientError.Procedure.ProcedureNotFound":
+            return None
+        raise
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The database's content as the last load left it (see ``neo4j_load._kept_content``)."""
+
+    entities: dict[
+        str, tuple[tuple[str, ...], Any, Any, Any]
+    ]  # id -> (labels, name, aliases, type)
+    documents: dict[str, dict[str, Any]]  # id -> stored properties
+    relationships: dict[tuple[str, str, str], str]  # (subject, type, object) -> load_hash
+    mentions: list[tuple[str, str]]  # (document id, entity id)
+
+
+def _header(mark: Mark) -> dict[str, Any]:
+    return {"format": FORMAT, "python": sealed.MARSHAL_PYTHON, "mark": list(mark)}
+
+
+def read(path: Path, mark: Mark) -> Kept | None:
+    """The content kept at `path` for a database at `mark`; None if there is none, it was
+    kept at another position, or it does not read back whole."""
+    payload = sealed.unseal(path, _header(mark))
+    if payload is None:
+        return None
+    try:
+        entities, documents, relationships, mentions = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return Kept(entities, documents, relationships, mentions)
+
+
+def write(path: Path, mark: Mark, kept: Kept) -> None:
+    """Keep `kept` for a database at `mark` (a failed write leaves no file to trust)."""
+    from graph_builder.analysis import atomic_write_bytes  # (imports networkx: only here)
+
+    payload = marshal.dumps((kept.entities, kept.documents, kept.relationships, kept.mentions))
+    try:
+        atomic_write_bytes(path, sealed.seal(_header(mark), payload))
+    except OSError:  # a full or read-only disk: the next load reads the database instead
+        discard(path)
+
+
+def discard(path: Path) -> None:
+    """Remove kept content that no longer describes the database."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
