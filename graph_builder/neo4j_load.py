@@ -469,7 +469,7 @@ LOCATE_RELATIONSHIPS = (
     "WHERE type(r) = k[1] RETURN k, elementId(r)"
 )
 LOCATE_MENTIONS = (
-    "UNWIND $keys AS k MATCH (d:Document {id: k[0]})-[r:MENTIONS]->(e:Entity {id: k[2]}) "
+    "UNWIND $keys AS k MATCH (d:Document {id: k[0]})-[r:MENTIONS]->(e:Entity {id: k[1]}) "
     "RETURN k, elementId(r)"
 )
 
@@ -541,6 +541,9 @@ def _write_batch(tx: ManagedTransaction, query: str, rows: Sequence[Any]) -> Non
 # --------------------------------------------------------------------------- state and diff
 
 RelKey = tuple[str, str, str]
+# An elementId; in a state kept by the last load, the key that stands in for it until
+# _locate finds it: (subject, type, object) or, for a mention, (document, entity).
+ElementRef = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -549,11 +552,10 @@ class _State:
 
     entities: dict[str, tuple[frozenset[str], Any, Any, Any]]  # id -> (labels, name, aliases, type)
     documents: dict[str, dict[str, Any]]  # id -> properties
-    # (s, type, o) -> [(elementId, hash)]; from kept state the key stands in for the elementId
-    relationships: dict[RelKey, list[tuple[str | RelKey, Any]]]
+    relationships: dict[RelKey, list[tuple[ElementRef, Any]]]  # -> [(elementId, hash)]
     # MENTIONS apart, by (document id, entity id): they are most relationships, and set
     # operations on these keys compare them with the plan at C speed.
-    mentions: dict[tuple[str, str], str | RelKey]  # -> elementId of the first one read
+    mentions: dict[tuple[str, str], ElementRef]  # -> elementId of the first one read
     duplicate_mentions: list[str]  # elementIds of the others (never made by this loader)
 
 
@@ -562,8 +564,8 @@ def _read_state(tx: ManagedTransaction) -> _State:
     entities = {e: (frozenset(labels), name, aliases, t) for e, labels, name, aliases, t in rows}
     rows = tx.run(READ_DOCUMENTS).single(strict=True)["rows"]
     documents = {d: dict(props) for d, props in rows}
-    relationships: dict[RelKey, list[tuple[str | RelKey, Any]]] = defaultdict(list)
-    mentions: dict[tuple[str, str], str | RelKey] = {}
+    relationships: dict[RelKey, list[tuple[ElementRef, Any]]] = defaultdict(list)
+    mentions: dict[tuple[str, str], ElementRef] = {}
     duplicate_mentions: list[str] = []
     for (rels,) in tx.run(READ_RELATIONSHIPS, chunk=READ_CHUNK).values():
         for s, rid, t, o, h in rels:
@@ -583,12 +585,13 @@ def _kept_state(kept: neo4j_state.Kept) -> _State:
         entity_id: (frozenset(labels), name, aliases, entity_type)
         for entity_id, (labels, name, aliases, entity_type) in kept.entities.items()
     }
-    relationships: dict[RelKey, list[tuple[str | RelKey, Any]]] = {
+    relationships: dict[RelKey, list[tuple[ElementRef, Any]]] = {
         key: [(key, load_hash)] for key, load_hash in kept.relationships.items()
     }
-    mentions: dict[tuple[str, str], str | RelKey] = {
-        key: (key[0], MENTIONS, key[1]) for key in kept.mentions
-    }
+    # a mention's key, (document, entity), stands in for it: two items, not three
+    mentions: dict[tuple[str, str], ElementRef] = dict(
+        zip(kept.mentions, kept.mentions, strict=True)
+    )
     return _State(entities, kept.documents, relationships, mentions, [])
 
 
@@ -615,14 +618,14 @@ def _locate(tx: ManagedTransaction, diff: _Diff) -> bool:
     rewrites. False if a key does not find exactly one relationship: the kept state does
     not describe the database after all (the caller reads it instead)."""
     keys = set(diff.stale_relationships) | {row["rid"] for row in diff.changed_relationships}
-    found: dict[str | RelKey, list[str]] = defaultdict(list)
+    found: dict[ElementRef, list[str]] = defaultdict(list)
     for query, wanted in (
-        (LOCATE_MENTIONS, [key for key in keys if key[1] == MENTIONS]),
-        (LOCATE_RELATIONSHIPS, [key for key in keys if key[1] != MENTIONS]),
+        (LOCATE_MENTIONS, [key for key in keys if len(key) == 2]),
+        (LOCATE_RELATIONSHIPS, [key for key in keys if len(key) == 3]),
     ):
         if wanted:
             for key, rid in tx.run(query, keys=[list(key) for key in wanted]).values():
-                found[(key[0], key[1], key[2])].append(rid)
+                found[tuple(key)].append(rid)
     if found.keys() != keys or any(len(rids) != 1 for rids in found.values()):
         return False
     diff.stale_relationships[:] = [found[key][0] for key in diff.stale_relationships]
@@ -643,7 +646,7 @@ class _Diff:
     changed_relationships: list[dict[str, Any]]  # {"rid", "props"}
     changed_relationship_rows: dict[str, list[dict[str, Any]]]  # the same, as upsert rows
     new_mentions: list[dict[str, str]]
-    stale_relationships: list[str | RelKey]  # elementIds (keys until _locate)
+    stale_relationships: list[ElementRef]  # elementIds (keys until _locate)
     stale_entities: list[str]
     stale_documents: list[str]
     unchanged: int
