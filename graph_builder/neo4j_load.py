@@ -14,7 +14,8 @@ Graph model (DESIGN.md):
   Symmetric predicates get one relationship per pair, whichever direction the data states.
 
 A load reads what the database holds first and writes only what differs (see
-:func:`load_graph` for what a replace guarantees).
+:func:`load_graph` for what a replace guarantees); a rebuild's replace skips the read while
+nothing wrote since the last one (:mod:`graph_builder.neo4j_state`).
 
 Labels and relationship types come only from the ontology and are checked against it
 (and against an identifier pattern) before they are placed in query text; every value

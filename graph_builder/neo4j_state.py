@@ -80,15 +80,15 @@ def position_in(tx: ManagedTransaction) -> Position:
 
 
 def position(session: Session) -> Position | None:
-    """The database's position, or None on a server without ``milgraph.lastTransaction``."""
+    """The database's position, or None on a server that does not tell it (one without
+    ``milgraph.lastTransaction``, or a user not allowed to call it): the loader then
+    reads the database, which is always right."""
     from neo4j.exceptions import ClientError
 
     try:
         return session.execute_read(position_in)
-    except ClientError as exc:
-        if exc.code == "Neo.ClientError.Procedure.ProcedureNotFound":
-            return None
-        raise
+    except ClientError:
+        return None
 
 
 @dataclass(frozen=True)
