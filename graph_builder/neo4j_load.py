@@ -30,7 +30,6 @@ import json
 import marshal
 import re
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -464,6 +463,9 @@ RELATIONSHIP_UPDATE_QUERY = (
     "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.rid SET r = row.props"
 )
 
+COUNT_NODES = "MATCH (n) RETURN count(n) AS n"  # from Neo4j's count store
+COUNT_RELATIONSHIPS = "MATCH ()-[r]->() RETURN count(r) AS n"
+
 # Find the relationships a diff against kept state names by key (see _locate).
 LOCATE_RELATIONSHIPS = (
     "UNWIND $keys AS k MATCH (s:Entity {id: k[0]})-[r]->(o:Entity {id: k[2]}) "
@@ -612,6 +614,55 @@ def _kept_content(plan: _Plan) -> neo4j_state.Kept:
         },
         mentions=list(plan.mentions),
     )
+
+
+def _keep(
+    session: Session, path: Path, plan: _Plan, began: neo4j_state.Position, wrote: bool
+) -> None:
+    """After a load's commit: keep the plan as the database's state if it is, else discard
+    what was kept. The load is done: no failure here may fail it."""
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    try:
+        content = _kept_content(plan)
+        after = neo4j_state.position(session)
+        if after is not None and after.holds_load(began, wrote):
+            mark: neo4j_state.Mark | None = after.mark
+        else:  # another commit too: keep the plan only if the database is it
+            mark = session.execute_read(_mark_if_holding, content)
+        if mark is not None:
+            neo4j_state.write(path, mark, content)
+            return
+    except (DriverError, Neo4jError, ValueError, OSError):
+        pass  # (marshal refuses a str subclass; the server may have gone)
+    neo4j_state.discard(path)
+
+
+def _mark_if_holding(tx: ManagedTransaction, kept: neo4j_state.Kept) -> neo4j_state.Mark | None:
+    """The database's position if it holds exactly `kept` (read in full, no write
+    between the two position reads); else None."""
+    at = neo4j_state.position_in(tx)
+    nodes = tx.run(COUNT_NODES).single(strict=True)["n"]  # strays read as nothing else
+    relationships_count = tx.run(COUNT_RELATIONSHIPS).single(strict=True)["n"]
+    state = _read_state(tx)
+    if neo4j_state.position_in(tx).mark != at.mark or state.duplicate_mentions:
+        return None
+    if nodes != len(kept.entities) + len(kept.documents) or relationships_count != len(
+        kept.relationships
+    ) + len(kept.mentions):
+        return None
+    relationships = {}
+    for key, found in state.relationships.items():
+        if len(found) != 1:
+            return None
+        relationships[key] = found[0][1]
+    same = (
+        state.entities == _kept_state(kept).entities
+        and state.documents == kept.documents
+        and relationships == kept.relationships
+        and state.mentions.keys() == set(kept.mentions)
+    )
+    return at.mark if same else None
 
 
 def _locate(tx: ManagedTransaction, diff: _Diff) -> bool:
@@ -1004,8 +1055,6 @@ def _replace(
     """The replace of :func:`load_graph`: one transaction when the change set is small."""
     from neo4j.exceptions import TransientError
 
-    from neo4j import unit_of_work
-
     def with_strays(diff: _Diff, kept: bool = False) -> list[Step]:
         steps = _replace_steps(diff, ontology)
         if kept:  # the database holds what the last load made: no stray node
@@ -1018,7 +1067,6 @@ def _replace(
     # The state kept by the last load, if the server can say the database is unchanged.
     before = neo4j_state.position(session) if state_file is not None else None
     kept = neo4j_state.read(state_file, before.mark) if state_file and before else None
-    token = uuid.uuid4().hex  # marks this load's transaction (metadata the server notes)
 
     def compare(tx: ManagedTransaction) -> tuple[_Diff, neo4j_state.Position | None, bool]:
         """The diff, the position the transaction began at, whether kept state served."""
@@ -1054,12 +1102,9 @@ def _replace(
 
         return guarded
 
-    def write(work: Callable[..., Any], *args: Any, metadata: dict[str, str] | None = None) -> Any:
+    def write(work: Callable[..., Any], *args: Any) -> Any:
         try:
-            guarded = no_retry_on_memory(work)
-            if metadata is not None:
-                guarded = unit_of_work(metadata=metadata)(guarded)
-            return session.execute_write(guarded, *args)
+            return session.execute_write(no_retry_on_memory(work), *args)
         except (_OutOfTransactionMemory, TransientError) as exc:
             # A commit that runs out of memory surfaces here, after the driver's retries.
             if isinstance(exc, TransientError) and "MemoryPoolOutOfMemoryError" not in (
@@ -1076,9 +1121,7 @@ def _replace(
                 "or `milgraph rebuild` (not atomic)"
             ) from None
 
-    diff, strays, scored, began, from_kept = write(
-        atomic, metadata={neo4j_state.LOAD_METADATA_KEY: token}
-    )
+    diff, strays, scored, began, from_kept = write(atomic)
     if strays is not None:
         progress(diff.unchanged)
         steps = with_strays(diff, from_kept)
@@ -1087,11 +1130,7 @@ def _replace(
             scored = write(_write_score_rows, _score_rows(scores()))
             transactions += 1
         if state_file is not None and began is not None:
-            after = neo4j_state.position(session)
-            if after is not None and after.holds_load(token, began):
-                neo4j_state.write(state_file, after.mark, _kept_content(plan))
-            else:
-                neo4j_state.discard(state_file)
+            _keep(session, state_file, plan, began, wrote=diff.size + strays > 0)
         return _Outcome(
             diff,
             batches_of(steps),
@@ -1282,6 +1321,6 @@ def _write_score_rows(tx: ManagedTransaction, checked: list[dict[str, Any]]) -> 
 
 def graph_counts(driver: Driver, database: str = "neo4j") -> tuple[int, int]:
     """(nodes, relationships) in the database."""
-    nodes = driver.execute_query("MATCH (n) RETURN count(n) AS n", database_=database)
-    rels = driver.execute_query("MATCH ()-[r]->() RETURN count(r) AS n", database_=database)
+    nodes = driver.execute_query(COUNT_NODES, database_=database)
+    rels = driver.execute_query(COUNT_RELATIONSHIPS, database_=database)
     return int(nodes.records[0]["n"]), int(rels.records[0]["n"])

@@ -7,16 +7,19 @@ the plan's keys and fingerprints in a file (``OUT/cache/neo4j-state``), tagged w
 database's position: its last committed transaction (id, checksum, commit time).
 
 The next load trusts the file only while the database is still at that position: any
-write since (another load, ``milgraph remove``, an analyst's Cypher, a restore) moves it,
+write since (another load, ``milgraph remove-document``, an analyst's Cypher) moves it,
 and the loader reads the database as before. The position comes from the procedure
 ``milgraph.lastTransaction()``, which milgraph's own server (``neo4j/Launcher.java``)
 registers; Neo4j Community has no other way to report it. On any other server the loader
 always reads the database.
 
-The file is written only when the position after the commit proves that the database
-holds the plan: the last committed transaction is the load's own (the server notes the
-token the load sets as transaction metadata), or nothing at all was committed since the
-load's transaction began (it changed nothing).
+The file is written only when the database is known to hold the plan: the load wrote
+(so its commit took a transaction id) and the database is exactly one transaction past
+where the load's transaction began (ids are consecutive: that one is the load's), or
+nothing at all was committed since. Otherwise (the first load into a new database commits
+the names of its labels and properties apart, a load changed only analytics scores, or
+another writer committed meanwhile) the loader reads the database once and keeps the plan
+only if that read equals it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ if TYPE_CHECKING:
     from neo4j import ManagedTransaction, Session
 
 POSITION_QUERY = "CALL milgraph.lastTransaction()"
-LOAD_METADATA_KEY = "milgraph_load"  # the transaction metadata the server looks for
 FORMAT = "milgraph-neo4j-state/1"
 
 Mark = tuple[str, int, int, int]  # database, last committed id, its checksum, commit time
@@ -40,27 +42,28 @@ Mark = tuple[str, int, int, int]  # database, last committed id, its checksum, c
 
 @dataclass(frozen=True)
 class Position:
-    """A database's last committed transaction, and the last load the server saw commit."""
+    """A database's last committed transaction."""
 
     database: str
     last_committed: int
     checksum: int
     commit_timestamp: int
-    load_transaction: int | None
-    load_token: str | None
 
     @property
     def mark(self) -> Mark:
         """What identifies the database's content: equal marks, no write in between."""
         return (self.database, self.last_committed, self.checksum, self.commit_timestamp)
 
-    def holds_load(self, token: str, began: Position) -> bool:
-        """Whether the database holds exactly what the load of `token` (whose transaction
-        read `began` first) made it: its commit is the last one, or nothing committed."""
+    def holds_load(self, began: Position, wrote: bool) -> bool:
+        """Whether the database holds exactly what a load made it, read at this position
+        after the load's commit: the load's transaction read `began` first and `wrote`
+        changes (so its commit took an id). True if that commit is the only one since, or
+        if nothing committed at all; any other commit in between makes it False."""
         if self.database != began.database:
             return False
-        ours_last = self.load_token == token and self.load_transaction == self.last_committed
-        return ours_last or self.mark == began.mark
+        if wrote:
+            return self.last_committed == began.last_committed + 1
+        return self.mark == began.mark
 
 
 def _position(record: Any) -> Position:
@@ -69,8 +72,6 @@ def _position(record: Any) -> Position:
         last_committed=record["lastCommitted"],
         checksum=record["checksum"],
         commit_timestamp=record["commitTimestamp"],
-        load_transaction=record["loadTransaction"],
-        load_token=record["loadToken"],
     )
 
 

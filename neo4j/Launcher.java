@@ -15,8 +15,8 @@
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import org.neo4j.collection.ResourceRawIterator;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.connectors.HttpConnector;
@@ -24,60 +24,27 @@ import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
-import org.neo4j.graphdb.GraphDatabaseService;
-import org.neo4j.graphdb.Transaction;
-import org.neo4j.graphdb.event.TransactionData;
-import org.neo4j.graphdb.event.TransactionEventListener;
-import org.neo4j.kernel.api.procedure.GlobalProcedures;
-import org.neo4j.kernel.internal.GraphDatabaseAPI;
-import org.neo4j.collection.ResourceRawIterator;
 import org.neo4j.internal.kernel.api.exceptions.ProcedureException;
 import org.neo4j.internal.kernel.api.procs.Neo4jTypes;
 import org.neo4j.internal.kernel.api.procs.ProcedureSignature;
 import org.neo4j.internal.kernel.api.procs.QualifiedName;
 import org.neo4j.kernel.api.ResourceMonitor;
 import org.neo4j.kernel.api.procedure.CallableProcedure;
+import org.neo4j.kernel.api.procedure.GlobalProcedures;
+import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.procedure.Mode;
-import org.neo4j.values.AnyValue;
-import org.neo4j.values.storable.Values;
 import org.neo4j.storageengine.api.TransactionId;
 import org.neo4j.storageengine.api.TransactionIdStore;
+import org.neo4j.values.AnyValue;
+import org.neo4j.values.storable.Values;
 
 public class Launcher {
 
-    /** Transaction metadata key a milgraph load sets on its one write transaction. */
-    static final String LOAD_KEY = "milgraph_load";
-
-    /** The last committed transaction of each database that carried LOAD_KEY: {id, token}. */
-    static final Map<String, Object[]> lastLoads = new ConcurrentHashMap<>();
-
-    static DatabaseManagementService dbms;
-
-    /** Notes the id of each committed transaction that a milgraph load marked as its own. */
-    static final class LoadListener implements TransactionEventListener<Object> {
-        @Override
-        public Object beforeCommit(TransactionData data, Transaction tx, GraphDatabaseService db) {
-            return null;
-        }
-
-        @Override
-        public void afterCommit(TransactionData data, Object state, GraphDatabaseService db) {
-            Object token = data.metaData().get(LOAD_KEY);
-            if (token != null) {
-                lastLoads.put(db.databaseName(), new Object[] {data.getTransactionId(), token.toString()});
-            }
-        }
-
-        @Override
-        public void afterRollback(TransactionData data, Object state, GraphDatabaseService db) {}
-    }
-
     /**
      * milgraph.lastTransaction(): the database's last committed transaction (id, checksum,
-     * commit time) and the id and token of the last milgraph load committed since the
-     * server started (null before one). Registered as a plain CallableProcedure: Neo4j's
-     * compiler for annotated procedure classes cannot load a class of this single-file
-     * program (it lives in the source launcher's in-memory class loader).
+     * commit time). Registered as a plain CallableProcedure: Neo4j's compiler for annotated
+     * procedure classes cannot load a class of this single-file program (it lives in the
+     * source launcher's in-memory class loader).
      */
     static final class LastTransaction extends CallableProcedure.BasicProcedure {
         LastTransaction() {
@@ -87,10 +54,8 @@ public class Launcher {
                     .out("lastCommitted", Neo4jTypes.NTInteger)
                     .out("checksum", Neo4jTypes.NTInteger)
                     .out("commitTimestamp", Neo4jTypes.NTInteger)
-                    .out("loadTransaction", Neo4jTypes.NTInteger)
-                    .out("loadToken", Neo4jTypes.NTString)
-                    .description("The last committed transaction of this database and the last "
-                            + "milgraph load committed since the server started.")
+                    .description("The last committed transaction of this database: id, checksum "
+                            + "and commit time.")
                     .build());
         }
 
@@ -102,14 +67,11 @@ public class Launcher {
             TransactionId last = api.getDependencyResolver()
                     .resolveDependency(TransactionIdStore.class)
                     .getLastCommittedTransaction();
-            Object[] load = lastLoads.get(name);
             AnyValue[] row = {
                 Values.stringValue(name),
                 Values.longValue(last.id()),
                 Values.longValue(last.checksum()),
                 Values.longValue(last.commitTimestamp()),
-                load == null ? Values.NO_VALUE : Values.longValue((Long) load[0]),
-                load == null ? Values.NO_VALUE : Values.stringValue((String) load[1]),
             };
             return ResourceRawIterator.of(new AnyValue[][] {row});
         }
@@ -162,7 +124,7 @@ public class Launcher {
 
         Path homeDir = Path.of(home).toAbsolutePath();
         // Loopback only: the local server must never be reachable from other machines.
-        dbms = new DatabaseManagementServiceBuilder(homeDir)
+        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(homeDir)
                 .setConfig(GraphDatabaseSettings.default_listen_address, new SocketAddress("127.0.0.1"))
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
@@ -201,8 +163,6 @@ public class Launcher {
                     throw e;
                 }
             }
-            dbms.registerTransactionEventListener(GraphDatabaseSettings.DEFAULT_DATABASE_NAME,
-                    new LoadListener());
             ((GraphDatabaseAPI) dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME))
                     .getDependencyResolver()
                     .resolveDependency(GlobalProcedures.class)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +47,18 @@ def test_kept_state_reads_back_only_at_its_mark_and_whole(tmp_path: Path) -> Non
     assert not path.exists()
 
 
-def _position(last: int, load: int | None = None, token: str | None = None) -> neo4j_state.Position:
-    return neo4j_state.Position("neo4j", last, last * 7, last * 1000, load, token)
+def _position(last: int) -> neo4j_state.Position:
+    return neo4j_state.Position("neo4j", last, last * 7, last * 1000)
 
 
 def test_only_the_loads_own_commit_or_none_proves_the_database_holds_it() -> None:
     began = _position(10)
-    assert _position(11, 11, "ours").holds_load("ours", began)
-    assert not _position(12, 11, "ours").holds_load("ours", began)  # a commit after ours
-    assert not _position(11, 11, "theirs").holds_load("ours", began)
-    assert not _position(11).holds_load("ours", began)  # someone's commit, ours changed nothing
-    assert _position(10).holds_load("ours", began)  # no commit at all since it began
-    other = dataclasses.replace(_position(10), database="other")
-    assert not other.holds_load("ours", began)
+    assert _position(11).holds_load(began, wrote=True)  # the one commit since is the load's
+    assert not _position(12).holds_load(began, wrote=True)  # and another one
+    assert not _position(11).holds_load(began, wrote=False)  # someone else's
+    assert _position(10).holds_load(began, wrote=False)  # no commit at all
+    other = dataclasses.replace(_position(11), database="other")
+    assert not other.holds_load(began, wrote=True)
 
 
 # --------------------------------------------------------------------------- real Neo4j
@@ -176,3 +176,48 @@ def test_kept_state_that_names_a_missing_relationship_is_not_trusted(
     summary = load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path)
     assert not summary.state_kept
     assert _snapshot(neo4j_db) == fresh
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("changed", [False, True], ids=["load-writes-nothing", "load-writes"])
+def test_a_commit_inside_the_loads_transaction_window_is_not_kept_as_the_plan(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology, tmp_path: Path, changed: bool
+) -> None:
+    data = _with_changed_support(seed_graph)[0] if changed else seed_graph
+    fresh = _fresh(neo4j_db, data, ontology)
+    path, _ = _loaded(neo4j_db, seed_graph, ontology, tmp_path)
+
+    def scores_while_another_writer_commits() -> list[dict[str, Any]]:
+        # called inside the load's transaction: this commit lands before the load's own
+        neo4j_db.execute_query("CREATE (:Stray {id: 'written meanwhile'})")
+        return []
+
+    summary = load_graph(
+        neo4j_db,
+        data,
+        ontology,
+        replace=True,
+        state_file=path,
+        scores=scores_while_another_writer_commits,
+    )
+    assert summary.state_kept  # the comparison began before the other commit
+    assert summary.batches == (1 if changed else 0)
+    assert _kept_now(neo4j_db, path) is None  # the database is not the plan: not kept
+    repaired = load_graph(neo4j_db, data, ontology, replace=True, state_file=path)
+    assert not repaired.state_kept and repaired.removed_nodes == 1
+    assert _snapshot(neo4j_db) == fresh
+
+
+@pytest.mark.neo4j
+def test_a_load_that_commits_new_names_apart_still_keeps_the_plan_once_read(
+    neo4j_db: Driver, seed_graph: GraphData, ontology: Ontology, tmp_path: Path
+) -> None:
+    # A property name the database has never seen is committed in a transaction of its
+    # own before the load's: the loader reads the database once to keep the plan.
+    column = f"score_{uuid.uuid4().hex}"
+    rows = [{"id": entity_id, column: 1.0} for entity_id in seed_graph.entities]
+    path = tmp_path / "neo4j-state"
+    load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path, scores=lambda: rows)
+    assert _kept_now(neo4j_db, path) is not None
+    again = load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path)
+    assert again.state_kept
