@@ -695,7 +695,7 @@ class _Diff:
     new_documents: list[dict[str, Any]]
     changed_documents: list[dict[str, Any]]
     new_relationships: dict[str, list[dict[str, Any]]]
-    changed_relationships: list[dict[str, Any]]  # {"rid", "props"}
+    changed_relationships: list[dict[str, Any]]  # {"rid", "props"}; rid: as stale ones
     changed_relationship_rows: dict[str, list[dict[str, Any]]]  # the same, as upsert rows
     new_mentions: list[dict[str, str]]
     stale_relationships: list[ElementRef]  # elementIds (keys until _locate)

@@ -122,7 +122,13 @@ def read(path: Path, mark: Mark) -> Kept | None:
 
 
 def write(path: Path, mark: Mark, kept: Kept) -> None:
-    """Keep `kept` for a database at `mark` (a failed write leaves no file to trust)."""
+    """Keep `kept` for a database at `mark` (a failed write leaves no file to trust).
+
+    Not at Neo4j's base transaction (id 1): a store made by an import starts there too,
+    with a fixed checksum and no commit time, whatever it holds."""
+    if mark[1] <= 1:
+        discard(path)
+        return
     from graph_builder.analysis import atomic_write_bytes  # (imports networkx: only here)
 
     payload = marshal.dumps((kept.entities, kept.documents, kept.relationships, kept.mentions))

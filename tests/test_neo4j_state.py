@@ -45,6 +45,8 @@ def test_kept_state_reads_back_only_at_its_mark_and_whole(tmp_path: Path) -> Non
     assert neo4j_state.read(path, MARK) is None
     neo4j_state.discard(path)
     assert not path.exists()
+    neo4j_state.write(path, ("neo4j", 1, 0, 0), _kept())  # an imported store starts there
+    assert not path.exists()
 
 
 def _position(last: int) -> neo4j_state.Position:
