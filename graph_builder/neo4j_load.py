@@ -617,52 +617,47 @@ def _kept_content(plan: _Plan) -> neo4j_state.Kept:
 
 
 def _keep(
-    session: Session, path: Path, plan: _Plan, began: neo4j_state.Position, wrote: bool
+    session: Session,
+    path: Path,
+    plan: _Plan,
+    ontology: Ontology,
+    began: neo4j_state.Position,
+    wrote: bool,
 ) -> None:
     """After a load's commit: keep the plan as the database's state if it is, else discard
     what was kept. The load is done: no failure here may fail it."""
     from neo4j.exceptions import DriverError, Neo4jError
 
     try:
-        content = _kept_content(plan)
         after = neo4j_state.position(session)
         if after is not None and after.holds_load(began, wrote):
             mark: neo4j_state.Mark | None = after.mark
         else:  # another commit too: keep the plan only if the database is it
-            mark = session.execute_read(_mark_if_holding, content)
+            mark = session.execute_read(_mark_if_holding, plan, ontology)
         if mark is not None:
-            neo4j_state.write(path, mark, content)
+            neo4j_state.write(path, mark, _kept_content(plan))
             return
     except (DriverError, Neo4jError, ValueError, OSError):
         pass  # (marshal refuses a str subclass; the server may have gone)
     neo4j_state.discard(path)
 
 
-def _mark_if_holding(tx: ManagedTransaction, kept: neo4j_state.Kept) -> neo4j_state.Mark | None:
-    """The database's position if it holds exactly `kept` (read in full, no write
-    between the two position reads); else None."""
+def _mark_if_holding(
+    tx: ManagedTransaction, plan: _Plan, ontology: Ontology
+) -> neo4j_state.Mark | None:
+    """The database's position if it holds exactly `plan`: nothing to write or delete
+    against a full read, no node or relationship that read does not see (counts), and no
+    write between the two position reads; else None."""
     at = neo4j_state.position_in(tx)
-    nodes = tx.run(COUNT_NODES).single(strict=True)["n"]  # strays read as nothing else
-    relationships_count = tx.run(COUNT_RELATIONSHIPS).single(strict=True)["n"]
-    state = _read_state(tx)
-    if neo4j_state.position_in(tx).mark != at.mark or state.duplicate_mentions:
+    nodes = tx.run(COUNT_NODES).single(strict=True)["n"]
+    relationships = tx.run(COUNT_RELATIONSHIPS).single(strict=True)["n"]
+    if _diff(plan, _read_state(tx), ontology).size:
         return None
-    if nodes != len(kept.entities) + len(kept.documents) or relationships_count != len(
-        kept.relationships
-    ) + len(kept.mentions):
+    planned_nodes = sum(map(len, plan.entities.values())) + len(plan.documents)
+    planned_relationships = sum(map(len, plan.relationships.values())) + len(plan.mentions)
+    if (nodes, relationships) != (planned_nodes, planned_relationships):
         return None
-    relationships = {}
-    for key, found in state.relationships.items():
-        if len(found) != 1:
-            return None
-        relationships[key] = found[0][1]
-    same = (
-        state.entities == _kept_state(kept).entities
-        and state.documents == kept.documents
-        and relationships == kept.relationships
-        and state.mentions.keys() == set(kept.mentions)
-    )
-    return at.mark if same else None
+    return at.mark if neo4j_state.position_in(tx).mark == at.mark else None
 
 
 def _locate(tx: ManagedTransaction, diff: _Diff) -> bool:
@@ -1130,7 +1125,7 @@ def _replace(
             scored = write(_write_score_rows, _score_rows(scores()))
             transactions += 1
         if state_file is not None and began is not None:
-            _keep(session, state_file, plan, began, wrote=diff.size + strays > 0)
+            _keep(session, state_file, plan, ontology, began, wrote=diff.size + strays > 0)
         return _Outcome(
             diff,
             batches_of(steps),
