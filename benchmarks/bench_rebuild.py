@@ -8,6 +8,10 @@ seconds per stage (RebuildResult.timings), total, peak memory (the rebuild proce
 its largest extraction worker), extraction F1 of the built statements.jsonl against the
 gold files (shared scorer). Then, for the largest size, one article is added and the
 rebuild rerun on the warm cache: its time and its ratio to the full rebuild (target < 5%).
+One such run varies by several seconds from the next, so --plus1-runs (default 3) adds a
+different new article each time, each to the corpus of exactly that size (the build is
+brought back to it in between, unreported): every run is printed (the first as
+rebuild_N_plus1_*, the others as rebuild_N_plus1_runK_*), then the median ratio.
 
 --reuse-extraction keeps OUT/cache/extract from an earlier run (everything else starts
 cold), for measuring the stages after extraction on a large corpus without re-extracting.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,6 +89,12 @@ def main() -> None:
     parser.add_argument("--neo4j", action="store_true", help="load Neo4j (NEO4J_* settings)")
     parser.add_argument("--timeout", type=float, default=3600, help="per rebuild, seconds")
     parser.add_argument(
+        "--plus1-runs",
+        type=int,
+        default=3,
+        help="one-article rebuilds of the largest corpus, each with another new article",
+    )
+    parser.add_argument(
         "--reuse-extraction",
         action="store_true",
         help="keep the extraction cache of an earlier run (every other stage starts cold); "
@@ -125,28 +136,45 @@ def main() -> None:
         return
     n = max(full)
     corpus = synthetic_corpus(n)
+    out = data_dir() / f"out-{n}"
+    ratios = []
+    for run_number in range(1, max(1, args.plus1_runs) + 1):
+        prefix = f"rebuild_{n}_plus1" + ("" if run_number == 1 else f"_run{run_number}")
+        try:
+            if run_number > 1:  # back to exactly n articles (the last run's article removed)
+                run_isolated(
+                    rebuild_once, str(corpus), str(out), args.jobs, args.neo4j, timeout=args.timeout
+                )
+            run = _plus_one(corpus, out, n + run_number - 1, n, args)
+        except Exception as exc:
+            na(prefix, f"{type(exc).__name__}: {exc}")
+            continue
+        report(prefix, *run)
+        ratios.append(100 * run[0]["total"] / full[n])
+        emit(f"{prefix}_ratio", ratios[-1], "%")
+    if len(ratios) > 1:
+        emit(f"rebuild_{n}_plus1_ratio_median", statistics.median(ratios), "%")
+
+
+def _plus_one(
+    corpus: Path, out: Path, number: int, world: int, args: argparse.Namespace
+) -> tuple[dict[str, Any], float, float]:
+    """The rebuild of `corpus` with one more article (synthetic article `number`, of the
+    world of `world` articles), which is removed again afterwards."""
     from graph_builder.synth import write_corpus
 
     added = data_dir() / "plus1"
     shutil.rmtree(added, ignore_errors=True)
-    write_corpus(added, 1, 1, start=n, world_articles=n)
-    new_files = [shutil.copy(p, corpus / p.name) for p in added.iterdir()]
+    write_corpus(added, 1, 1, start=number, world_articles=world)
+    new_files = [Path(shutil.copy(p, corpus / p.name)) for p in added.iterdir()]
     try:
-        run, rss, worker = run_isolated(
-            rebuild_once,
-            str(corpus),
-            str(data_dir() / f"out-{n}"),
-            args.jobs,
-            args.neo4j,
-            timeout=args.timeout,
+        run: tuple[dict[str, Any], float, float] = run_isolated(
+            rebuild_once, str(corpus), str(out), args.jobs, args.neo4j, timeout=args.timeout
         )
-        report(f"rebuild_{n}_plus1", run, rss, worker)
-        emit(f"rebuild_{n}_plus1_ratio", 100 * run["total"] / full[n], "%")
-    except Exception as exc:
-        na(f"rebuild_{n}_plus1", f"{type(exc).__name__}: {exc}")
+        return run
     finally:
-        for name in new_files:  # keep the cached corpus at exactly n articles
-            Path(name).unlink(missing_ok=True)
+        for name in new_files:  # keep the cached corpus at exactly `world` articles
+            name.unlink(missing_ok=True)
 
 
 def _empty(out: Path, keep: Path | None) -> None:
