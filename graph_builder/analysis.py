@@ -603,6 +603,11 @@ def pagerank(G: nx.Graph, weight: str | None = "weight") -> dict[Hashable, float
     return dict(nx.pagerank(G, weight=weight))
 
 
+def pagerank_column(G: nx.Graph) -> dict[Hashable, float]:
+    """PageRank as metrics.csv's ``pagerank`` column gives it (rounded, see _stable)."""
+    return {node: _stable(value) for node, value in pagerank(G).items()}
+
+
 def communities(G: nx.Graph, seed: int = 42, weight: str | None = "weight") -> dict[Hashable, int]:
     """Louvain communities numbered 0.. by decreasing size (ties: smallest member).
 
@@ -1183,7 +1188,7 @@ def _compute_metrics(G: nx.Graph, seed: int, key_player_k: int, parallel: bool) 
         found = side.start("communities", "communities", lambda: communities(G, seed=seed))
         btw = betweenness(G, seed=seed)
         close = closeness_measure(G, seed=seed)
-        deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank(G)
+        deg, clo, eig, pr = degree(G), close.values, eigenvector(G), pagerank_column(G)
         cut = set(articulation_points(G))  # these two need no communities: done meanwhile
         kp, limit = None, None
         if key_player_k > 0:
@@ -1200,7 +1205,7 @@ def _compute_metrics(G: nx.Graph, seed: int, key_player_k: int, parallel: bool) 
             "betweenness": _stable(btw.values[node]),
             "closeness": _stable(clo[node]),
             "eigenvector": _stable(eig[node]),
-            "pagerank": _stable(pr[node]),
+            "pagerank": pr[node],
             "community": comm[node],
             "brokerage": brk[node],
             "articulation_point": node in cut,

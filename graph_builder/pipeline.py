@@ -676,13 +676,16 @@ def _analyse(
         analysis.write_metrics_csv(metrics.rows, paths["metrics"])
         return metrics
 
-    def write_graph_files(metrics: Callable[[], Metrics]) -> None:
-        # rendered as far as they need no score before the scores are asked for
+    def write_graph_files(metrics: Callable[[], Metrics], ahead: bool) -> None:
+        # rendered as far as they need no score before the scores are asked for (`ahead`
+        # or not: nothing else of theirs waits on PageRank alone)
         prepared = export.prepare_graph_files(data)
         prepared.write(metrics().rows, paths["graphml"], paths["gexf"])
 
-    def write_report(metrics: Callable[[], Metrics]) -> None:
+    def write_report(metrics: Callable[[], Metrics], ahead: bool) -> None:
         prepared = report.prepare_report(data, graph)
+        if ahead:  # the scores are still being computed: the network is drawn meanwhile
+            prepared = prepared.with_drawing()
         done = metrics()
         # the key players metrics.csv ranks, not a second search
         prepared.write(done.rows, paths["report"], key_players=done.key_players)
@@ -703,7 +706,7 @@ def _analyse(
                 if name in early:
                     early[name].give(metrics)
                 else:
-                    side.start(name, label, partial(write, lambda: metrics))
+                    side.start(name, label, partial(write, lambda: metrics, False))
             except OSError as exc:  # no fork, no temporary space: the other one still goes
                 failed = failed or exc
         if failed is not None:
@@ -723,7 +726,7 @@ def _analyse(
             except OSError:  # no temporary space: no inbox
                 continue
             try:
-                side.start(name, label, partial(write, inbox.take), inbox=inbox)
+                side.start(name, label, partial(write, inbox.take, True), inbox=inbox)
             except OSError:
                 inbox.close()
             else:

@@ -15,7 +15,7 @@ import importlib
 import io
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -243,9 +243,17 @@ def drawn_graph(G: nx.Graph, rows: Sequence[Mapping[str, Any]]) -> tuple[nx.Grap
     A spring layout costs O(n^2) a step and a browser draws a few thousand SVG nodes at
     most, so above :data:`MAX_DRAWN_NODES` the entities of highest PageRank are drawn.
     """
+    return _drawn_by(G, _pagerank_of(rows))
+
+
+def _pagerank_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """The PageRank column of metrics rows, by entity id (what the drawing depends on)."""
+    return {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
+
+
+def _drawn_by(G: nx.Graph, pagerank: Mapping[str, float]) -> tuple[nx.Graph, str | None]:
     if len(G) <= MAX_DRAWN_NODES:
         return G, None
-    pagerank = {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
     keep = sorted(G, key=lambda n: (-pagerank.get(str(n), 0.0), str(n)))[:MAX_DRAWN_NODES]
     note = (
         f"The network shows the {MAX_DRAWN_NODES:,} entities of highest PageRank out of "
@@ -279,10 +287,13 @@ def network_payload(
     as_of: str | None = None,
     ontology: Ontology | None = None,
     seed: int = 42,
+    pos: Mapping[Any, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
-    """Nodes (position, colour, radius) and edges (with evidence) for the page's script."""
+    """Nodes (position, colour, radius) and edges (with evidence) for the page's script;
+    `pos`: ``layout(G, seed)`` when the caller has it already."""
     by_id = {str(r["id"]): r for r in rows}
-    pos = layout(G, seed)
+    if pos is None:
+        pos = layout(G, seed)
     top_pr = max((float(r.get("pagerank", 0.0)) for r in rows), default=0.0) or 1.0
     index = {n: i for i, n in enumerate(G)}
     nodes = []
@@ -351,7 +362,12 @@ def plot_network(
     G: nx.Graph, pos: Mapping[Any, tuple[float, float]], rows: Sequence[Mapping[str, Any]]
 ) -> bytes:
     """PNG of the network: colours by type, sizes by PageRank."""
-    pr = {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
+    return _network_png(G, pos, _pagerank_of(rows))
+
+
+def _network_png(
+    G: nx.Graph, pos: Mapping[Any, tuple[float, float]], pr: Mapping[str, float]
+) -> bytes:
     top_pr = max(pr.values(), default=0.0) or 1.0
     fig = _figure(10, 7)
     ax = fig.subplots()
@@ -565,6 +581,25 @@ def write_report(
 
 
 @dataclass(frozen=True)
+class _Drawing:
+    """The network as the report draws it for one PageRank column: the drawn part (chosen
+    by PageRank above MAX_DRAWN_NODES), its layout and its PNG (sized by PageRank)."""
+
+    pagerank: dict[str, float]
+    seed: int
+    graph: nx.Graph
+    note: str | None  # why only part of the network is drawn
+    pos: dict[Any, tuple[float, float]]
+    png: bytes
+
+    @classmethod
+    def of(cls, full: nx.Graph, pagerank: dict[str, float], seed: int) -> _Drawing:
+        G, note = _drawn_by(full, pagerank)
+        pos = layout(G, seed)
+        return cls(pagerank, seed, G, note, pos, _network_png(G, pos, pagerank))
+
+
+@dataclass(frozen=True)
 class PreparedReport:
     """The part of the report that needs no scores (see :func:`prepare_report`)."""
 
@@ -574,6 +609,16 @@ class PreparedReport:
     min_modality: str
     as_of: str | None
     ontology: Ontology | None
+    drawing: _Drawing | None = None  # drawn ahead (see with_drawing)
+
+    def with_drawing(self, seed: int = 42) -> PreparedReport:
+        """This report with the network drawn ahead from a PageRank of its own, for
+        scores still being computed elsewhere: the layout, the slowest part of the
+        report, no longer waits for them. :meth:`write` uses the drawing only if the
+        scores' PageRank column is that PageRank exactly (analysis.compute_metrics
+        gives it), and draws again otherwise."""
+        pagerank = {str(n): value for n, value in analysis.pagerank_column(self.graph).items()}
+        return replace(self, drawing=_Drawing.of(self.graph, pagerank, seed))
 
     @gc_paused()
     def write(
@@ -601,7 +646,11 @@ class PreparedReport:
         path = Path(path)
         data, full = self.data, self.graph
         min_modality, as_of = self.min_modality, self.as_of
-        G, cap_note = drawn_graph(full, rows)  # the drawn part: by PageRank, a score
+        pagerank = _pagerank_of(rows)  # the drawn part and its sizes depend on it
+        drawing = self.drawing
+        if drawing is None or drawing.seed != seed or drawing.pagerank != pagerank:
+            drawing = _Drawing.of(full, pagerank, seed)
+        G, cap_note = drawing.graph, drawing.note
         notes = [*notes, cap_note] if cap_note else list(notes)
         link_persons = None
         if cap_note:  # the co-membership ties of a large corpus run to millions of pairs
@@ -610,13 +659,16 @@ class PreparedReport:
                 f"Likely missing ties are sought among the {len(link_persons):,} people drawn."
             )
         payload = network_payload(
-            data, G, rows, min_modality=min_modality, as_of=as_of, ontology=self.ontology, seed=seed
+            data,
+            G,
+            rows,
+            min_modality=min_modality,
+            as_of=as_of,
+            ontology=self.ontology,
+            seed=seed,
+            pos=drawing.pos,
         )
-        pos = {n["id"]: (n["x"], n["y"]) for n in payload["nodes"]}
-        pngs = {
-            "network": plot_network(G, pos, rows),
-            "centrality": plot_centralities(rows, top),
-        }
+        pngs = {"network": drawing.png, "centrality": plot_centralities(rows, top)}
         key = key_players
         if key is None:
             # The ranking metrics.csv used, from its (rounded) betweenness column.
@@ -658,7 +710,8 @@ def prepare_report(
     ties and the entity graph (unless given), the timeline of events, and the imports
     of matplotlib and scipy's optimiser (about a second of CPU in a process that has
     neither). Everything drawn depends on the scores: above :data:`MAX_DRAWN_NODES`
-    entities, the drawn part is chosen by PageRank.
+    entities, the drawn part is chosen by PageRank (see :meth:`PreparedReport.with_drawing`
+    to draw it before the scores are in).
 
     Parameters
     ----------

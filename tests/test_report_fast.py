@@ -78,3 +78,47 @@ def test_the_written_page_shows_the_prepared_timeline(tmp_path: Path) -> None:
     page = changed.write(rows, tmp_path / "r.html")[0].read_text()
     section = page.split("<h2>Timeline of events</h2>")[1].split("</section>")[0]
     assert "Siege 9" in section and "Raid" not in section  # not made again from the data
+
+
+def _written(paths: list[Path]) -> list[bytes]:
+    """The page (its own name taken out) and the PNGs."""
+    page = paths[0].read_text().replace(paths[0].stem, "NAME").encode()
+    return [page, *(p.read_bytes() for p in paths[1:])]
+
+
+def test_a_network_drawn_ahead_is_the_one_drawn_with_the_scores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = small_corpus()
+    monkeypatch.setattr(report, "MAX_DRAWN_NODES", 12)  # the drawn part chosen by PageRank
+    prepared = report.prepare_report(data).with_drawing()  # before the scores exist
+    rows = analysis.metrics_rows(prepared.graph)
+    whole = report.write_report(data, rows, tmp_path / "whole.html", top=5)
+
+    def no_layout(*args: object, **kwargs: object) -> None:
+        raise AssertionError("laid out again")
+
+    monkeypatch.setattr(report, "layout", no_layout)  # the drawing made ahead is used
+    ahead = prepared.write(rows, tmp_path / "ahead.html", top=5)
+    assert _written(ahead) == _written(whole)
+
+
+def test_a_network_drawn_ahead_for_another_pagerank_is_drawn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = small_corpus()
+    monkeypatch.setattr(report, "MAX_DRAWN_NODES", 12)
+    prepared = report.prepare_report(data).with_drawing()
+    rows = analysis.metrics_rows(prepared.graph)
+    # other scores: the people's PageRank reversed, so other people are drawn
+    people = sorted((r for r in rows if r["type"] == "Person"), key=lambda r: r["id"])
+    swapped = {r["id"]: s["pagerank"] for r, s in zip(people, reversed(people), strict=True)}
+    other = [{**r, "pagerank": swapped.get(r["id"], r["pagerank"])} for r in rows]
+    assert report.drawn_graph(prepared.graph, other)[0].nodes != prepared.drawing.graph.nodes
+    expected = report.write_report(data, other, tmp_path / "fresh.html", top=5)
+    again = prepared.write(other, tmp_path / "again.html", top=5)
+    assert _written(again) == _written(expected)
+    # and with another seed
+    seeded = report.write_report(data, rows, tmp_path / "seedfresh.html", top=5, seed=3)
+    reseeded = prepared.write(rows, tmp_path / "seedahead.html", top=5, seed=3)
+    assert _written(reseeded) == _written(seeded)
