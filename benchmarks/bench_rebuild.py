@@ -92,7 +92,7 @@ def main() -> None:
         "--plus1-runs",
         type=int,
         default=3,
-        help="one-article rebuilds of the largest corpus, each with another new article",
+        help="one-article rebuilds of the largest corpus, each with a new article (0: none)",
     )
     parser.add_argument(
         "--reuse-extraction",
@@ -132,19 +132,25 @@ def main() -> None:
             emit(f"{prefix}_recall", micro["r"], "R")
         except Exception as exc:
             na(f"{prefix}_f1", f"{type(exc).__name__}: {exc}")
-    if not full:
+    if args.plus1_runs < 0:
+        parser.error("--plus1-runs must be 0 or more")
+    if not full or not args.plus1_runs:
         return
     n = max(full)
     corpus = synthetic_corpus(n)
     out = data_dir() / f"out-{n}"
     ratios = []
-    for run_number in range(1, max(1, args.plus1_runs) + 1):
+    for run_number in range(1, args.plus1_runs + 1):
         prefix = f"rebuild_{n}_plus1" + ("" if run_number == 1 else f"_run{run_number}")
-        try:
-            if run_number > 1:  # back to exactly n articles (the last run's article removed)
+        if run_number > 1:  # back to exactly n articles (the last run's article removed)
+            try:
                 run_isolated(
                     rebuild_once, str(corpus), str(out), args.jobs, args.neo4j, timeout=args.timeout
                 )
+            except Exception as exc:
+                na(f"{prefix}_restore", f"{type(exc).__name__}: {exc}")
+                break
+        try:
             run = _plus_one(corpus, out, n + run_number - 1, n, args)
         except Exception as exc:
             na(prefix, f"{type(exc).__name__}: {exc}")
@@ -154,6 +160,7 @@ def main() -> None:
         emit(f"{prefix}_ratio", ratios[-1], "%")
     if len(ratios) > 1:
         emit(f"rebuild_{n}_plus1_ratio_median", statistics.median(ratios), "%")
+        emit(f"rebuild_{n}_plus1_ratio_median_runs", len(ratios), "count")
 
 
 def _plus_one(
@@ -166,8 +173,11 @@ def _plus_one(
     added = data_dir() / "plus1"
     shutil.rmtree(added, ignore_errors=True)
     write_corpus(added, 1, 1, start=number, world_articles=world)
-    new_files = [Path(shutil.copy(p, corpus / p.name)) for p in added.iterdir()]
+    new_files: list[Path] = []
     try:
+        for path in sorted(added.iterdir()):
+            new_files.append(corpus / path.name)
+            shutil.copy(path, corpus / path.name)
         run: tuple[dict[str, Any], float, float] = run_isolated(
             rebuild_once, str(corpus), str(out), args.jobs, args.neo4j, timeout=args.timeout
         )

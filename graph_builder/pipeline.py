@@ -678,7 +678,7 @@ def _analyse(
 
     def write_graph_files(metrics: Callable[[], Metrics], ahead: bool) -> None:
         # rendered as far as they need no score before the scores are asked for (`ahead`
-        # or not: nothing else of theirs waits on PageRank alone)
+        # unused: the rest of the graph files needs every score)
         prepared = export.prepare_graph_files(data)
         prepared.write(metrics().rows, paths["graphml"], paths["gexf"])
 
@@ -706,7 +706,7 @@ def _analyse(
                 if name in early:
                     early[name].give(metrics)
                 else:
-                    side.start(name, label, partial(write, lambda: metrics, False))
+                    side.start(name, label, partial(write, lambda: metrics, ahead=False))
             except OSError as exc:  # no fork, no temporary space: the other one still goes
                 failed = failed or exc
         if failed is not None:
@@ -726,7 +726,7 @@ def _analyse(
             except OSError:  # no temporary space: no inbox
                 continue
             try:
-                side.start(name, label, partial(write, inbox.take, True), inbox=inbox)
+                side.start(name, label, partial(write, inbox.take, ahead=True), inbox=inbox)
             except OSError:
                 inbox.close()
             else:

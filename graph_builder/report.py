@@ -358,16 +358,10 @@ def _json_for_script(payload: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def plot_network(
-    G: nx.Graph, pos: Mapping[Any, tuple[float, float]], rows: Sequence[Mapping[str, Any]]
-) -> bytes:
-    """PNG of the network: colours by type, sizes by PageRank."""
-    return _network_png(G, pos, _pagerank_of(rows))
-
-
 def _network_png(
     G: nx.Graph, pos: Mapping[Any, tuple[float, float]], pr: Mapping[str, float]
 ) -> bytes:
+    """PNG of the network: colours by type, sizes by PageRank (`pr`, by entity id)."""
     top_pr = max(pr.values(), default=0.0) or 1.0
     fig = _figure(10, 7)
     ax = fig.subplots()
@@ -611,6 +605,7 @@ class PreparedReport:
     ontology: Ontology | None
     drawing: _Drawing | None = None  # drawn ahead (see with_drawing)
 
+    @gc_paused()
     def with_drawing(self, seed: int = 42) -> PreparedReport:
         """This report with the network drawn ahead from a PageRank of its own, for
         scores still being computed elsewhere: the layout, the slowest part of the

@@ -81,9 +81,8 @@ def test_the_written_page_shows_the_prepared_timeline(tmp_path: Path) -> None:
 
 
 def _written(paths: list[Path]) -> list[bytes]:
-    """The page (its own name taken out) and the PNGs."""
-    page = paths[0].read_text().replace(paths[0].stem, "NAME").encode()
-    return [page, *(p.read_bytes() for p in paths[1:])]
+    """The page and its PNGs (the page embeds them, it does not name its files)."""
+    return [p.read_bytes() for p in paths]
 
 
 def test_a_network_drawn_ahead_is_the_one_drawn_with_the_scores(
@@ -92,6 +91,7 @@ def test_a_network_drawn_ahead_is_the_one_drawn_with_the_scores(
     data = small_corpus()
     monkeypatch.setattr(report, "MAX_DRAWN_NODES", 12)  # the drawn part chosen by PageRank
     prepared = report.prepare_report(data).with_drawing()  # before the scores exist
+    assert prepared.drawing is not None and prepared.drawing.note is not None
     rows = analysis.metrics_rows(prepared.graph)
     whole = report.write_report(data, rows, tmp_path / "whole.html", top=5)
 
@@ -109,16 +109,21 @@ def test_a_network_drawn_ahead_for_another_pagerank_is_drawn_again(
     data = small_corpus()
     monkeypatch.setattr(report, "MAX_DRAWN_NODES", 12)
     prepared = report.prepare_report(data).with_drawing()
+    assert prepared.drawing is not None
     rows = analysis.metrics_rows(prepared.graph)
     # other scores: the people's PageRank reversed, so other people are drawn
     people = sorted((r for r in rows if r["type"] == "Person"), key=lambda r: r["id"])
     swapped = {r["id"]: s["pagerank"] for r, s in zip(people, reversed(people), strict=True)}
     other = [{**r, "pagerank": swapped.get(r["id"], r["pagerank"])} for r in rows]
     assert report.drawn_graph(prepared.graph, other)[0].nodes != prepared.drawing.graph.nodes
-    expected = report.write_report(data, other, tmp_path / "fresh.html", top=5)
-    again = prepared.write(other, tmp_path / "again.html", top=5)
-    assert _written(again) == _written(expected)
-    # and with another seed
-    seeded = report.write_report(data, rows, tmp_path / "seedfresh.html", top=5, seed=3)
-    reseeded = prepared.write(rows, tmp_path / "seedahead.html", top=5, seed=3)
+    # scores of fewer entities: the same PageRank for the others, one missing
+    fewer = [r for r in rows if r["id"] != people[0]["id"]]
+    for changed in (other, fewer):
+        expected = report.write_report(data, changed, tmp_path / "fresh.html", top=5)
+        again = prepared.write(changed, tmp_path / "again.html", top=5)
+        assert _written(again) == _written(expected)
+    # and another seed
+    seeded = report.write_report(data, rows, tmp_path / "fresh.html", top=5, seed=3)
+    reseeded = prepared.write(rows, tmp_path / "again.html", top=5, seed=3)
     assert _written(reseeded) == _written(seeded)
+    assert _written(seeded)[1] != _written(prepared.write(rows, tmp_path / "r.html", top=5))[1]
