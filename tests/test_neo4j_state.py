@@ -223,3 +223,28 @@ def test_a_load_that_commits_new_names_apart_still_keeps_the_plan_once_read(
     assert _kept_now(neo4j_db, path) is not None
     again = load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path)
     assert again.state_kept
+
+
+@pytest.mark.neo4j
+def test_a_server_without_the_position_procedure_is_read_at_every_replace(
+    neo4j_db: Driver,
+    seed_graph: GraphData,
+    ontology: Ontology,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a server other than ours the procedure is refused: nothing is kept, and every
+    replace reads the database (an outside write is still repaired)."""
+    fresh = _fresh(neo4j_db, seed_graph, ontology)
+    monkeypatch.setattr(neo4j_state, "POSITION_QUERY", "CALL milgraph.noSuchProcedure()")
+    with neo4j_db.session() as session:
+        assert neo4j_state.position(session) is None  # refused, not raised
+    path = tmp_path / "neo4j-state"
+    first = load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path)
+    again = load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path)
+    assert not first.state_kept and not again.state_kept and again.batches == 0
+    assert not path.exists()
+    neo4j_db.execute_query("CREATE (:Stray {id: 'an analyst made this'})")
+    repaired = load_graph(neo4j_db, seed_graph, ontology, replace=True, state_file=path)
+    assert not repaired.state_kept and repaired.removed_nodes == 1
+    assert _snapshot(neo4j_db) == fresh
