@@ -237,21 +237,18 @@ def _attraction(Ad: Any, k: float, distance2: Any, unique: bool, spare: Any) -> 
     return out
 
 
-def drawn_graph(G: nx.Graph, rows: Sequence[Mapping[str, Any]]) -> tuple[nx.Graph, str | None]:
-    """The part of `G` the report draws, and a note when that is not all of it.
-
-    A spring layout costs O(n^2) a step and a browser draws a few thousand SVG nodes at
-    most, so above :data:`MAX_DRAWN_NODES` the entities of highest PageRank are drawn.
-    """
-    return _drawn_by(G, _pagerank_of(rows))
-
-
-def _pagerank_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+def pagerank_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """The PageRank column of metrics rows, by entity id (what the drawing depends on)."""
     return {str(r["id"]): float(r.get("pagerank", 0.0)) for r in rows}
 
 
-def _drawn_by(G: nx.Graph, pagerank: Mapping[str, float]) -> tuple[nx.Graph, str | None]:
+def drawn_graph(G: nx.Graph, pagerank: Mapping[str, float]) -> tuple[nx.Graph, str | None]:
+    """The part of `G` the report draws, and a note when that is not all of it.
+
+    A spring layout costs O(n^2) a step and a browser draws a few thousand SVG nodes at
+    most, so above :data:`MAX_DRAWN_NODES` the entities of highest `pagerank` (by entity
+    id, see :func:`pagerank_of`) are drawn.
+    """
     if len(G) <= MAX_DRAWN_NODES:
         return G, None
     keep = sorted(G, key=lambda n: (-pagerank.get(str(n), 0.0), str(n)))[:MAX_DRAWN_NODES]
@@ -588,7 +585,7 @@ class _Drawing:
 
     @classmethod
     def of(cls, full: nx.Graph, pagerank: dict[str, float], seed: int) -> _Drawing:
-        G, note = _drawn_by(full, pagerank)
+        G, note = drawn_graph(full, pagerank)
         pos = layout(G, seed)
         return cls(pagerank, seed, G, note, pos, _network_png(G, pos, pagerank))
 
@@ -641,7 +638,7 @@ class PreparedReport:
         path = Path(path)
         data, full = self.data, self.graph
         min_modality, as_of = self.min_modality, self.as_of
-        pagerank = _pagerank_of(rows)  # the drawn part and its sizes depend on it
+        pagerank = pagerank_of(rows)  # the drawn part and its sizes depend on it
         drawing = self.drawing
         if drawing is None or drawing.seed != seed or drawing.pagerank != pagerank:
             drawing = _Drawing.of(full, pagerank, seed)

@@ -158,9 +158,10 @@ def test_big_networks_draw_the_entities_of_highest_pagerank(
     rows = [
         {"id": n, "pagerank": pr} for n, pr in zip("abcde", (0.1, 0.3, 0.2, 0.3, 0.1), strict=True)
     ]
-    assert report.drawn_graph(G, rows) == (G, None)  # small graphs are drawn whole
+    pagerank = report.pagerank_of(rows)
+    assert report.drawn_graph(G, pagerank) == (G, None)  # small graphs are drawn whole
     monkeypatch.setattr(report, "MAX_DRAWN_NODES", 3)
-    drawn, note = report.drawn_graph(G, rows)
+    drawn, note = report.drawn_graph(G, pagerank)
     assert sorted(drawn) == ["b", "c", "d"] and sorted(drawn.edges) == [("b", "c"), ("c", "d")]
     assert note is not None and "3 entities of highest PageRank out of 5" in note
 
@@ -176,7 +177,7 @@ def test_the_drawn_part_keeps_the_graph_order_whatever_the_string_hashing(
     G.add_edges_from((f"entity-{i:03d}", f"entity-{(i * 7) % 60:03d}") for i in range(60))
     rows = [{"id": n, "pagerank": (i % 13) / 13} for i, n in enumerate(G)]
     monkeypatch.setattr(report, "MAX_DRAWN_NODES", 20)  # under half: networkx walks the set
-    drawn, _ = report.drawn_graph(G, rows)
+    drawn, _ = report.drawn_graph(G, report.pagerank_of(rows))
     assert len(drawn) == 20
     assert list(drawn) == [n for n in G if n in drawn]
     assert list(drawn.edges) == [(u, v) for u, v in G.edges if u in drawn and v in drawn]

@@ -115,7 +115,8 @@ def test_a_network_drawn_ahead_for_another_pagerank_is_drawn_again(
     people = sorted((r for r in rows if r["type"] == "Person"), key=lambda r: r["id"])
     swapped = {r["id"]: s["pagerank"] for r, s in zip(people, reversed(people), strict=True)}
     other = [{**r, "pagerank": swapped.get(r["id"], r["pagerank"])} for r in rows]
-    assert report.drawn_graph(prepared.graph, other)[0].nodes != prepared.drawing.graph.nodes
+    redrawn, _ = report.drawn_graph(prepared.graph, report.pagerank_of(other))
+    assert redrawn.nodes != prepared.drawing.graph.nodes
     # scores of fewer entities: the same PageRank for the others, one missing
     fewer = [r for r in rows if r["id"] != people[0]["id"]]
     for changed in (other, fewer):
