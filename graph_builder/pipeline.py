@@ -3,6 +3,9 @@
 corpus -> documents -> statements (extracted, cached by content hash; curated files) ->
 schema check -> resolve -> RDF dataset -> SHACL -> outputs -> analytics -> Neo4j.
 Nothing is loaded into Neo4j unless the dataset validated (or was pruned to validity).
+With --jobs >= 2 a side process builds and validates the RDF while this one reads the
+graph from the records the RDF is made of; the graph is used only once the side process
+found that the RDF reads back as those records (else it is built here, as with --jobs 1).
 With --jobs >= 2 the output files are written by side processes (graph_builder.sidework)
 while analytics and the Neo4j load go on; a failed write is raised after the others end.
 With a Neo4j driver and --jobs >= 2 the network measures are computed by a side process
@@ -40,6 +43,8 @@ from graph_builder.statements import (
 )
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from graph_builder.analysis import Metrics
     from graph_builder.documents import Document
     from graph_builder.extract.extractor import WarmWorker
@@ -432,45 +437,45 @@ def build_graph(
             group_parents=resolve.load_group_parents(),
         )
 
-    # statements.jsonl is written while the RDF is built (with --jobs >= 2 the other core
-    # is idle then), to a file that takes its place beside the other outputs unless
-    # pruning changes the statements; a failed rebuild removes it.
+    # statements.jsonl is written while the RDF is built (with --jobs >= 2), to a file
+    # that takes its place beside the other outputs unless pruning changes the
+    # statements; a failed rebuild removes it. So is graph.trig when a side process builds
+    # the RDF (see _graph_beside_rdf).
     early = out / f".statements.jsonl.{os.getpid()}.early"
+    early_trig = out / f".graph.trig.{os.getpid()}.early"
     # Leaving this block waits for every side process (writers): none outlives a failure.
-    with _removed_at_end(early), sidework.SideWorks(parallel=options.jobs > 1) as side:
+    with (
+        _removed_at_end(early),
+        _removed_at_end(early_trig),
+        sidework.SideWorks(parallel=options.jobs > 1) as side,
+    ):
         with stage("rdf"):
             resolved = resolution
             statements_written = side.start(
                 "statements",
                 "writing statements.jsonl",
                 partial(write_statements, resolved.statements, early),
+                # waited for before the load, beside the side process building the RDF
+                # (see _graph_beside_rdf): not behind it
+                yields=False,
             )
-            built = _build_rdf(resolution, infos, options, ontology)
-            from_cache = built.cached  # not the prune pass's: it finds what this pass stored
-            violations = built.violations
-            by_id = {s.statement_id: s for s in resolution.statements}
-            bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
-            if (violations or rejected) and not options.prune:
-                problems = [f"{r.statement.doc_id}: {r.reason}" for r in rejected] + [
-                    f"{v.doc_id or '?'}: {v.message} ({v.focus})" for v in violations
-                ]
-                raise ValidationError(
-                    f"{len(problems)} statement(s) break the ontology or shapes; nothing was "
-                    "loaded. Fix them or rerun with --prune. First: " + "; ".join(problems[:5])
+            from_cache: int | None = None
+            read: tuple[GraphData, nx.Graph] | None = None
+            if side.parallel and sidework.can_fork() and (options.prune or not rejected):
+                from_cache, read = _graph_beside_rdf(
+                    resolution, infos, options, ontology, side, early_trig
                 )
-            if violations:
-                unmapped = [v for v in violations if v.statement_id not in by_id]
-                if unmapped:
-                    raise ValidationError(
-                        "the dataset breaks the shapes outside any statement; nothing was loaded: "
-                        + "; ".join(f"{v.focus}: {v.message}" for v in unmapped[:5])
-                    )
-                reasons: dict[str | None, list[str]] = {}
-                for v in violations:
-                    reasons.setdefault(v.statement_id, []).append(v.message)
-                rejected += [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
-                resolution = _without(resolution, bad_ids)
-                built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
+            if read is not None:
+                data, graph = read
+                trig: RdfBuild | Path = early_trig
+            else:  # (or the side process found a fault: the RDF is built here, to name it)
+                graph = None
+                trig, resolution, rejected, cached = _validated_rdf(
+                    resolution, infos, options, ontology, rejected
+                )
+                from_cache = cached if from_cache is None else from_cache  # (not what it stored)
+                data = trig.graph_data(ontology)
+            assert from_cache is not None
             result.cached_fragments = from_cache
             if from_cache:
                 result.notes.append(
@@ -493,13 +498,14 @@ def build_graph(
             side.start(
                 "write",
                 "writing statements.jsonl, rejected.jsonl and graph.trig",
-                partial(_write_dataset, built, resolution, rejected, result.outputs, written),
+                partial(_write_dataset, trig, resolution, rejected, result.outputs, written),
             )
-            data = built.graph_data(ontology)
             result.entities_by_type = Counter(e.type for e in data.entities.values())
             result.relations = len(data.relations)
 
-        analysed = _analyse(data, options, result, stage, side, beside_load=driver is not None)
+        analysed = _analyse(
+            data, options, result, stage, side, beside_load=driver is not None, graph=graph
+        )
         if driver is not None:
             with stage("neo4j"):
                 try:
@@ -510,7 +516,7 @@ def build_graph(
             analysed.check_exports()
         # Only this process's copies are left (the side processes have their own): freed
         # while the side processes finish, rather than on return (~0.3 s at 10k articles).
-        del statements, resolution, resolved, by_id, built, data, analysed
+        del statements, resolution, resolved, trig, data, graph, analysed
         if driver is not None:
             try:
                 side.wait_all()
@@ -527,20 +533,127 @@ def build_graph(
 
 
 def _write_dataset(
-    built: RdfBuild,
+    trig: RdfBuild | Path,
     resolution: Resolution,
     rejected: Sequence[Rejection],
     paths: dict[str, Path],
     statements_written: Path | None,
 ) -> None:
     """The dataset's files; statements.jsonl moved into place when it was written before
-    (to ``statements_written``)."""
+    (to ``statements_written``), and graph.trig when ``trig`` is where it was written."""
     if statements_written is None:
         write_statements(resolution.statements, paths["statements"])
     else:
         os.replace(statements_written, paths["statements"])
     write_jsonl([r.to_json() for r in rejected], paths["rejected"])
-    built.write_trig(paths["rdf"])
+    if isinstance(trig, Path):
+        os.replace(trig, paths["rdf"])
+    else:
+        trig.write_trig(paths["rdf"])
+
+
+def _validated_rdf(
+    resolution: Resolution,
+    infos: Sequence[DocumentInfo],
+    options: RebuildOptions,
+    ontology: Ontology,
+    rejected: list[Rejection],
+) -> tuple[RdfBuild, Resolution, list[Rejection], int]:
+    """The dataset, built and validated; with --prune, built again without the statements
+    that break a shape (the resolution and the rejections then say so). Raises
+    ValidationError for any fault (``rejected`` by the schema check too) without --prune.
+
+    Returns the dataset, its resolution, the rejections and how many documents' RDF came
+    from the cache in the first pass (the prune pass finds what that pass stored).
+    """
+    built = _build_rdf(resolution, infos, options, ontology)
+    from_cache = built.cached
+    violations = built.violations
+    by_id = {s.statement_id: s for s in resolution.statements}
+    bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
+    if (violations or rejected) and not options.prune:
+        problems = [f"{r.statement.doc_id}: {r.reason}" for r in rejected] + [
+            f"{v.doc_id or '?'}: {v.message} ({v.focus})" for v in violations
+        ]
+        raise ValidationError(
+            f"{len(problems)} statement(s) break the ontology or shapes; nothing was "
+            "loaded. Fix them or rerun with --prune. First: " + "; ".join(problems[:5])
+        )
+    if violations:
+        unmapped = [v for v in violations if v.statement_id not in by_id]
+        if unmapped:
+            raise ValidationError(
+                "the dataset breaks the shapes outside any statement; nothing was loaded: "
+                + "; ".join(f"{v.focus}: {v.message}" for v in unmapped[:5])
+            )
+        reasons: dict[str | None, list[str]] = {}
+        for v in violations:
+            reasons.setdefault(v.statement_id, []).append(v.message)
+        rejected = rejected + [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
+        resolution = _without(resolution, bad_ids)
+        built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
+    return built, resolution, rejected, from_cache
+
+
+def _graph_beside_rdf(
+    resolution: Resolution,
+    infos: Sequence[DocumentInfo],
+    options: RebuildOptions,
+    ontology: Ontology,
+    side: sidework.SideWorks,
+    trig_path: Path,
+) -> tuple[int, tuple[GraphData, nx.Graph] | None]:
+    """The graph read while a side process builds the dataset (with --jobs >= 2).
+
+    The side process builds and validates the RDF and writes graph.trig to
+    ``trig_path`` (:func:`_checked_rdf`); meanwhile this process assembles the graph
+    from the records the RDF is made of, and its entity graph. The side process checks
+    that the RDF reads back as exactly those records, so this graph is the one the RDF
+    gives (:meth:`RdfBuild.graph_data`). Nothing is loaded or measured before it says so.
+
+    Returns how many documents' RDF came from the cache, and the graph and its entity
+    graph; None for them when the dataset breaks a shape or reads back otherwise (nothing
+    written): the caller then builds it here (:func:`_validated_rdf`), to prune or name
+    the faults.
+    """
+    from graph_builder import rdf, views
+
+    building = side.start(
+        "rdf_check",
+        "building, validating and writing the RDF",
+        partial(_checked_rdf, resolution, infos, options, ontology, trig_path),
+        yields=False,  # this process waits for it
+        starts_processes=True,  # a full rebuild validates in a pool
+    )
+    entities = rdf.dataset_entities(resolution, options.base_iri)
+    data = rdf.assemble_graph_data(
+        entities, {d.id: d for d in infos}, resolution.statements, ontology
+    )
+    views.filtered_relations(data)  # kept for the exports (see views)
+    graph = views.entity_graph(data)
+    cached, same = building.wait()
+    return cached, (data, graph) if same else None
+
+
+def _checked_rdf(
+    resolution: Resolution,
+    infos: Sequence[DocumentInfo],
+    options: RebuildOptions,
+    ontology: Ontology,
+    trig_path: Path,
+) -> tuple[int, bool]:
+    """In the side process of :func:`_graph_beside_rdf`: the dataset built, validated and
+    written to ``trig_path`` if nothing breaks a shape and it reads back as the records
+    it was built from. Returns how many documents' RDF came from the cache, and whether
+    it was written."""
+    from graph_builder import rdf
+
+    built = _build_rdf(resolution, infos, options, ontology)
+    entities = rdf.dataset_entities(resolution, options.base_iri)
+    if built.violations or not built.reads_back_as(entities, infos, resolution.statements):
+        return built.cached, False
+    built.write_trig(trig_path)
+    return built.cached, True
 
 
 @contextmanager
@@ -652,6 +765,7 @@ def _analyse(
     side: sidework.SideWorks,
     *,
     beside_load: bool,
+    graph: nx.Graph | None = None,
 ) -> _Analysis:
     """Metrics (metrics.csv), then the exports: with --jobs >= 2 written by side
     processes (``export``: GraphML and GEXF; ``report``).
@@ -659,6 +773,7 @@ def _analyse(
     With ``beside_load`` and --jobs >= 2 the measures are computed by a side process
     (``measures``) while the caller loads Neo4j, and the exports start when the load
     asks for the rows; otherwise they are computed here and the exports start at once.
+    ``graph``: the entity graph of ``data``, if it was built already.
     """
     from graph_builder import analysis, export, report, views
 
@@ -743,7 +858,8 @@ def _analyse(
             # and finds the relations filtered (views keeps the last filterings).
             views.filtered_relations(data)
             early = start_exports_early(["export"])
-        graph = views.entity_graph(data)
+        if graph is None:
+            graph = views.entity_graph(data)
         if beside:
             # A side process starts no other (it is daemonic): it finds the communities
             # after the other measures, not beside them. The exports and the load wait

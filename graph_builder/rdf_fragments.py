@@ -108,6 +108,39 @@ class RdfBuild:
                 ontology,
             )
 
+    def reads_back_as(
+        self,
+        entities: dict[str, Entity],
+        documents: Iterable[DocumentInfo],
+        statements: Iterable[Statement],
+    ) -> bool:
+        """Whether the records read back from the RDF are these, value for value and of
+        the same types: then :meth:`graph_data` equals ``rdf.assemble_graph_data`` of
+        them, which a process without this build can compute itself."""
+        if self.entities != entities:
+            return False
+        infos = {d.id: d for d in documents}
+        by_doc: dict[str, list[Statement]] = defaultdict(list)
+        for s in statements:
+            by_doc[s.doc_id].append(s)
+        if len(self.fragments) != len(infos) or not by_doc.keys() <= infos.keys():
+            return False
+        for fragment in self.fragments:
+            info = infos.get(fragment.doc_id)
+            if info is None or not _same_record(fragment.document, info, _document_values):
+                return False
+            given = sorted(by_doc.get(fragment.doc_id, ()), key=_statement_id)
+            if len(given) != len(fragment.statements):
+                return False
+            # (read back in the order of the RDF, not of statement ids)
+            for read, made in zip(
+                sorted(fragment.statements, key=_statement_id), given, strict=True
+            ):
+                # a cached fragment's statements are mostly the given objects themselves
+                if read is not made and not _same_values(read, made):
+                    return False
+        return True
+
     def write_trig(self, path: Path) -> None:
         """Write graph.trig atomically, streaming the fragments (never the whole text)."""
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -1004,7 +1037,12 @@ def _text_of(statement: Statement) -> str:
 
 def _same_values(a: Statement, b: Statement) -> bool:
     """Equal field by field and of the same types: what a cache round trip preserves."""
-    values_a, values_b = _statement_values(a), _statement_values(b)
+    return _same_record(a, b, _statement_values)
+
+
+def _same_record(a: Any, b: Any, values_of: Callable[[Any], tuple[Any, ...]]) -> bool:
+    """Equal in the fields ``values_of`` reads, and of the same types."""
+    values_a, values_b = values_of(a), values_of(b)
     return values_a == values_b and all(
         type(x) is type(y) for x, y in zip(values_a, values_b, strict=True)
     )

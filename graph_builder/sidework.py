@@ -161,8 +161,16 @@ class SideWorks:
         *,
         yields: bool = True,
         inbox: Inbox[Any] | None = None,
+        starts_processes: bool = False,
     ) -> SideWork[Any]:
-        self.works[name] = side = start(label, work, self.parallel, yields=yields, inbox=inbox)
+        self.works[name] = side = start(
+            label,
+            work,
+            self.parallel,
+            yields=yields,
+            inbox=inbox,
+            starts_processes=starts_processes,
+        )
         return side
 
     def __enter__(self) -> SideWorks:
@@ -217,6 +225,7 @@ def start(
     *,
     yields: bool = True,
     inbox: Inbox[Any] | None = None,
+    starts_processes: bool = False,
 ) -> SideWork[T]:
     """Run ``work`` in a forked child when ``parallel`` (and fork is safe), else now.
 
@@ -224,6 +233,9 @@ def start(
     work the main line will soon wait for, which should not queue behind the others.
     ``inbox``: the one ``work`` takes a value from (a child is then required: inline,
     the work would wait for a value not yet given).
+    ``starts_processes``: ``work`` may start processes of its own (a pool), which a
+    daemonic child may not: the child is not daemonic then. It still dies with this
+    process on Linux (see :func:`_die_with`), and is waited for at exit elsewhere.
     """
     if inbox is not None and not (parallel and can_fork()):
         raise ValueError("a side work with an inbox needs a forked child (parallel, fork)")
@@ -241,7 +253,7 @@ def start(
         target=_child,
         args=(label, work, send, os.getpid(), yields, inbox),
         name=label,
-        daemon=True,
+        daemon=not starts_processes,
     )
     process.start()
     send.close()
