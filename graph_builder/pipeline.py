@@ -407,10 +407,11 @@ def build_graph(
     the complete new graph then, and the old files stay whole (atomic writes).
     statements.jsonl is written first, while the RDF is built: its failure is raised
     before the load.
-    Timings ``statements``, ``write``, ``measures`` (with a driver), ``export`` and
-    ``report`` are the side processes' own seconds; ``neo4j`` then includes waiting for
-    the measures, and ``export`` and ``report`` (started beside the measures) waiting for
-    the metrics.
+    Timings ``statements``, ``rdf_check``, ``write``, ``measures`` (with a driver),
+    ``export`` and ``report`` are the side processes' own seconds; ``rdf`` then includes
+    reading the graph and its entity graph (else part of ``analytics``) and waiting for
+    ``rdf_check`` and ``statements``, ``neo4j`` waiting for the measures, and ``export``
+    and ``report`` (started beside the measures) waiting for the metrics.
     """
     from graph_builder import resolve
 
@@ -602,7 +603,7 @@ def _graph_beside_rdf(
     ontology: Ontology,
     side: sidework.SideWorks,
     trig_path: Path,
-) -> tuple[int, tuple[GraphData, nx.Graph] | None]:
+) -> tuple[int | None, tuple[GraphData, nx.Graph] | None]:
     """The graph read while a side process builds the dataset (with --jobs >= 2).
 
     The side process builds and validates the RDF and writes graph.trig to
@@ -613,18 +614,21 @@ def _graph_beside_rdf(
 
     Returns how many documents' RDF came from the cache, and the graph and its entity
     graph; None for them when the dataset breaks a shape or reads back otherwise (nothing
-    written): the caller then builds it here (:func:`_validated_rdf`), to prune or name
-    the faults.
+    written), or the side process could not start (None for both): the caller then
+    builds it here (:func:`_validated_rdf`), to prune or name the faults.
     """
     from graph_builder import rdf, views
 
-    building = side.start(
-        "rdf_check",
-        "building, validating and writing the RDF",
-        partial(_checked_rdf, resolution, infos, options, ontology, trig_path),
-        yields=False,  # this process waits for it
-        starts_processes=True,  # a full rebuild validates in a pool
-    )
+    try:
+        building = side.start(
+            "rdf_check",
+            "building, validating and writing the RDF",
+            partial(_checked_rdf, resolution, infos, options, ontology, trig_path),
+            yields=False,  # this process waits for it
+            starts_processes=True,  # a full rebuild validates in a pool
+        )
+    except OSError:  # no memory to fork: built here, as with --jobs 1
+        return None, None
     entities = rdf.dataset_entities(resolution, options.base_iri)
     data = rdf.assemble_graph_data(
         entities, {d.id: d for d in infos}, resolution.statements, ontology
@@ -861,9 +865,9 @@ def _analyse(
         if graph is None:
             graph = views.entity_graph(data)
         if beside:
-            # A side process starts no other (it is daemonic): it finds the communities
-            # after the other measures, not beside them. The exports and the load wait
-            # for it: it does not yield to the file writers.
+            # The measures' side process starts no other (it is daemonic): it finds the
+            # communities after the other measures, not beside them. The exports and the
+            # load wait for it: it does not yield to the file writers.
             measures = side.start(
                 "measures", "computing network measures", lambda: measure(False), yields=False
             )

@@ -45,7 +45,7 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from graph_builder import rdf, validate
+from graph_builder import rdf, sidework, validate
 from graph_builder.analysis import atomic_write_bytes
 from graph_builder.errors import OntologyError
 from graph_builder.gcpause import gc_paused
@@ -79,7 +79,7 @@ class Fragment:
     key: str
     trig: bytes  # TriG without @prefix lines (the file's header declares them)
     document: DocumentInfo  # read back from the RDF
-    statements: tuple[Statement, ...]  # read back from the RDF, by statement id
+    statements: tuple[Statement, ...]  # read back from the RDF, in the RDF's order
     violations: tuple[Violation, ...]
 
 
@@ -136,8 +136,11 @@ class RdfBuild:
             for read, made in zip(
                 sorted(fragment.statements, key=_statement_id), given, strict=True
             ):
-                # a cached fragment's statements are mostly the given objects themselves
-                if read is not made and not _same_values(read, made):
+                # a cached fragment's statements are mostly the given objects themselves;
+                # the ids too, as the values' == does not tell a span (3.0, 9.0) from (3, 9)
+                if read is not made and (
+                    read.statement_id != made.statement_id or not _same_values(read, made)
+                ):
                     return False
         return True
 
@@ -303,7 +306,7 @@ def _run(tasks: Sequence[Task], checker: _Checker, jobs: int) -> Iterator[Any]:
         min(jobs, len(tasks)),
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
         initializer=_start_worker,
-        initargs=(checker.ontology.path,),
+        initargs=(checker.ontology.path, os.getpid()),
     ) as pool:
         yield from pool.map(_worker_task, tasks)
 
@@ -331,7 +334,8 @@ def _swept(checker: _Checker, task: Task) -> Any:
 _WORKER: dict[str, _Checker] = {}
 
 
-def _start_worker(ontology_path: Path) -> None:
+def _start_worker(ontology_path: Path, parent: int) -> None:
+    sidework.die_with(parent)  # (a side process's pool too: it dies with its parent)
     _WORKER["checker"] = _checker(load_ontology(ontology_path))
 
 

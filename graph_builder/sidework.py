@@ -235,7 +235,8 @@ def start(
     the work would wait for a value not yet given).
     ``starts_processes``: ``work`` may start processes of its own (a pool), which a
     daemonic child may not: the child is not daemonic then. It still dies with this
-    process on Linux (see :func:`_die_with`), and is waited for at exit elsewhere.
+    process on Linux (see :func:`die_with`; its own processes must ask the same), and
+    elsewhere is waited for by :class:`SideWorks` (or multiprocessing's exit hook).
     """
     if inbox is not None and not (parallel and can_fork()):
         raise ValueError("a side work with an inbox needs a forked child (parallel, fork)")
@@ -248,7 +249,8 @@ def start(
     side = SideWork(label, inline=False)
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    # daemon: a parent that exits (Ctrl-C) does not leave a worker behind
+    # daemon: a parent that exits (Ctrl-C) does not leave a worker behind (one that
+    # starts processes is not: see starts_processes)
     process = context.Process(
         target=_child,
         args=(label, work, send, os.getpid(), yields, inbox),
@@ -271,7 +273,7 @@ def _child(
     yields: bool,
     inbox: Inbox[Any] | None,
 ) -> None:
-    _die_with(parent)
+    die_with(parent)
     for other in list(_OPEN_INBOXES):
         other._keep_only_receiving(own=other is inbox)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # never a console's redirect
@@ -311,9 +313,11 @@ def _yield_to_parent() -> None:
         pass
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Linux: be killed when the parent dies (killed by a timeout, the OOM killer), so
-    no orphan replaces output files after the run has ended. Elsewhere: daemon only."""
+    no orphan replaces output or cache files after the run has ended. Elsewhere: the
+    parent's daemon flag or waiting only. Called first thing in the new process (a
+    process's own children do not inherit the request)."""
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

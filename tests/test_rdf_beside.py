@@ -67,7 +67,7 @@ def test_the_rdf_built_beside_gives_the_files_of_an_inline_build(
     calls = count_inline_builds(monkeypatch)
     inline, beside = both(curated, ontology, tmp_path)
     assert calls == [1]  # the inline rebuild's only: the other one took the side process's
-    assert "rdf_check" in beside.timings and "rdf_check" not in inline.timings
+    assert "rdf_check" in beside.timings
     assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
     assert (beside.statements, beside.relations) == (inline.statements, inline.relations)
     assert leftovers(tmp_path / "two") == []
@@ -91,6 +91,43 @@ def test_rdf_that_reads_back_otherwise_is_built_again_inline(
     assert calls == [1, 1] and "rdf_check" in beside.timings
     assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
     assert leftovers(tmp_path / "two") == []
+
+
+@needs_fork
+def test_a_failed_rdf_side_process_fails_the_rebuild_and_keeps_the_old_files(
+    tmp_path: Path, ontology: Ontology, curated: list[Statement], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    build_graph(curated[1:], [], RebuildOptions(out=out, jobs=2), ontology)
+    before = outputs(out)
+
+    def disk_full(self: rdf_fragments.RdfBuild, path: Path) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(rdf_fragments.RdfBuild, "write_trig", disk_full)  # (in the child)
+    with pytest.raises(OSError, match="No space left"):
+        build_graph(curated, [], RebuildOptions(out=out, jobs=2), ontology)
+    assert outputs(out) == before  # nothing of the failed rebuild replaced a file
+    assert leftovers(out) == [] and multiprocessing.active_children() == []
+
+
+@needs_fork
+def test_without_a_fork_for_the_rdf_it_is_built_inline(
+    tmp_path: Path, ontology: Ontology, curated: list[Statement], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = sidework.SideWorks.start
+
+    def no_fork_for_rdf(self, name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "rdf_check":
+            raise OSError(12, "Cannot allocate memory")
+        return original(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(sidework.SideWorks, "start", no_fork_for_rdf)
+    calls = count_inline_builds(monkeypatch)
+    inline, beside = both(curated, ontology, tmp_path)
+    assert calls == [1, 1] and "rdf_check" not in beside.timings
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+    assert beside.cached_fragments == 0
 
 
 # A shape stricter than the statement schema, so that a statement passes the schema check
@@ -143,7 +180,7 @@ def test_reads_back_as_tells_the_records_the_rdf_gives(
 ) -> None:
     res = resolve(curated, ontology)
     first, *rest = res.statements
-    first = dataclasses.replace(first, confidence=1.0)
+    first = dataclasses.replace(first, confidence=1.0, span=(3, 9))
     res = dataclasses.replace(res, statements=(first, *rest))
     docs = documents_of(res.statements)
     built = rdf_fragments.build(res, docs, ontology, DEFAULT_BASE_IRI, None)
@@ -166,6 +203,7 @@ def test_reads_back_as_tells_the_records_the_rdf_gives(
         (entities, docs, rest),
         (entities, docs, [dataclasses.replace(first, evidence="other"), *rest]),
         (entities, docs, [dataclasses.replace(first, confidence=1), *rest]),  # 1 == 1.0
+        (entities, docs, [dataclasses.replace(first, span=(3.0, 9.0)), *rest]),
         (entities, docs, [*res.statements, dataclasses.replace(first, doc_id="nowhere")]),
     ):
         assert not built.reads_back_as(*records)
