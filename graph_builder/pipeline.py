@@ -474,7 +474,8 @@ def build_graph(
                 trig, resolution, rejected, cached = _validated_rdf(
                     resolution, infos, options, ontology, rejected
                 )
-                from_cache = cached if from_cache is None else from_cache  # (not what it stored)
+                if from_cache is None:  # (else the side process's: this pass finds its stores)
+                    from_cache = cached
                 data = trig.graph_data(ontology)
             assert from_cache is not None
             result.cached_fragments = from_cache

@@ -37,7 +37,14 @@ def test_no_collection_runs_during_a_build_and_the_collector_is_back_after(
         if phase == "start" and not resumed:
             collections.append(info["generation"])
 
-    pausing = SimpleNamespace(isenabled=gc.isenabled, disable=gc.disable, enable=enable)
+    pausing = SimpleNamespace(
+        isenabled=gc.isenabled,
+        disable=gc.disable,
+        enable=enable,
+        get_freeze_count=gc.get_freeze_count,
+        freeze=gc.freeze,
+        unfreeze=gc.unfreeze,
+    )
     monkeypatch.setattr(gcpause, "gc", pausing)
 
     stages_with_collector_on = []
@@ -65,3 +72,34 @@ def test_the_collector_is_back_after_a_failed_build(tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         build_graph(bad, [], RebuildOptions(out=tmp_path / "out"), ONTOLOGY)
     assert gc.isenabled()
+
+
+def in_generation(obj: object, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_objects_made_in_a_pause_leave_it_in_the_oldest_generation() -> None:
+    """Else the first young collection after a long pause scans all it made."""
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with gcpause.gc_paused():
+        with gcpause.gc_paused():
+            inner = [[] for _ in range(1000)]
+        assert in_generation(inner[0], 0)  # an inner pause leaves them to the outer one
+        outer = [[] for _ in range(1000)]
+    assert gc.isenabled()
+    assert not in_generation(inner[0], 0) and not in_generation(outer[-1], 0)
+    assert in_generation(inner[0], 2) and in_generation(outer[-1], 2)
+
+
+def test_objects_someone_else_froze_stay_frozen() -> None:
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10**9)  # no collection of its own moves them meanwhile
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with gcpause.gc_paused():
+            made = [[] for _ in range(1000)]
+        assert gc.get_freeze_count() == frozen and in_generation(made[0], 0)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
