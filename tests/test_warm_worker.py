@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,44 @@ def test_a_worker_that_cannot_start_only_loses_the_head_start(
     found = list(extractor.start(docs, 2, warm=warm))
     assert [statements for _, statements in found] == [extractor.extract(docs[0])]
     assert found[0][1]  # the article has statements: the comparison says something
+
+
+def test_a_worker_whose_start_never_ends_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed while it starts can leave its start waiting forever (see
+    WarmWorker.started): the extraction gives it up after the timeout and starts its own
+    workers, and stopping it does not wait for the stuck start either."""
+    from graph_builder.extract import extractor as extractor_module
+
+    monkeypatch.setattr(extractor_module, "WARM_START_TIMEOUT", 0.2)
+    extractor = Extractor(ONTOLOGY)
+    real_pool = Extractor._pool
+    release = threading.Event()
+    shut_down: list[bool] = []
+
+    def stuck(self: Extractor, workers: int, batch_size: int) -> Any:
+        pool = real_pool(self, workers, batch_size)
+        pool.submit = lambda *args, **kwargs: release.wait()  # type: ignore[method-assign]
+        pool.shutdown = lambda *args, **kwargs: shut_down.append(True)  # type: ignore[method-assign]
+        return pool
+
+    monkeypatch.setattr(Extractor, "_pool", stuck)
+    unstuck = threading.Timer(30, release.set)  # a failure, not a hang, if never given up
+    unstuck.start()
+    warm = extractor.warm()
+    try:
+        assert not warm.started() and isinstance(warm.failures[0], TimeoutError)
+        monkeypatch.setattr(Extractor, "_pool", real_pool)
+        docs, _ = read_documents([SAMPLE_CORPUS / "baitullah-2009-08-25.txt"])
+        found = list(extractor.start(docs, 2, warm=warm))
+        assert [statements for _, statements in found] == [extractor.extract(docs[0])]
+        assert found[0][1] and shut_down == []  # the stuck pool was left alone
+        waiting = time.perf_counter()
+        warm.stop()  # given up once: not waited for again
+        assert time.perf_counter() - waiting < 0.1 and shut_down == []
+    finally:
+        unstuck.cancel()
+        release.set()
+        warm.starting.join()
 
 
 def test_a_worker_started_before_the_driver_is_the_one_the_rebuild_uses(

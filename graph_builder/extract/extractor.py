@@ -148,6 +148,10 @@ def _ready() -> None:
     model."""
 
 
+# Seconds a warm worker's start may take (0.5-2 s under the CLI) before it is given up.
+WARM_START_TIMEOUT = 30.0
+
+
 @dataclass(frozen=True)
 class WarmWorker:
     """A worker begun by :meth:`Extractor.warm`, before its documents are known."""
@@ -159,16 +163,36 @@ class WarmWorker:
     failures: list[BaseException]  # the start's error, if it failed
 
     def started(self) -> bool:
-        """Wait until the process is started; whether it could be."""
-        self.starting.join()
-        return not self.failures
+        """Wait until the process is started (at most :data:`WARM_START_TIMEOUT`);
+        whether it could be.
+
+        A worker killed while it starts (a signal, the OOM killer) can leave its start
+        waiting forever: the spawning writes the start-up data to a pipe whose reading
+        end this process also holds until the write is done. Such a worker is given up:
+        the extraction starts workers of its own."""
+        return self._start_ended() and not self.failures
 
     def stop(self) -> None:
         """Not needed after all: the worker ends once its model is loaded, without this
         process waiting for it, only for its start (calling it again, or after
-        :meth:`Extractor.start` took the worker and its work ended, does nothing)."""
-        self.starting.join()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        :meth:`Extractor.start` took the worker and its work ended, does nothing). A start
+        given up is left to its daemon thread: it holds the pool's lock, which shutting
+        the pool down would wait for."""
+        if self._start_ended():
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _start_ended(self) -> bool:
+        """Wait for the start, at most :data:`WARM_START_TIMEOUT` over all calls;
+        whether it ended."""
+        given_up = any(isinstance(f, TimeoutError) for f in self.failures)
+        self.starting.join(0 if given_up else WARM_START_TIMEOUT)
+        if not self.starting.is_alive():
+            return True
+        if not given_up:
+            self.failures.append(
+                TimeoutError(f"the worker did not start within {WARM_START_TIMEOUT:.0f} s")
+            )
+        return False
 
 
 def _collected(
