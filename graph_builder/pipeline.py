@@ -32,7 +32,7 @@ from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
 from graph_builder.extract_cache import Pack, read_cache, write_cache
 from graph_builder.gcpause import gc_paused
-from graph_builder.model import DocumentInfo, GraphData
+from graph_builder.model import DocumentInfo, Entity, GraphData
 from graph_builder.ontology import Ontology
 from graph_builder.statements import (
     Statement,
@@ -620,17 +620,18 @@ def _graph_beside_rdf(
     """
     from graph_builder import rdf, views
 
+    # computed once: the side process inherits them to compare the RDF with
+    entities = rdf.dataset_entities(resolution, options.base_iri)
     try:
         building = side.start(
             "rdf_check",
             "building, validating and writing the RDF",
-            partial(_checked_rdf, resolution, infos, options, ontology, trig_path),
+            partial(_checked_rdf, resolution, entities, infos, options, ontology, trig_path),
             yields=False,  # this process waits for it
             starts_processes=True,  # a full rebuild validates in a pool
         )
     except OSError:  # no memory to fork: built here, as with --jobs 1
         return None, None
-    entities = rdf.dataset_entities(resolution, options.base_iri)
     data = rdf.assemble_graph_data(
         entities, {d.id: d for d in infos}, resolution.statements, ontology
     )
@@ -642,6 +643,7 @@ def _graph_beside_rdf(
 
 def _checked_rdf(
     resolution: Resolution,
+    entities: dict[str, Entity],
     infos: Sequence[DocumentInfo],
     options: RebuildOptions,
     ontology: Ontology,
@@ -649,12 +651,9 @@ def _checked_rdf(
 ) -> tuple[int, bool]:
     """In the side process of :func:`_graph_beside_rdf`: the dataset built, validated and
     written to ``trig_path`` if nothing breaks a shape and it reads back as the records
-    it was built from. Returns how many documents' RDF came from the cache, and whether
-    it was written."""
-    from graph_builder import rdf
-
+    it was built from (``entities``: those of the resolution). Returns how many
+    documents' RDF came from the cache, and whether it was written."""
     built = _build_rdf(resolution, infos, options, ontology)
-    entities = rdf.dataset_entities(resolution, options.base_iri)
     if built.violations or not built.reads_back_as(entities, infos, resolution.statements):
         return built.cached, False
     built.write_trig(trig_path)
