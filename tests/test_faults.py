@@ -588,3 +588,25 @@ def test_identical_rebuilds_give_identical_analytics(tmp_path: Path, ontology: O
     first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
     assert first["graph.trig"] == second["graph.trig"]
     assert first["metrics.csv"] == second["metrics.csv"]
+
+
+def test_a_killed_extraction_worker_is_one_clear_error(ontology: Ontology) -> None:
+    """A worker killed mid-extraction (a signal, the OOM killer) fails the run with an
+    error naming the documents it left undone, not a BrokenProcessPool traceback."""
+    import multiprocessing
+
+    from graph_builder.documents import read_documents
+    from graph_builder.errors import MilgraphError
+    from graph_builder.extract import Extractor
+
+    docs, _ = read_documents([SAMPLE_CORPUS])
+    assert len(docs) >= 2
+    before = set(multiprocessing.active_children())
+    extractions = Extractor(ontology).start(docs, jobs=2, batch_size=1)
+    workers = set(multiprocessing.active_children()) - before
+    assert workers  # spawned by start(), still loading spaCy
+    for worker in workers:
+        os.kill(worker.pid, signal.SIGKILL)
+    with pytest.raises(MilgraphError, match="extraction worker process died") as info:
+        list(extractions)
+    assert str(docs[0].path) in str(info.value)

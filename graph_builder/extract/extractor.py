@@ -10,12 +10,14 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph_builder.documents import Document
+from graph_builder.errors import MilgraphError
 from graph_builder.extract.calibration import DEFAULT_CONFIDENCE, ConfidenceTable
 from graph_builder.extract.calibration import load as load_confidence
 from graph_builder.extract.context import Slot, new_state, read_sentence
@@ -198,8 +200,21 @@ class WarmWorker:
 def _collected(
     chunks: list[list[Document]], results: Iterator[list[list[Statement]]]
 ) -> Iterator[tuple[Document, list[Statement]]]:
-    for chunk, found in zip(chunks, results, strict=True):
-        yield from zip(chunk, found, strict=True)
+    """The chunks' documents with their statements; a worker that died (killed by a
+    signal or for memory) is reported naming the chunk it left undone."""
+    done = 0
+    try:
+        for found in results:
+            yield from zip(chunks[done], found, strict=True)
+            done += 1
+    except BrokenProcessPool:
+        chunk = chunks[done]
+        others = f" and {len(chunk) - 1} document(s) after it" if len(chunk) > 1 else ""
+        raise MilgraphError(
+            f"an extraction worker process died (killed, or out of memory) before it "
+            f"finished {chunk[0].path}{others}; the documents done before are cached. "
+            "Run again, with --jobs 1 if memory is short."
+        ) from None
 
 
 class Extractions:
