@@ -110,6 +110,10 @@ class SideWork(Generic[T]):
         self._pipe: Connection | None = None
         self.inbox: Inbox[Any] | None = None
 
+    def done(self) -> bool:
+        """Whether the work has ended: :meth:`wait` would not wait (a dead child counts)."""
+        return self._pipe is None or self._pipe.poll()
+
     def wait(self) -> T:
         """The result; the work's exception (or a MilgraphError naming the work, when
         the exception cannot cross processes or the child died) if it failed."""

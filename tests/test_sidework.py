@@ -141,6 +141,26 @@ def test_a_side_process_hands_its_result_back() -> None:
 
 
 @needs_fork
+def test_a_side_work_says_when_it_is_done_without_waiting(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+
+    def work() -> str:
+        while not go.exists():
+            time.sleep(0.01)
+        return "done"
+
+    side = sidework.start("waiting", work, True)
+    assert not side.done()  # it cannot end before the file exists
+    go.touch()
+    deadline = time.monotonic() + 30
+    while not side.done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert side.done() and side.wait() == "done"
+    assert side.done()  # after the wait too
+    assert sidework.start("inline", lambda: 1, parallel=False).done()
+
+
+@needs_fork
 def test_metrics_are_the_same_with_communities_found_beside_them() -> None:
     G = nx.relabel_nodes(nx.les_miserables_graph(), lambda n: f"p:{n}")
     nx.set_node_attributes(G, {n: n[2:] for n in G}, "name")
