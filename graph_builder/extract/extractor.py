@@ -212,8 +212,8 @@ def _collected(
         others = f" and {len(chunk) - 1} document(s) after it" if len(chunk) > 1 else ""
         raise MilgraphError(
             f"an extraction worker process died (killed, or out of memory) before it "
-            f"finished {chunk[0].path}{others}; the documents done before are cached. "
-            "Run again, with --jobs 1 if memory is short."
+            f"finished {chunk[0].path}{others}. Run again, with --jobs 1 if memory is short "
+            "(a rebuild takes the documents extracted before from its cache)."
         ) from None
 
 
