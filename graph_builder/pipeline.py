@@ -816,10 +816,10 @@ def _analyse(
     def write_report(metrics: Callable[[], Metrics], ahead: bool) -> None:
         prepared = report.prepare_report(data, graph)
         if ahead:  # the scores are still being computed: the network is drawn meanwhile
-            prepared = prepared.with_drawing()
+            prepared = prepared.with_drawing(seed=options.seed)
         done = metrics()
         # the key players metrics.csv ranks, not a second search
-        prepared.write(done.rows, paths["report"], key_players=done.key_players)
+        prepared.write(done.rows, paths["report"], seed=options.seed, key_players=done.key_players)
 
     writers = {
         "export": ("writing graph.graphml and graph.gexf", write_graph_files),

@@ -485,3 +485,26 @@ def test_metrics_that_cannot_reach_one_early_writer_still_reach_the_other(
     assert len(calls) == 2
     assert (out / "report.html").is_file() and (out / "metrics.csv").is_file()
     assert not (out / "graph.graphml").exists() and not list(out.glob("*.tmp"))
+
+
+def test_the_report_is_laid_out_with_the_rebuilds_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`seed` drives the layout too, as `milgraph report --seed` does."""
+    from graph_builder import report
+    from graph_builder.pipeline import build_graph
+    from graph_builder.statements import read_statements
+
+    seeds: list[int] = []
+    layout = report.layout
+
+    def recorded(G: Any, seed: int = 42) -> Any:
+        seeds.append(seed)
+        return layout(G, seed)
+
+    monkeypatch.setattr(report, "layout", recorded)
+    ontology = load_ontology()
+    statements = read_statements(SAMPLE_CORPUS / "curated.statements.jsonl", ontology)
+    options = RebuildOptions(out=tmp_path / "out", jobs=1, seed=7)  # inline: recorded here
+    build_graph(statements, [], options, ontology)
+    assert seeds and set(seeds) == {7}
