@@ -571,6 +571,7 @@ def _validated_rdf(
     """
     built = _build_rdf(resolution, infos, options, ontology)
     from_cache = built.cached
+    used = [f.key for f in built.fragments]  # the pruned pass's too, below
     violations = built.violations
     by_id = {s.statement_id: s for s in resolution.statements}
     bad_ids = {v.statement_id for v in violations if v.statement_id in by_id}
@@ -595,6 +596,8 @@ def _validated_rdf(
         rejected = rejected + [Rejection(by_id[i], "; ".join(reasons[i])) for i in sorted(bad_ids)]
         resolution = _without(resolution, bad_ids)
         built = _build_rdf(resolution, infos, options, ontology)  # pruned documents only
+        used += [f.key for f in built.fragments]
+    _evict_rdf_cache(options, used)
     return built, resolution, rejected, from_cache
 
 
@@ -667,8 +670,9 @@ def _checked_rdf(
     documents' RDF came from the cache, and whether it was written."""
     built = _build_rdf(resolution, infos, options, ontology)
     if built.violations or not built.reads_back_as(entities, infos, resolution.statements):
-        return built.cached, False
+        return built.cached, False  # (the cache is left to the build in the main process)
     built.write_trig(trig_path)
+    _evict_rdf_cache(options, [f.key for f in built.fragments])
     return built.cached, True
 
 
@@ -721,10 +725,21 @@ def _build_rdf(
     read back) comes from OUT/cache/rdf."""
     from graph_builder import rdf_fragments
 
-    cache = options.out / "cache" / "rdf"
     return rdf_fragments.build(
-        resolution, documents, ontology, options.base_iri, cache, jobs=options.jobs
+        resolution, documents, ontology, options.base_iri, _rdf_cache(options), jobs=options.jobs
     )
+
+
+def _rdf_cache(options: RebuildOptions) -> Path:
+    return options.out / "cache" / "rdf"
+
+
+def _evict_rdf_cache(options: RebuildOptions, used: Sequence[str]) -> None:
+    """Once the dataset is built: the cached fragments this build did not use are
+    dropped (those of changed and removed documents), both passes' kept when it pruned."""
+    from graph_builder import rdf_fragments
+
+    rdf_fragments.evict(_rdf_cache(options), used)
 
 
 def _without(resolution: Resolution, statement_ids: set[str]) -> Resolution:

@@ -28,6 +28,7 @@ import marshal
 import multiprocessing
 import os
 import sys
+import time
 import zlib
 from array import array
 from collections import defaultdict
@@ -977,6 +978,48 @@ _violation_values = attrgetter(*(f.name for f in fields(Violation)))
 # Where the span is in those values (JSON gives it back as a list).
 _STATEMENT_SPAN = [f.name for f in fields(Statement)].index("span")
 _VIOLATION_SPAN = [f.name for f in fields(Violation)].index("span")
+
+
+# A temporary file this much older than its last write is left by a write that was
+# killed (a live write touches its file as it goes): it is removed with the unused entries.
+STALE_TEMPORARY_SECONDS = 3600
+
+
+def evict(cache_dir: Path, keep: Iterable[str]) -> int:
+    """Remove the cached fragments whose key is not in `keep` (a rebuild's: the fragments
+    of changed and removed documents would never be read again, and the cache would grow
+    with every edit), and temporary files left by killed writes. Returns how many
+    fragments were removed. Another corpus built into the same folder loses its entries
+    (they are built again when it is next rebuilt): the cache serves one corpus."""
+    kept = set(keep)
+    stale_before = time.time() - STALE_TEMPORARY_SECONDS
+    removed = 0
+    try:
+        shards = [e for e in os.scandir(cache_dir) if e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return 0
+    for shard in shards:
+        with os.scandir(shard.path) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.endswith(".frag") and not name.startswith("."):
+                    if name[: -len(".frag")] not in kept:
+                        _unlink(entry.path)
+                        removed += 1
+                elif name.startswith(".") and name.endswith(".tmp"):
+                    try:
+                        if entry.stat(follow_symlinks=False).st_mtime < stale_before:
+                            _unlink(entry.path)
+                    except FileNotFoundError:  # its write ended meanwhile
+                        pass
+    return removed
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:  # removed meanwhile (another rebuild's eviction)
+        pass
 
 
 def _header(prefixes: dict[str, str]) -> bytes:

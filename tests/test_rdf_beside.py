@@ -171,6 +171,35 @@ def test_faults_found_beside_are_pruned_or_refused_inline(
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_pruning_rebuild_keeps_the_fragments_of_both_its_passes(
+    tmp_path: Path,
+    ontology: Ontology,
+    curated: list[Statement],
+    monkeypatch: pytest.MonkeyPatch,
+    jobs: int,
+) -> None:
+    """The next rebuild looks both up again: the first pass's (with the fault) and the
+    pruned document's of the second."""
+    original = validate.load_shapes
+
+    def stricter(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return original(*args, **kwargs).parse(data=STRICTER, format="turtle")
+
+    monkeypatch.setattr(validate, "load_shapes", stricter)
+    broken = dataclasses.replace(curated[0], evidence=curated[0].evidence + " #breaking")
+    statements = [*curated, broken]
+    documents = len({s.doc_id for s in statements})
+    options = RebuildOptions(out=tmp_path / "out", prune=True, jobs=jobs)
+    build_graph(statements, [], options, ontology)
+    cache = tmp_path / "out" / "cache" / "rdf"
+    kept = {p.name for p in cache.rglob("*.frag")}
+    assert len(kept) == documents + 1  # the faulty document's, before and after pruning
+    again = build_graph(statements, [], options, ontology)
+    assert again.cached_fragments == documents
+    assert {p.name for p in cache.rglob("*.frag")} == kept
+
+
 def documents_of(statements: tuple[Statement, ...]) -> list[DocumentInfo]:
     return [DocumentInfo(i, title=f"t {i}") for i in sorted({s.doc_id for s in statements})]
 

@@ -4,7 +4,9 @@ building and validating the whole dataset, and a cache that only ever saves work
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -442,3 +444,39 @@ def test_the_cyclic_collector_is_left_as_it_was(ontology: Ontology, enabled: boo
         assert gc.isenabled() == enabled
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: built, then its cache pruned, beside
+def test_a_rebuild_drops_the_fragments_it_did_not_use(
+    ontology: Ontology, tmp_path: Path, jobs: int
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("ishaq-2015-07-29.txt", "binladen-2011-05-02.txt", "baitullah-2009-08-25.txt"):
+        shutil.copy(SAMPLE_CORPUS / name, corpus)
+    options = RebuildOptions(corpus=corpus, out=tmp_path / "out", prune=True, jobs=jobs)
+    rebuild(options, ontology)
+    cache = tmp_path / "out" / "cache" / "rdf"
+
+    def fragments() -> set[str]:
+        return {p.name for p in cache.rglob("*.frag")}
+
+    first = fragments()
+    assert len(first) == 3
+    article = corpus / "binladen-2011-05-02.txt"
+    article.write_text(article.read_text() + "\n\nPolice said Abu Hamza led al-Qaeda.\n")
+    (corpus / "baitullah-2009-08-25.txt").unlink()
+    # temporary files of cache writes: one killed long ago, one still being written
+    (cache / "00").mkdir(exist_ok=True)
+    killed, writing = cache / "00" / ".00a.frag.x1.tmp", cache / "00" / ".00b.frag.x2.tmp"
+    for path in (killed, writing):
+        path.write_bytes(b"cut short")
+    long_ago = time.time() - rdf_fragments.STALE_TEMPORARY_SECONDS - 60
+    os.utime(killed, (long_ago, long_ago))
+
+    assert rebuild(options, ontology).cached_fragments == 1  # ishaq's
+    after = fragments()
+    assert len(after) == 2 and len(after & first) == 1  # the edited one's is new
+    assert not killed.exists() and writing.exists()
+    assert rebuild(options, ontology).cached_fragments == 2  # nothing it uses was dropped
+    assert fragments() == after
