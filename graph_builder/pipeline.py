@@ -736,10 +736,14 @@ def _rdf_cache(options: RebuildOptions) -> Path:
 
 def _evict_rdf_cache(options: RebuildOptions, used: Sequence[str]) -> None:
     """Once the dataset is built: the cached fragments this build did not use are
-    dropped (those of changed and removed documents), both passes' kept when it pruned."""
+    dropped (those of changed and removed documents), both passes' kept when it pruned.
+    Housekeeping only: a cache that cannot be cleaned (read-only) fails nothing."""
     from graph_builder import rdf_fragments
 
-    rdf_fragments.evict(_rdf_cache(options), used)
+    try:
+        rdf_fragments.evict(_rdf_cache(options), used)
+    except OSError:
+        pass
 
 
 def _without(resolution: Resolution, statement_ids: set[str]) -> Resolution:

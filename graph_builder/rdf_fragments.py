@@ -994,25 +994,31 @@ def evict(cache_dir: Path, keep: Iterable[str]) -> int:
     kept = set(keep)
     stale_before = time.time() - STALE_TEMPORARY_SECONDS
     removed = 0
-    try:
-        shards = [e for e in os.scandir(cache_dir) if e.is_dir(follow_symlinks=False)]
-    except FileNotFoundError:
-        return 0
-    for shard in shards:
-        with os.scandir(shard.path) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.endswith(".frag") and not name.startswith("."):
-                    if name[: -len(".frag")] not in kept:
+    for shard in _entries(cache_dir):
+        if not shard.is_dir(follow_symlinks=False):
+            continue  # (records.bin)
+        for entry in _entries(shard.path):
+            name = entry.name
+            if name.endswith(".frag") and not name.startswith("."):
+                if name[: -len(".frag")] not in kept:
+                    _unlink(entry.path)
+                    removed += 1
+            elif name.startswith(".") and name.endswith(".tmp"):
+                try:
+                    if entry.stat(follow_symlinks=False).st_mtime < stale_before:
                         _unlink(entry.path)
-                        removed += 1
-                elif name.startswith(".") and name.endswith(".tmp"):
-                    try:
-                        if entry.stat(follow_symlinks=False).st_mtime < stale_before:
-                            _unlink(entry.path)
-                    except FileNotFoundError:  # its write ended meanwhile
-                        pass
+                except FileNotFoundError:  # its write ended meanwhile
+                    pass
     return removed
+
+
+def _entries(folder: str | Path) -> list[os.DirEntry[str]]:
+    """A folder's entries; none if it is gone (removed meanwhile, or never made)."""
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except FileNotFoundError:
+        return []
 
 
 def _unlink(path: str) -> None:

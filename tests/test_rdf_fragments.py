@@ -18,7 +18,7 @@ from graph_builder.config import DEFAULT_BASE_IRI, SAMPLE_CORPUS
 from graph_builder.gold import gold_statements
 from graph_builder.model import DocumentInfo
 from graph_builder.ontology import Ontology
-from graph_builder.pipeline import RebuildOptions, rebuild
+from graph_builder.pipeline import RebuildOptions, build_graph, rebuild
 from graph_builder.rdf import build_dataset, graph_data, write_dataset
 from graph_builder.resolve import Resolution, resolve
 from graph_builder.statements import Statement
@@ -480,3 +480,23 @@ def test_a_rebuild_drops_the_fragments_it_did_not_use(
     assert not killed.exists() and writing.exists()
     assert rebuild(options, ontology).cached_fragments == 2  # nothing it uses was dropped
     assert fragments() == after
+
+
+def test_a_cache_that_cannot_be_cleaned_fails_no_rebuild(
+    ontology: Ontology, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    res = gold_resolution(ontology)
+    options = RebuildOptions(out=tmp_path / "out")
+    build_graph(res.statements, documents(res), options, ontology)
+    cache = tmp_path / "out" / "cache" / "rdf"
+    before = {p.name for p in cache.rglob("*.frag")}
+
+    def refuse(path: str) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(rdf_fragments, "_unlink", refuse)
+    dropped, *kept = documents(res)  # one document less
+    fewer = [s for s in res.statements if s.doc_id != dropped.id]
+    result = build_graph(fewer, kept, options, ontology)
+    assert result.statements == len(fewer)
+    assert {p.name for p in cache.rglob("*.frag")} == before  # nothing could be dropped
