@@ -446,7 +446,7 @@ def test_the_cyclic_collector_is_left_as_it_was(ontology: Ontology, enabled: boo
         gc.enable()
 
 
-@pytest.mark.parametrize("jobs", [1, 2])  # 2: built, then its cache pruned, beside
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the side process builds the RDF, cleans the cache
 def test_a_rebuild_drops_the_fragments_it_did_not_use(
     ontology: Ontology, tmp_path: Path, jobs: int
 ) -> None:
