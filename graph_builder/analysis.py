@@ -29,6 +29,9 @@ import numpy as np
 from graph_builder import sidework
 from graph_builder.gcpause import gc_paused
 
+# Imported where the measures use them (scipy's sparse graphs, ~0.3 s to load).
+LAZY_MODULES = ("scipy.sparse.csgraph",)
+
 METRIC_COLUMNS = (
     "id",
     "name",

@@ -622,7 +622,7 @@ def _graph_beside_rdf(
     written), or the side process could not start (None for both): the caller then
     builds it here (:func:`_validated_rdf`), to prune or name the faults.
     """
-    from graph_builder import rdf, views
+    from graph_builder import analysis, rdf, report, views
 
     # computed once: the side process inherits them to compare the RDF with
     entities = rdf.dataset_entities(resolution, options.base_iri)
@@ -641,19 +641,16 @@ def _graph_beside_rdf(
     )
     views.filtered_relations(data)  # kept for the exports (see views)
     graph = views.entity_graph(data)
-    for module in _ANALYTICS_MODULES:  # while the side process is still at work
+    # The modules the analytics' side processes load (the measures; the report's layout
+    # and plots), ~1 s of CPU: loaded here while the side process is still at work, they
+    # are found loaded by those processes, forked after this one, instead of loaded by
+    # each at the busiest time of a rebuild.
+    for module in (*analysis.LAZY_MODULES, *report.LAZY_MODULES):
         if building.done():
             break
         importlib.import_module(module)
     cached, same = building.wait()
     return cached, (data, graph) if same else None
-
-
-# Modules the analytics' side processes load (the measures, the report's layout and
-# plots), ~1 s of CPU: loaded by this process while it waits for the RDF to be checked,
-# they are found loaded by those processes, forked after it, instead of loaded by each
-# at the busiest time of a rebuild.
-_ANALYTICS_MODULES = ("scipy.sparse.csgraph", "scipy.optimize", "matplotlib.figure")
 
 
 def _checked_rdf(

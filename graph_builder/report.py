@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 TABLE_COLUMNS = ("degree", "betweenness", "closeness", "eigenvector", "pagerank")
 # Most entities the network drawing shows (see drawn_graph).
 MAX_DRAWN_NODES = 1500
+# Imported where they are used (the plots, the layout); loaded ahead by prepare_report.
+LAZY_MODULES = ("matplotlib.figure", "scipy.optimize")
 
 
 def event_timeline(
@@ -711,8 +713,8 @@ def prepare_report(
         ``views.entity_graph(data)`` under the same `min_modality`, `as_of` and
         `ontology`, when the caller has it already; by default it is built here.
     """
-    for module in ("matplotlib.figure", "scipy.optimize"):
-        importlib.import_module(module)  # imported where they are used: loaded now
+    for module in LAZY_MODULES:
+        importlib.import_module(module)
     # cached by views: the payload and the person view filter the same ties again
     views.filtered_relations(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
     if graph is None:
