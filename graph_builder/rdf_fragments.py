@@ -985,15 +985,14 @@ _VIOLATION_SPAN = [f.name for f in fields(Violation)].index("span")
 STALE_TEMPORARY_SECONDS = 3600
 
 
-def evict(cache_dir: Path, keep: Iterable[str]) -> int:
+def evict(cache_dir: Path, keep: Iterable[str]) -> None:
     """Remove the cached fragments whose key is not in `keep` (a rebuild's: the fragments
     of changed and removed documents would never be read again, and the cache would grow
-    with every edit), and temporary files left by killed writes. Returns how many
-    fragments were removed. Another corpus built into the same folder loses its entries
-    (they are built again when it is next rebuilt): the cache serves one corpus."""
+    with every edit), and temporary files left by killed writes. Another corpus built
+    into the same folder loses its entries (they are built again when it is next
+    rebuilt): the cache serves one corpus."""
     kept = set(keep)
     stale_before = time.time() - STALE_TEMPORARY_SECONDS
-    removed = 0
     for shard in _entries(cache_dir):
         if not shard.is_dir(follow_symlinks=False):
             continue  # (records.bin)
@@ -1002,14 +1001,12 @@ def evict(cache_dir: Path, keep: Iterable[str]) -> int:
             if name.endswith(".frag") and not name.startswith("."):
                 if name[: -len(".frag")] not in kept:
                     _unlink(entry.path)
-                    removed += 1
             elif name.startswith(".") and name.endswith(".tmp"):
                 try:
                     if entry.stat(follow_symlinks=False).st_mtime < stale_before:
                         _unlink(entry.path)
                 except FileNotFoundError:  # its write ended meanwhile
                     pass
-    return removed
 
 
 def _entries(folder: str | Path) -> list[os.DirEntry[str]]:
