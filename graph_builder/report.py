@@ -13,7 +13,6 @@ import base64
 import html
 import importlib
 import io
-import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+import orjson
 
 from graph_builder import analysis, linkpred, views
 from graph_builder.analysis import atomic_write_bytes, atomic_write_text
@@ -353,7 +353,9 @@ def network_payload(
 
 def _json_for_script(payload: Any) -> str:
     """JSON safe inside <script>: no '<', '>' or '&' can end the element."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    # orjson: a fifth of json.dumps's time for the ~10 MB of a 10k-article corpus, at
+    # the end of a rebuild where the report is the last file written
+    text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
