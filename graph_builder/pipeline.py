@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graph_builder import corpus_folders, sidework
+from graph_builder import corpus_folders, heap, sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
@@ -340,6 +340,7 @@ def rebuild(
     """
     from graph_builder.documents import read_documents
 
+    heap.keep_freed_memory()
     result = RebuildResult()
     stage = _Stages(result, on_stage)
     if not options.corpus.is_dir():
@@ -416,6 +417,7 @@ def build_graph(
     """
     from graph_builder import resolve
 
+    heap.keep_freed_memory()  # (for this process and the side processes it forks)
     result = result or RebuildResult()
     stage = stage or _Stages(result, on_stage)
     out = options.out
