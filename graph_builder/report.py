@@ -443,10 +443,13 @@ def render_html(
     as_of: str | None = None,
     link_persons: Collection[str] | None = None,
     timeline: Sequence[Mapping[str, Any]] | None = None,
+    persons: nx.Graph | None = None,
 ) -> str:
     """The page as a string (pure: everything it shows is passed in).
 
-    `link_persons` limits the predicted ties to those people (None: everyone).
+    `link_persons` limits the predicted ties to those people (None: everyone);
+    `persons`: ``views.person_view(data, min_modality=min_modality, as_of=as_of,
+    only=link_persons)``, in which they are sought, when the caller has it already.
     `timeline`: ``event_timeline(data, min_modality=min_modality, as_of=as_of)`` when
     the caller has it already; by default it is made here.
     """
@@ -471,7 +474,8 @@ def render_html(
         )
         for d in analysis.decapitations(G)[:top]
     ]
-    persons = views.person_view(data, min_modality=min_modality, as_of=as_of, only=link_persons)
+    if persons is None:
+        persons = views.person_view(data, min_modality=min_modality, as_of=as_of, only=link_persons)
     predicted = [
         (
             names.get(p.u, p.u),
@@ -586,6 +590,16 @@ class _Drawing:
     note: str | None  # why only part of the network is drawn
     pos: dict[Any, tuple[float, float]]
     png: bytes
+    people: nx.Graph | None = None  # the person view among link_persons, made ahead
+
+    @property
+    def link_persons(self) -> set[str] | None:
+        """The people among whom likely missing ties are sought: those drawn when only
+        part of the network is (the co-membership ties of a large corpus run to millions
+        of pairs); None, everyone, otherwise."""
+        if not self.note:
+            return None
+        return {n for n, kind in self.graph.nodes(data="type") if kind == "Person"}
 
     @classmethod
     def of(cls, full: nx.Graph, pagerank: dict[str, float], seed: int) -> _Drawing:
@@ -614,7 +628,12 @@ class PreparedReport:
         scores' PageRank column is that PageRank exactly (analysis.compute_metrics
         gives it), and draws again otherwise."""
         pagerank = {str(n): value for n, value in analysis.pagerank_column(self.graph).items()}
-        return replace(self, drawing=_Drawing.of(self.graph, pagerank, seed))
+        drawing = _Drawing.of(self.graph, pagerank, seed)
+        # the ties among the people drawn need no scores either
+        people = views.person_view(
+            self.data, min_modality=self.min_modality, as_of=self.as_of, only=drawing.link_persons
+        )
+        return replace(self, drawing=replace(drawing, people=people))
 
     @gc_paused()
     def write(
@@ -648,9 +667,8 @@ class PreparedReport:
             drawing = _Drawing.of(full, pagerank, seed)
         G, cap_note = drawing.graph, drawing.note
         notes = [*notes, cap_note] if cap_note else list(notes)
-        link_persons = None
-        if cap_note:  # the co-membership ties of a large corpus run to millions of pairs
-            link_persons = {n for n, kind in G.nodes(data="type") if kind == "Person"}
+        link_persons = drawing.link_persons
+        if link_persons is not None:
             notes.append(
                 f"Likely missing ties are sought among the {len(link_persons):,} people drawn."
             )
@@ -683,6 +701,7 @@ class PreparedReport:
             as_of=as_of,
             link_persons=link_persons,
             timeline=self.timeline,
+            persons=drawing.people,
         )
         written = []
         for name, png in pngs.items():

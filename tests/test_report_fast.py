@@ -95,10 +95,16 @@ def test_a_network_drawn_ahead_is_the_one_drawn_with_the_scores(
     rows = analysis.metrics_rows(prepared.graph)
     whole = report.write_report(data, rows, tmp_path / "whole.html", top=5)
 
-    def no_layout(*args: object, **kwargs: object) -> None:
-        raise AssertionError("laid out again")
+    def made_again(what: str) -> object:
+        def refused(*args: object, **kwargs: object) -> None:
+            raise AssertionError(f"{what} made again")
 
-    monkeypatch.setattr(report, "layout", no_layout)  # the drawing made ahead is used
+        return refused
+
+    # the drawing made ahead is used, and so are the ties among the people drawn (where
+    # the page's likely missing ties are sought)
+    monkeypatch.setattr(report, "layout", made_again("layout"))
+    monkeypatch.setattr(views, "person_view", made_again("person view"))
     ahead = prepared.write(rows, tmp_path / "ahead.html", top=5)
     assert _written(ahead) == _written(whole)
 
