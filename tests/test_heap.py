@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-# Allocates, writes and frees an 8 MiB block twice (bytearray: glibc's malloc), then
-# prints the page faults of the second round.
+# Allocates an 8 MiB block (a bytearray: glibc's malloc, every byte set to 0), frees it,
+# allocates one again and prints the page faults of that second allocation.
 PROBE = """
 import resource, sys
 from graph_builder.heap import keep_freed_memory
