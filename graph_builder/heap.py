@@ -4,12 +4,13 @@ By default glibc's malloc serves each block of 128 KiB or more with a fresh mapp
 unmapped again when freed, and returns free memory at the top of the heap to the system
 beyond 128 KiB (thresholds it raises on its own as large blocks are freed). A rebuild
 builds and drops hundreds of megabytes of lists, strings and arrays, in its main process
-and in the side processes it forks, so the same memory is mapped again and again, and
-every page of it costs a page fault when first written (about 5 microseconds each on the
+and in the side processes it forks, and memory handed back is mapped afresh when asked
+for again: each page of it a page fault when first written (about 5 microseconds on the
 2-core machine the benchmarks run on). With the settings below a one-article rebuild at
-10k articles made ~65k fewer page faults (~930k -> ~870k) and its processes used ~3 s less
-CPU; its peak RSS grew from 702-726 MiB to 735 MiB, the full rebuild's stayed at 980 MiB
-(benchmarks/README.md, session 17).
+10k articles made ~65k fewer page faults (~930k -> ~870k, ~0.3 s of CPU) and its
+processes used ~3 s less CPU in all (the rest not measured apart); its peak RSS grew from
+702-726 MiB to 735 MiB, the full rebuild's stayed at 980 MiB (benchmarks/README.md,
+session 17).
 
 Only glibc has ``mallopt``; elsewhere this does nothing.
 """
