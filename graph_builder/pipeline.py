@@ -27,7 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graph_builder import corpus_folders, heap, sidework
+from graph_builder import corpus_folders, heap, out_lock, sidework
 from graph_builder.config import DEFAULT_BASE_IRI, DEFAULT_OUT, SAMPLE_CORPUS
 from graph_builder.errors import InputError, MilgraphError, ValidationError
 from graph_builder.extract_cache import SUFFIX as CACHE_SUFFIX
@@ -336,8 +336,21 @@ def rebuild(
     without one, it is started here if a corpus folder changed.
 
     Raises ValidationError (and writes nothing to Neo4j) when statements or the dataset
-    break the ontology or the shapes, unless `options.prune` drops them with a reason.
+    break the ontology or the shapes, unless `options.prune` drops them with a reason;
+    FolderBusy when another process is writing ``options.out`` (see :mod:`out_lock`).
     """
+    with out_lock.holding(options.out):
+        return _rebuild(options, ontology, driver, on_stage, on_document, warm)
+
+
+def _rebuild(
+    options: RebuildOptions,
+    ontology: Ontology,
+    driver: Driver | None,
+    on_stage: Callable[[str], None],
+    on_document: Callable[[], None],
+    warm: WarmWorker | None,
+) -> RebuildResult:
     from graph_builder.documents import read_documents
 
     heap.keep_freed_memory()
@@ -386,7 +399,6 @@ def rebuild(
     )
 
 
-@gc_paused()
 def build_graph(
     statements: Sequence[Statement],
     documents: Sequence[DocumentInfo],
@@ -414,7 +426,28 @@ def build_graph(
     reading the graph and its entity graph (else part of ``analytics``) and waiting for
     ``rdf_check`` and ``statements``, ``neo4j`` waiting for the measures, and ``export``
     and ``report`` (started beside the measures) waiting for the metrics.
+
+    Raises FolderBusy when another process is writing ``options.out`` (see
+    :mod:`out_lock`).
     """
+    with out_lock.holding(options.out):
+        return _build_graph(
+            statements, documents, options, ontology, driver, result, stage, on_stage, checked
+        )
+
+
+@gc_paused()
+def _build_graph(
+    statements: Sequence[Statement],
+    documents: Sequence[DocumentInfo],
+    options: RebuildOptions,
+    ontology: Ontology,
+    driver: Driver | None,
+    result: RebuildResult | None,
+    stage: _Stages | None,
+    on_stage: Callable[[str], None],
+    checked: Sequence[Rejection] | None,
+) -> RebuildResult:
     from graph_builder import resolve
 
     heap.keep_freed_memory()  # (for this process and the side processes it forks)

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from graph_builder import out_lock
 from graph_builder.cli.app import app
 from graph_builder.cli.common import console, get_ontology, open_driver
 from graph_builder.config import load_settings
@@ -105,6 +106,8 @@ def rebuild_command(
         chunk_rows=chunk_rows,
     )
     with ExitStack() as stack:
+        # first: a folder another rebuild is writing stops this one before any work
+        stack.enter_context(out_lock.holding(options.out))
         warm = stack.enter_context(warm_extraction(options, ontology))  # before the driver
         driver = None if no_neo4j else stack.enter_context(open_driver(settings.neo4j))
         progress = stack.enter_context(_progress(quiet or as_json))

@@ -1,0 +1,157 @@
+"""One writer per output folder: a second rebuild stops at once, naming the first; the
+lock ends with its holder however it ends; killed writers' temporary files are swept."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graph_builder import out_lock
+from graph_builder.config import SAMPLE_CORPUS
+from graph_builder.ontology import Ontology
+from graph_builder.pipeline import RebuildOptions, build_graph
+from graph_builder.statements import read_statements
+
+pytestmark = pytest.mark.skipif(out_lock.fcntl is None, reason="no fcntl locks on this platform")
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from graph_builder import out_lock
+with out_lock.holding(Path(sys.argv[1])):
+    print("held", flush=True)
+    while not Path(sys.argv[2]).exists():
+        time.sleep(0.02)
+"""
+
+
+@pytest.fixture
+def held(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """OUT held by another process until the test ends; yields (OUT, its pid)."""
+    out, release = tmp_path / "out", tmp_path / "release"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out), str(release)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    try:
+        yield out, holder.pid
+    finally:
+        release.touch()
+        holder.wait(timeout=30)
+
+
+def test_a_folder_held_by_another_process_is_refused_naming_it(
+    held: tuple[Path, int], ontology: Ontology
+) -> None:
+    out, pid = held
+    with pytest.raises(out_lock.FolderBusy, match=f"another milgraph process \\(pid {pid}\\)"):
+        with out_lock.holding(out):
+            pass
+    statements = read_statements(SAMPLE_CORPUS / "curated.statements.jsonl", ontology)
+    with pytest.raises(out_lock.FolderBusy):
+        build_graph(statements, [], RebuildOptions(out=out, jobs=1), ontology)
+    assert not (out / "statements.jsonl").exists()  # refused before writing anything
+
+
+def test_the_cli_rebuild_stops_at_once_with_a_clear_error(held: tuple[Path, int]) -> None:
+    out, pid = held
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", "from graph_builder.cli import main; main()", "rebuild"]
+        + ["--no-neo4j", "-c", str(SAMPLE_CORPUS), "-o", str(out), "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())  # (the console wraps long lines)
+    assert f"pid {pid}" in message and "--out" in message and "Traceback" not in message
+    assert time.monotonic() - started < 20  # refused first, not after extracting
+    assert not (out / "cache").exists()
+
+
+def test_the_lock_ends_with_its_holder_even_when_it_is_killed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out), str(tmp_path / "never")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with pytest.raises(out_lock.FolderBusy):
+        with out_lock.holding(out):
+            pass
+    holder.kill()
+    holder.wait(timeout=30)
+    with out_lock.holding(out):  # the lock file is still there: it no longer holds
+        with out_lock.holding(out):  # nested in one process: shared
+            assert (out / out_lock.LOCK_NAME).read_text().strip() == str(os.getpid())
+
+
+def test_killed_writers_leftovers_are_swept_live_ones_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = int(gone.stdout)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        names = {
+            f".graph.trig.{dead}.tmp": True,
+            f".statements.jsonl.{dead}.early": True,
+            f".metrics.csv.{dead}-x1y2z3.tmp": True,
+            f".graph.trig.{live.pid}.tmp": False,  # still being written
+            "graph.trig": False,
+            f"notes.{dead}.tmp": False,  # not a name of ours
+        }
+        for name in names:
+            (out / name).write_text("x")
+        (out / "cache").mkdir()
+        (out / "cache" / f".pack.{dead}.tmp").write_text("x")  # subfolders: their own
+        with out_lock.holding(out):
+            pass
+        assert {p.name for p in out.iterdir()} == {
+            *(name for name, swept in names.items() if not swept),
+            "cache",
+            out_lock.LOCK_NAME,
+        }
+        assert (out / "cache" / f".pack.{dead}.tmp").exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+TAKER = """
+import sys
+from pathlib import Path
+from graph_builder import out_lock
+with out_lock.holding(Path(sys.argv[1])):
+    print("taken", flush=True)
+"""
+
+
+def test_a_worker_forked_by_the_holder_does_not_keep_the_folder_locked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    context = multiprocessing.get_context("fork")
+    with out_lock.holding(out):
+        lingering = context.Process(target=time.sleep, args=(60,), daemon=True)
+        lingering.start()
+    try:
+        taker = subprocess.run(
+            [sys.executable, "-c", TAKER, str(out)], capture_output=True, text=True, timeout=60
+        )
+        assert lingering.is_alive()
+        assert taker.returncode == 0 and taker.stdout.strip() == "taken", taker.stderr
+    finally:
+        lingering.kill()
+        lingering.join()
