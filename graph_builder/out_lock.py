@@ -12,7 +12,8 @@ worker cannot keep the next run out); the side processes of a rebuild die with i
 Where there is no ``fcntl`` (Windows) nothing is locked.
 
 Taking the lock also removes the temporary files that killed writers left in OUT
-(``.NAME.PID.tmp``, ``.NAME.PID.early``): only those whose process is gone.
+(``.NAME.PID.tmp``, ``.NAME.PID.early`` of the files a rebuild writes there): only those
+whose process is gone.
 """
 
 from __future__ import annotations
@@ -32,8 +33,14 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".milgraph.lock"
-# A temporary output file of milgraph's, named by the process writing it.
-_LEFTOVER = re.compile(r"^\..+\.(?P<pid>\d+)(?:-[^.]*)?\.(?:tmp|early)$")
+# The files a rebuild writes in OUT (pipeline.OUTPUT_FILES and the report's plots): only
+# their temporary files are swept, never a file of the user's that looks like one.
+SWEPT_NAMES = (
+    r"statements\.jsonl|rejected\.jsonl|graph\.trig|metrics\.csv|graph\.graphml|graph\.gexf"
+    r"|report\.html|report-[a-z]+\.png"
+)
+# Their temporary file, named by the process writing it (atomic_write_bytes adds "-XXXX").
+_LEFTOVER = re.compile(rf"^\.(?:{SWEPT_NAMES})\.(?P<pid>\d+)(?:-[a-z0-9_]+)?\.(?:tmp|early)$")
 _held: dict[Path, int] = {}  # folders this process holds: how many holders deep
 
 

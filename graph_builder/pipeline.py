@@ -339,8 +339,15 @@ def rebuild(
     break the ontology or the shapes, unless `options.prune` drops them with a reason;
     FolderBusy when another process is writing ``options.out`` (see :mod:`out_lock`).
     """
+    check_corpus(options)
     with out_lock.holding(options.out):
         return _rebuild(options, ontology, driver, on_stage, on_document, warm)
+
+
+def check_corpus(options: RebuildOptions) -> None:
+    """InputError unless the corpus folder exists (checked before OUT is made)."""
+    if not options.corpus.is_dir():
+        raise InputError(options.corpus, None, "corpus folder not found; expected a directory")
 
 
 def _rebuild(
@@ -356,9 +363,6 @@ def _rebuild(
     heap.keep_freed_memory()
     result = RebuildResult()
     stage = _Stages(result, on_stage)
-    if not options.corpus.is_dir():
-        raise InputError(options.corpus, None, "corpus folder not found; expected a directory")
-
     folders = _folders_record(options)
     if warm is None:
         warm = _warm_worker(options, ontology, folders)

@@ -15,7 +15,7 @@ import pytest
 from graph_builder import out_lock
 from graph_builder.config import SAMPLE_CORPUS
 from graph_builder.ontology import Ontology
-from graph_builder.pipeline import RebuildOptions, build_graph
+from graph_builder.pipeline import OUTPUT_FILES, RebuildOptions, build_graph
 from graph_builder.statements import read_statements
 
 pytestmark = pytest.mark.skipif(out_lock.fcntl is None, reason="no fcntl locks on this platform")
@@ -112,7 +112,9 @@ def test_killed_writers_leftovers_are_swept_live_ones_kept(tmp_path: Path) -> No
             f".metrics.csv.{dead}-x1y2z3.tmp": True,
             f".graph.trig.{live.pid}.tmp": False,  # still being written
             "graph.trig": False,
+            f".report-network.png.{dead}-ab_12.tmp": True,
             f"notes.{dead}.tmp": False,  # not a name of ours
+            f".notes.{dead}.tmp": False,
         }
         for name in names:
             (out / name).write_text("x")
@@ -155,3 +157,22 @@ def test_a_worker_forked_by_the_holder_does_not_keep_the_folder_locked(tmp_path:
     finally:
         lingering.kill()
         lingering.join()
+
+
+def test_the_temporary_files_of_every_output_of_a_rebuild_are_swept() -> None:
+    for name in OUTPUT_FILES:
+        assert out_lock._LEFTOVER.match(f".{name}.4242.tmp"), name
+        assert out_lock._LEFTOVER.match(f".{name}.4242-k3_x9q.tmp"), name
+
+
+def test_a_rebuild_of_a_missing_corpus_makes_no_output_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", "from graph_builder.cli import main; main()", "rebuild"]
+        + ["--no-neo4j", "-c", str(tmp_path / "nowhere"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "corpus folder not found" in result.stderr
+    assert not out.exists()

@@ -19,6 +19,7 @@ from graph_builder.pipeline import (
     RebuildOptions,
     RebuildResult,
     build_graph,
+    check_corpus,
     rebuild,
     warm_extraction,
 )
@@ -107,6 +108,7 @@ def rebuild_command(
     )
     with ExitStack() as stack:
         # first: a folder another rebuild is writing stops this one before any work
+        check_corpus(options)
         stack.enter_context(out_lock.holding(options.out))
         warm = stack.enter_context(warm_extraction(options, ontology))  # before the driver
         driver = None if no_neo4j else stack.enter_context(open_driver(settings.neo4j))
