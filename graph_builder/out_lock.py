@@ -9,7 +9,8 @@ The lock is a POSIX record lock (``lockf``) on the file: it belongs to the proce
 took it and ends with it, however it ended (killed, out of memory), so a stale lock file
 never blocks the next run. Processes forked from the holder do not hold it (a lingering
 worker cannot keep the next run out); the side processes of a rebuild die with it.
-Where there is no ``fcntl`` (Windows) nothing is locked.
+Where there is no ``fcntl`` (Windows), or the folder's file system cannot lock, nothing is
+locked.
 
 Taking the lock also removes the temporary files that killed writers left in OUT
 (``.NAME.PID.tmp``, ``.NAME.PID.early`` of the files a rebuild writes there): only those
@@ -41,6 +42,8 @@ SWEPT_NAMES = (
 )
 # Their temporary file, named by the process writing it (atomic_write_bytes adds "-XXXX").
 _LEFTOVER = re.compile(rf"^\.(?:{SWEPT_NAMES})\.(?P<pid>\d+)(?:-[a-z0-9_]+)?\.(?:tmp|early)$")
+# lockf's answers where the folder's file system cannot lock: then nothing is locked
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS})
 _held: dict[Path, int] = {}  # folders this process holds: how many holders deep
 
 
@@ -80,6 +83,9 @@ def _lock(out: Path) -> int | None:
     try:
         fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
+        if exc.errno in _NO_LOCKS:  # a file system without locks (some network mounts)
+            os.close(handle)
+            return None
         if exc.errno not in (errno.EACCES, errno.EAGAIN):
             os.close(handle)
             raise

@@ -3,6 +3,7 @@ lock ends with its holder however it ends; killed writers' temporary files are s
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import subprocess
@@ -176,3 +177,14 @@ def test_a_rebuild_of_a_missing_corpus_makes_no_output_folder(tmp_path: Path) ->
     )
     assert result.returncode == 1 and "corpus folder not found" in result.stderr
     assert not out.exists()
+
+
+def test_a_file_system_without_locks_builds_unlocked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_locks(handle: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(out_lock.fcntl, "lockf", no_locks)
+    with out_lock.holding(tmp_path / "out"):
+        assert (tmp_path / "out").is_dir()
