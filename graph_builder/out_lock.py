@@ -12,6 +12,9 @@ worker cannot keep the next run out); the side processes of a rebuild die with i
 Where there is no ``fcntl`` (Windows), or the folder's file system cannot lock, nothing is
 locked.
 
+`analyze`, `export graphml|gexf` and `report` rewrite one of a rebuild's files: they hold
+the lock of a folder a rebuild wrote (``holding_if_built``), and make none elsewhere.
+
 Taking the lock also removes the temporary files that killed writers left in OUT
 (``.NAME.PID.tmp``, ``.NAME.PID.early`` of the files a rebuild writes there): only those
 whose process is gone.
@@ -73,6 +76,18 @@ def holding(out: Path) -> Iterator[None]:
         del _held[key]
         if handle is not None:
             os.close(handle)  # releases the lock
+
+
+@contextmanager
+def holding_if_built(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock if a rebuild has written there (its lock file is there), so
+    a command rewriting one of a rebuild's files (metrics.csv, report.html) never crosses
+    a rebuild of that folder; any other folder is left as it is, with no lock file made."""
+    if (folder / LOCK_NAME).is_file():
+        with holding(folder):
+            yield
+    else:
+        yield
 
 
 def _lock(out: Path) -> int | None:

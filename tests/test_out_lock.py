@@ -202,3 +202,46 @@ def test_a_file_system_without_locks_builds_unlocked(
     monkeypatch.setattr(out_lock.fcntl, "lockf", no_locks)
     with out_lock.holding(tmp_path / "out"):
         assert (tmp_path / "out").is_dir()
+
+
+@pytest.fixture(scope="module")
+def sample_trig(tmp_path_factory: pytest.TempPathFactory, ontology: Ontology) -> Path:
+    """graph.trig of the sample corpus's curated statements (built once, then read)."""
+    build = tmp_path_factory.mktemp("built")
+    statements = read_statements(SAMPLE_CORPUS / "curated.statements.jsonl", ontology)
+    build_graph(statements, [], RebuildOptions(out=build, jobs=1), ontology)
+    return build / "graph.trig"
+
+
+# Each command that rewrites one of a rebuild's files: its arguments for folder OUT.
+REWRITERS = {
+    "analyze": lambda out: ["analyze", "--out", str(out), "--key-players", "0"],
+    "graphml": lambda out: ["export", "graphml", "-o", str(out / "graph.graphml")],
+    "gexf": lambda out: ["export", "gexf", "-o", str(out / "graph.gexf")],
+    "report": lambda out: ["report", "-o", str(out / "report.html")],
+}
+REWRITTEN = {"analyze": "metrics.csv", "graphml": "graph.graphml", "gexf": "graph.gexf"}
+REWRITTEN["report"] = "report.html"
+
+
+@pytest.mark.parametrize("command", sorted(REWRITERS))
+def test_a_command_rewriting_a_rebuilds_file_is_refused_while_a_rebuild_runs_there(
+    command: str, held: tuple[Path, int], sample_trig: Path
+) -> None:
+    out, pid = held
+    args = ["--trig", str(sample_trig)]
+    busy = CliRunner().invoke(app, [*REWRITERS[command](out), *args])
+    assert isinstance(busy.exception, out_lock.FolderBusy), busy.output
+    assert f"pid {pid}" in str(busy.exception)
+    assert not (out / REWRITTEN[command]).exists()
+    # A build folder nobody writes (the lock file left by its last rebuild) is rewritten...
+    built = sample_trig.parent
+    done = CliRunner().invoke(app, [*REWRITERS[command](built), *args])
+    assert done.exit_code == 0, done.output
+    # ...and a folder no rebuild wrote gets the file and no lock file of ours.
+    other = sample_trig.parent.parent / f"plain-{command}"
+    other.mkdir()
+    done = CliRunner().invoke(app, [*REWRITERS[command](other), *args])
+    assert done.exit_code == 0, done.output
+    assert (other / REWRITTEN[command]).is_file()
+    assert not (other / out_lock.LOCK_NAME).exists()

@@ -15,6 +15,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from graph_builder import out_lock
 from graph_builder.cli.app import app, export_app
 from graph_builder.cli.common import console, get_ontology
 from graph_builder.errors import InputError
@@ -137,6 +138,23 @@ def analyze_command(
     and writes OUT/metrics.csv (id,name,type,degree,betweenness,closeness,eigenvector,
     pagerank,community, then brokerage,articulation_point,key_player_rank).
     """
+    with out_lock.holding_if_built(out):
+        _analyze(
+            trig, out, min_modality, as_of, top, key_players, predict_links, evaluate_links, seed
+        )
+
+
+def _analyze(
+    trig: Path,
+    out: Path,
+    min_modality: str,
+    as_of: str | None,
+    top: int,
+    key_players: int,
+    predict_links: int,
+    evaluate_links: bool,
+    seed: int,
+) -> None:
     from graph_builder import analysis, linkpred, views
 
     ontology = get_ontology()
@@ -243,10 +261,11 @@ def export_graphml(
     """Write GraphML for Gephi: typed attributes, labels, unique edge ids, scores."""
     from graph_builder import export
 
-    ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
-    H = export.write_graphml(
-        data, rows, output, min_modality=min_modality, as_of=as_of, ontology=ontology
-    )
+    with out_lock.holding_if_built(output.parent):
+        ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
+        H = export.write_graphml(
+            data, rows, output, min_modality=min_modality, as_of=as_of, ontology=ontology
+        )
     console.print(f"wrote {output} ({H.number_of_nodes()} nodes, {H.number_of_edges()} edges)")
 
 
@@ -271,17 +290,18 @@ def export_gexf(
     """Write GEXF for Gephi with colours, sizes and a timeline from statement dates."""
     from graph_builder import export
 
-    ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
-    H = export.write_gexf(
-        data,
-        rows,
-        output,
-        size_by=size_by,
-        color_by=color_by,
-        min_modality=min_modality,
-        as_of=as_of,
-        ontology=ontology,
-    )
+    with out_lock.holding_if_built(output.parent):
+        ontology, data, rows = _scored_data(trig, min_modality, as_of, seed)
+        H = export.write_gexf(
+            data,
+            rows,
+            output,
+            size_by=size_by,
+            color_by=color_by,
+            min_modality=min_modality,
+            as_of=as_of,
+            ontology=ontology,
+        )
     console.print(f"wrote {output} ({H.number_of_nodes()} nodes, {H.number_of_edges()} edges)")
 
 
@@ -323,21 +343,22 @@ def report_command(
     """
     from graph_builder import analysis, report, views
 
-    ontology = get_ontology()
-    data = load_graph_data(trig, ontology)
-    G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
-    with _step("computing measures and drawing"):
-        metrics = analysis.compute_metrics(G, seed)
-        written = report.write_report(
-            data,
-            metrics.rows,
-            output,
-            min_modality=min_modality,
-            as_of=as_of,
-            ontology=ontology,
-            seed=seed,
-            top=top,
-            notes=metrics.notes,
-        )
+    with out_lock.holding_if_built(output.parent):
+        ontology = get_ontology()
+        data = load_graph_data(trig, ontology)
+        G = views.entity_graph(data, min_modality=min_modality, as_of=as_of, ontology=ontology)
+        with _step("computing measures and drawing"):
+            metrics = analysis.compute_metrics(G, seed)
+            written = report.write_report(
+                data,
+                metrics.rows,
+                output,
+                min_modality=min_modality,
+                as_of=as_of,
+                ontology=ontology,
+                seed=seed,
+                top=top,
+                notes=metrics.notes,
+            )
     for path in written:
         console.print(f"wrote {path}")
