@@ -874,7 +874,13 @@ def _analyse(
             prepared = prepared.with_drawing(seed=options.seed)
         done = metrics()
         # the key players metrics.csv ranks, not a second search
-        prepared.write(done.rows, paths["report"], seed=options.seed, key_players=done.key_players)
+        prepared.write(
+            done.rows,
+            paths["report"],
+            seed=options.seed,
+            key_players=done.key_players,
+            notes=done.notes,
+        )
 
     writers = {
         "export": ("writing graph.graphml and graph.gexf", write_graph_files),
@@ -884,6 +890,8 @@ def _analyse(
     def start_exports(metrics: Metrics, early: dict[str, sidework.Inbox[Metrics]]) -> None:
         """Start the file writers, or hand the metrics to those started ``early``."""
         result.top_central = sorted(metrics.rows, key=lambda r: -float(r["betweenness"]))[:5]
+        # how the scores were obtained (exact or sampled, with the error bound)
+        result.notes.extend(metrics.notes)
         # The report shares no work with the graph files: two side processes instead of
         # one (each ~5-8 s of CPU at 10k articles).
         failed: OSError | None = None

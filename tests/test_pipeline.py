@@ -508,3 +508,24 @@ def test_the_report_is_laid_out_with_the_rebuilds_seed(
     options = RebuildOptions(out=tmp_path / "out", jobs=1, seed=7)  # inline: recorded here
     build_graph(statements, [], options, ontology)
     assert seeds and set(seeds) == {7}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_rebuild_says_how_its_scores_were_obtained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """Above its size threshold betweenness is sampled: the rebuild's summary and its
+    report say so, with the error bound (the threshold is lowered here below the size of
+    the sample corpus's graph)."""
+    from functools import partial
+
+    from graph_builder import analysis
+
+    sampled = partial(analysis.betweenness, exact_max=5, samples=8)
+    monkeypatch.setattr(analysis, "betweenness", sampled)
+    result = rebuild(RebuildOptions(corpus=SAMPLE_CORPUS, out=tmp_path, jobs=jobs), ONTOLOGY)
+    [note] = [n for n in result.notes if n.startswith("betweenness:")]
+    assert "estimated from 8 sampled sources; every value is within ±" in note
+    assert "with probability 95%" in note
+    assert any(n.startswith("closeness: ") for n in result.notes)
+    assert note in (tmp_path / "report.html").read_text(encoding="utf-8")
