@@ -220,8 +220,12 @@ REWRITERS = {
     "gexf": lambda out: ["export", "gexf", "-o", str(out / "graph.gexf")],
     "report": lambda out: ["report", "-o", str(out / "report.html")],
 }
-REWRITTEN = {"analyze": "metrics.csv", "graphml": "graph.graphml", "gexf": "graph.gexf"}
-REWRITTEN["report"] = "report.html"
+REWRITTEN = {
+    "analyze": "metrics.csv",
+    "graphml": "graph.graphml",
+    "gexf": "graph.gexf",
+    "report": "report.html",
+}
 
 
 @pytest.mark.parametrize("command", sorted(REWRITERS))
