@@ -140,11 +140,20 @@ def analyze_command(
     """
     with out_lock.holding_if_built(out):
         _analyze(
-            trig, out, min_modality, as_of, top, key_players, predict_links, evaluate_links, seed
+            trig=trig,
+            out=out,
+            min_modality=min_modality,
+            as_of=as_of,
+            top=top,
+            key_players=key_players,
+            predict_links=predict_links,
+            evaluate_links=evaluate_links,
+            seed=seed,
         )
 
 
 def _analyze(
+    *,
     trig: Path,
     out: Path,
     min_modality: str,

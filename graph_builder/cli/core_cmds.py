@@ -107,7 +107,7 @@ def rebuild_command(
         chunk_rows=chunk_rows,
     )
     with ExitStack() as stack:
-        # first: a folder another rebuild is writing stops this one before any work
+        # before any work: a missing corpus, then a folder another rebuild is writing
         check_corpus(options)
         stack.enter_context(out_lock.holding(options.out))
         warm = stack.enter_context(warm_extraction(options, ontology))  # before the driver
